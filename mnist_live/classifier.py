@@ -1,0 +1,257 @@
+"""Classify 28x28 MNIST-style crops with a TensorFlow Lite (LiteRT) model.
+
+`DigitClassifier` hides the model's details from callers: which interpreter runs it,
+whether it wants `[N,28,28]` or `[N,28,28,1]`, raw uint8 pixels, quantized int8/uint8
+or float32, and whether its outputs are quantized or logits. Callers hand it white-on-
+black uint8 crops and get probabilities back, for all crops of a frame in one invoke.
+
+Interpreters are tried in this order (the first that imports wins with `runtime="auto"`):
+LiteRT (`ai_edge_litert`), `tflite_runtime`, then `tensorflow.lite`. TensorFlow is only
+imported when the lighter ones are missing, because importing it takes seconds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .errors import ModelError, RuntimeNotAvailable
+
+log = logging.getLogger(__name__)
+
+NUM_CLASSES = 10
+
+# name -> (module to import, attribute holding the Interpreter class), in fallback order.
+RUNTIMES: dict[str, tuple[str, str]] = {
+    "litert": ("ai_edge_litert.interpreter", "Interpreter"),
+    "tflite-runtime": ("tflite_runtime.interpreter", "Interpreter"),
+    "tensorflow": ("tensorflow.lite", "Interpreter"),
+}
+RUNTIME_CHOICES = ("auto", *RUNTIMES)
+
+
+def load_interpreter_class(runtime: str = "auto") -> tuple[str, type]:
+    """Import an Interpreter class; return (runtime name, class).
+
+    `runtime` is "auto" (first importable in RUNTIMES order) or one RUNTIMES key.
+    """
+    if runtime != "auto" and runtime not in RUNTIMES:
+        raise RuntimeNotAvailable(
+            f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIME_CHOICES)}"
+        )
+    names = list(RUNTIMES) if runtime == "auto" else [runtime]
+    failures = []
+    for name in names:
+        module_name, attribute = RUNTIMES[name]
+        try:
+            module = importlib.import_module(module_name)
+            return name, getattr(module, attribute)
+        except Exception as exc:  # ImportError, or a broken install (e.g. numpy ABI)
+            failures.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+            log.debug("runtime %s unavailable: %s", name, exc)
+    hint = "pip install ai-edge-litert" if runtime in ("auto", "litert") else ""
+    raise RuntimeNotAvailable(
+        "no TFLite interpreter could be imported ("
+        + "; ".join(failures)
+        + (f"); try: {hint}" if hint else ")")
+    )
+
+
+@dataclass(frozen=True)
+class ClassifierOptions:
+    """How to load and run the model."""
+
+    model_path: Path = config.DEFAULT_MODEL_PATH
+    runtime: str = "auto"
+    num_threads: int = config.DEFAULT_NUM_THREADS
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The model's answer for one crop."""
+
+    digit: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What the model's input tensor wants, read from the model."""
+
+    dtype: type
+    has_channel_axis: bool  # [N,28,28,1] rather than [N,28,28]
+    scale: float  # quantization scale; 0.0 when the input is not quantized
+    zero_point: int
+    pixel_range: float  # 255.0 if the model takes 0-255 pixel values, 1.0 if 0-1
+
+
+class DigitClassifier:
+    """A LiteRT model that maps 28x28 white-on-black crops to digit probabilities."""
+
+    def __init__(self, options: ClassifierOptions | None = None):
+        self.options = options or ClassifierOptions()
+        model_path = Path(self.options.model_path)
+        if not model_path.is_file():
+            raise ModelError(f"model file not found: {model_path}")
+        self.runtime, interpreter_class = load_interpreter_class(self.options.runtime)
+        try:
+            self._interpreter = interpreter_class(
+                model_path=str(model_path), num_threads=self.options.num_threads
+            )
+            self._interpreter.allocate_tensors()
+        except Exception as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise ModelError(
+                f"cannot load {model_path} as a TFLite model ({type(exc).__name__}"
+                f"{': ' + first_line if first_line else ''})"
+            ) from None
+        self.model_path = model_path
+        input_detail = self._interpreter.get_input_details()
+        output_detail = self._interpreter.get_output_details()
+        if len(input_detail) != 1 or len(output_detail) != 1:
+            raise ModelError(
+                f"{model_path}: expected a model with one input and one output, found "
+                f"{len(input_detail)} inputs and {len(output_detail)} outputs"
+            )
+        self._input = input_detail[0]
+        self._output = output_detail[0]
+        self.input_spec = _read_input_spec(self._input, model_path)
+        out_shape = tuple(int(d) for d in self._output["shape"])
+        if len(out_shape) != 2 or out_shape[-1] != NUM_CLASSES:
+            raise ModelError(
+                f"{model_path}: expected an output of {NUM_CLASSES} classes [N, 10], "
+                f"found shape {list(out_shape)}"
+            )
+        self._batch_size = int(self._input["shape"][0])
+        self._batch_resizable = True
+        log.info(
+            "model %s on %s (input %s %s, %d threads)",
+            model_path.name,
+            self.runtime,
+            np.dtype(self.input_spec.dtype).name,
+            list(self._input["shape"][1:]),
+            self.options.num_threads,
+        )
+
+    # -- public API ------------------------------------------------------------------
+
+    def probabilities(self, crops: np.ndarray) -> np.ndarray:
+        """Return an (N, 10) float32 array of class probabilities for N 28x28 crops."""
+        crops = np.asarray(crops)
+        if crops.ndim == 2:
+            crops = crops[None]
+        if crops.ndim != 3 or crops.shape[1:] != (config.MNIST_SIZE, config.MNIST_SIZE):
+            raise ValueError(f"expected crops of shape (N, 28, 28), got {crops.shape}")
+        if len(crops) == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        batch = self._to_model_input(crops)
+        if self._batch_resizable and self._set_batch_size(len(batch)):
+            outputs = self._invoke(batch)
+        else:  # a model with a fixed batch of one: one invoke per crop
+            outputs = np.concatenate([self._invoke(sample[None]) for sample in batch])
+        return self._to_probabilities(outputs)
+
+    def classify(self, crops: np.ndarray) -> list[Classification]:
+        """Classify N crops in one invoke; the most probable digit of each."""
+        probs = self.probabilities(crops)
+        digits = probs.argmax(axis=1)
+        return [
+            Classification(int(d), float(p[d])) for d, p in zip(digits, probs, strict=True)
+        ]
+
+    # -- internals -------------------------------------------------------------------
+
+    def _set_batch_size(self, n: int) -> bool:
+        """Resize the input's batch dimension to n; False if the model cannot."""
+        if n == self._batch_size:
+            return True
+        shape = list(self._input["shape"])
+        shape[0] = n
+        try:
+            self._interpreter.resize_tensor_input(self._input["index"], shape, strict=False)
+            self._interpreter.allocate_tensors()
+        except Exception as exc:
+            log.info("model cannot take a batch of %d (%s); one invoke per crop", n, exc)
+            self._batch_resizable = False
+            shape[0] = 1
+            self._interpreter.resize_tensor_input(self._input["index"], shape, strict=False)
+            self._interpreter.allocate_tensors()
+            self._batch_size = 1
+            return False
+        self._batch_size = n
+        return True
+
+    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+        if len(batch) != self._batch_size:
+            if not self._set_batch_size(len(batch)):
+                raise RuntimeError("batch resize failed")  # only reached for len 1 models
+        self._interpreter.set_tensor(self._input["index"], batch)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output["index"]).copy()
+
+    def _to_model_input(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 pixels (N,28,28) -> the model's dtype, scale and layout."""
+        spec = self.input_spec
+        pixels = crops.astype(np.float32, copy=False) if crops.dtype != np.uint8 else crops
+        if spec.scale:  # quantized input: real value -> integer code
+            real = pixels.astype(np.float32) * (spec.pixel_range / 255.0)
+            info = np.iinfo(spec.dtype)
+            codes = np.round(real / spec.scale + spec.zero_point)
+            batch = np.clip(codes, info.min, info.max).astype(spec.dtype)
+        elif spec.dtype == np.uint8:  # raw pixels, like the reference model
+            batch = np.clip(pixels, 0, 255).astype(np.uint8, copy=False)
+        else:  # float input: Keras' usual MNIST convention of 0-1
+            batch = pixels.astype(spec.dtype) * (spec.pixel_range / 255.0)
+        if spec.has_channel_axis:
+            batch = batch[..., None]
+        return np.ascontiguousarray(batch)
+
+    def _to_probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        scale, zero_point = self._output["quantization"]
+        values = outputs.astype(np.float32)
+        if scale:
+            values = (values - zero_point) * scale
+        values = values.reshape(len(values), NUM_CLASSES)
+        sums = values.sum(axis=1)
+        # A model that ends in logits rather than a softmax still yields probabilities.
+        if (values < -1e-3).any() or not np.allclose(sums, 1.0, atol=0.05):
+            shifted = values - values.max(axis=1, keepdims=True)
+            exp = np.exp(shifted)
+            values = exp / exp.sum(axis=1, keepdims=True)
+        return np.clip(values, 0.0, 1.0)
+
+
+def _read_input_spec(detail: dict, model_path: Path) -> InputSpec:
+    shape = [int(d) for d in detail["shape"]]
+    size = config.MNIST_SIZE
+    if shape[1:] == [size, size]:
+        has_channel_axis = False
+    elif shape[1:] == [size, size, 1]:
+        has_channel_axis = True
+    else:
+        raise ModelError(
+            f"{model_path}: expected an input of one 28x28 gray image ([N, 28, 28] or "
+            f"[N, 28, 28, 1]), found shape {shape}"
+        )
+    dtype = detail["dtype"]
+    if dtype not in (np.uint8, np.int8, np.float32):
+        raise ModelError(
+            f"{model_path}: expected a uint8, int8 or float32 input, found "
+            f"{np.dtype(dtype).name}"
+        )
+    scale, zero_point = detail["quantization"]
+    pixel_range = 1.0
+    if scale:
+        # The quantization tells which real range the model wants: a range reaching
+        # well above 1 means 0-255 pixel values, otherwise 0-1.
+        info = np.iinfo(dtype)
+        top = scale * (info.max - zero_point)
+        pixel_range = 255.0 if top > 2.0 else 1.0
+    elif dtype == np.uint8:
+        pixel_range = 255.0
+    return InputSpec(dtype, has_channel_axis, float(scale), int(zero_point), pixel_range)

@@ -1,0 +1,57 @@
+"""One home for the toolkit's paths and default settings.
+
+Every script, test and benchmark takes its defaults from here, so a setting is
+changed in one place. Paths that depend on the machine can be overridden with
+environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The folder that holds the three scripts and the shipped model.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The model we ship, produced by mnist_tflite_trainer.py; the scripts use it by default
+# wherever they are run from.
+DEFAULT_MODEL_PATH = PROJECT_ROOT / "mnist.tflite"
+
+# Data for development, tests and benchmarks (MNIST, photos, USPS). It is read where it
+# lies, never copied into the repository. MNIST_LIVE_DATA overrides the location.
+DATA_DIR_ENV = "MNIST_LIVE_DATA"
+
+
+def data_dir() -> Path:
+    """The shared data folder: $MNIST_LIVE_DATA, else ../shared/data beside the project."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    return (PROJECT_ROOT.parent / "shared" / "data").resolve()
+
+
+# --- Reading digits -------------------------------------------------------------------
+
+# Results less sure than this are dropped (the reference used no limit at all).
+DEFAULT_MIN_CONFIDENCE = 0.7
+
+# How the frame is turned into black and white: "otsu", "adaptive" or a level 0-255.
+DEFAULT_THRESHOLD = "otsu"
+
+# Candidates closer to the frame edge than this fraction of the frame's shorter side are
+# ignored: a digit cut by the edge cannot be read, and the edge is where a hand or the
+# paper's border shows. The reference used a fixed 40 px on a 640x480 frame (~8%).
+DEFAULT_BORDER_FRACTION = 0.02
+
+# Interpreter threads: the interpreter is small, two threads suit a Pi and a laptop.
+DEFAULT_NUM_THREADS = 2
+
+# The MNIST box: ink fitted into 20x20, centred by centre of mass in 28x28.
+MNIST_SIZE = 28
+MNIST_INK_BOX = 20
+
+# --- Live detection -------------------------------------------------------------------
+
+DEFAULT_CAMERA = 0
+DEFAULT_SNAPSHOT_DIR = Path("snapshots")
+DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")
