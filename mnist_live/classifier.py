@@ -187,9 +187,8 @@ class DigitClassifier:
         return True
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
-        if len(batch) != self._batch_size:
-            if not self._set_batch_size(len(batch)):
-                raise RuntimeError("batch resize failed")  # only reached for len 1 models
+        if len(batch) != self._batch_size and not self._set_batch_size(len(batch)):
+            raise RuntimeError("batch resize failed")  # only reached for len 1 models
         self._interpreter.set_tensor(self._input["index"], batch)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output["index"]).copy()

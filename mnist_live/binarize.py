@@ -1,0 +1,117 @@
+"""Turn a camera frame into white ink on a black background.
+
+MNIST digits are white strokes on black, so every mode ends with ink = 255. Three modes:
+
+- "otsu" (default): flatten the lighting first (divide by a blurred estimate of the
+  paper), then one Otsu level for the whole frame. Flattening is what lets a single
+  level work under a lamp's gradient or a shadow band, where plain Otsu fails.
+- "adaptive": OpenCV's Gaussian adaptive threshold, window scaled to the frame.
+- a number 0-255: a manual level on the gray frame, as in the reference's hint
+  `cv2.threshold(gray, 160, 255, cv2.THRESH_BINARY_INV)`.
+
+Polarity is automatic: dark ink on light paper or chalk on a dark board are both turned
+into white-on-black before thresholding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .capture import to_bgr8
+
+THRESHOLD_MODES = ("otsu", "adaptive")
+
+
+def parse_threshold(text: str) -> str | int:
+    """Parse a --threshold value: "otsu", "adaptive" or an integer level 0-255."""
+    value = str(text).strip().lower()
+    if value in THRESHOLD_MODES:
+        return value
+    try:
+        level = int(value)
+    except ValueError:
+        raise ValueError(
+            f"threshold must be otsu, adaptive or a level 0-255, not {text!r}"
+        ) from None
+    if not 0 <= level <= 255:
+        raise ValueError(f"threshold level must be 0-255, not {level}")
+    return level
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Any frame (gray, BGR, BGRA; 8-bit, 16-bit or float) -> 8-bit gray."""
+    if frame.dtype != np.uint8 or (frame.ndim == 3 and frame.shape[2] != 3):
+        frame = to_bgr8(frame)
+    return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def ink_is_dark(gray: np.ndarray) -> bool:
+    """True for dark ink on light paper, False for light ink on a dark board.
+
+    The background fills most of a page and the ink is a thin tail of the histogram: the
+    tail that reaches further from the median is the ink.
+    """
+    sample = gray[:: max(1, gray.shape[0] // 120), :: max(1, gray.shape[1] // 160)]
+    p1, median, p99 = np.percentile(sample, (1, 50, 99))
+    return (median - p1) >= (p99 - median)
+
+
+@dataclass
+class Binarized:
+    """The steps of binarization, kept for pictures and for making crops."""
+
+    ink: np.ndarray  # uint8, ink bright: lighting flattened, polarity fixed (0-255)
+    binary: np.ndarray  # uint8 0/255, ink = 255
+    level: float  # the global level used (Otsu's or the manual one); NaN for adaptive
+    dark_ink: bool
+
+
+def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
+    """Gray frame -> ink intensity (ink bright, paper ~0) with the lighting flattened.
+
+    The paper's brightness is estimated with a closing (for dark ink: the ink is removed
+    by taking the local maximum) wider than any stroke, then blurred; the ink is how far
+    each pixel falls below that estimate, relative to it. `scale` is the expected digit
+    height in pixels, so the window adapts to the frame.
+    """
+    signal = gray if dark_ink else cv2.bitwise_not(gray)
+    # The window must be wider than a stroke so strokes vanish from the estimate, but
+    # narrow enough to follow shadows: a fraction of a digit's height does both.
+    radius = int(max(3, round(scale * 0.25)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    paper = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, kernel)
+    paper = cv2.blur(paper, (2 * radius + 1, 2 * radius + 1))
+    paper_f = np.maximum(paper.astype(np.float32), 1.0)
+    contrast = (paper_f - signal.astype(np.float32)) / paper_f  # 0 = paper, 1 = black
+    np.clip(contrast, 0.0, 1.0, out=contrast)
+    return (contrast * 255.0).astype(np.uint8)
+
+
+def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0) -> Binarized:
+    """Binarize a gray frame; `scale` is a typical digit height in pixels."""
+    dark_ink = ink_is_dark(gray)
+    ink = ink_image(gray, dark_ink, scale)
+    if threshold == "otsu":
+        # Light denoising so paper grain does not become specks.
+        smooth = cv2.GaussianBlur(ink, (3, 3), 0)
+        level, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        # Otsu on a nearly empty page splits paper grain; insist on real contrast.
+        min_level = 255 * 0.12
+        if level < min_level:
+            level, binary = cv2.threshold(smooth, min_level, 255, cv2.THRESH_BINARY)
+    elif threshold == "adaptive":
+        block = int(max(3, round(scale * 0.75)) | 1)
+        mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
+        binary = cv2.adaptiveThreshold(
+            cv2.GaussianBlur(gray, (3, 3), 0), 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
+            mode, block, 10 if dark_ink else -10,
+        )
+        level = float("nan")
+    else:
+        level = float(threshold)
+        mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
+        _, binary = cv2.threshold(gray, level, 255, mode)
+    return Binarized(ink=ink, binary=binary, level=float(level), dark_ink=dark_ink)
