@@ -12,8 +12,12 @@ imported when the lighter ones are missing, because importing it takes seconds.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,16 +103,18 @@ class DigitClassifier:
         if not model_path.is_file():
             raise ModelError(f"model file not found: {model_path}")
         self.runtime, interpreter_class = load_interpreter_class(self.options.runtime)
+        native_messages: list[str] = []
         try:
-            self._interpreter = interpreter_class(
-                model_path=str(model_path), num_threads=self.options.num_threads
-            )
-            self._interpreter.allocate_tensors()
+            with _native_stderr_captured(native_messages):
+                self._interpreter = interpreter_class(
+                    model_path=str(model_path), num_threads=self.options.num_threads
+                )
+                self._interpreter.allocate_tensors()
         except Exception as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            detail = (str(exc).strip() or " ".join(native_messages)).splitlines()
             raise ModelError(
                 f"cannot load {model_path} as a TFLite model ({type(exc).__name__}"
-                f"{': ' + first_line if first_line else ''})"
+                f"{': ' + detail[0] if detail else ''})"
             ) from None
         self.model_path = model_path
         input_detail = self._interpreter.get_input_details()
@@ -130,11 +136,11 @@ class DigitClassifier:
         self._batch_size = int(self._input["shape"][0])
         self._batch_resizable = True
         log.info(
-            "model %s on %s (input %s %s, %d threads)",
-            model_path.name,
+            "Model %s: interpreter %s, input %s %s, %d threads",
+            model_path,
             self.runtime,
             np.dtype(self.input_spec.dtype).name,
-            list(self._input["shape"][1:]),
+            [int(d) for d in self._input["shape"][1:]],
             self.options.num_threads,
         )
 
@@ -223,6 +229,35 @@ class DigitClassifier:
             exp = np.exp(shifted)
             values = exp / exp.sum(axis=1, keepdims=True)
         return np.clip(values, 0.0, 1.0)
+
+
+@contextlib.contextmanager
+def _native_stderr_captured(messages: list[str]):
+    """Collect what the interpreter's C++ code prints on stderr while loading a model.
+
+    It prints "INFO: Created TensorFlow Lite XNNPACK delegate" on every start, which is
+    noise to a user; real warnings are passed on through logging.
+    """
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. pytest capture)
+        yield
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(stderr_fd)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), stderr_fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved_fd, stderr_fd)
+            os.close(saved_fd)
+            capture.seek(0)
+            for line in capture.read().decode("utf-8", "replace").splitlines():
+                if line.strip():
+                    messages.append(line.strip())
+                    level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
+                    log.log(level, "interpreter: %s", line.strip())
 
 
 def _read_input_spec(detail: dict, model_path: Path) -> InputSpec:

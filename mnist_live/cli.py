@@ -1,0 +1,172 @@
+"""Command-line plumbing shared by the scripts: options, logging, errors, display.
+
+The scripts stay thin: each builds its parser from the option groups here, and runs its
+`main` through `run`, which turns a UserError into one line on stderr (no traceback)
+and Ctrl+C into a quiet exit.
+
+Exit codes: 0 success, 1 some inputs failed, 2 usage error (argparse), 130 Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import config
+from .binarize import parse_threshold
+from .classifier import RUNTIME_CHOICES, ClassifierOptions, DigitClassifier
+from .errors import UserError
+from .pipeline import PipelineSettings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+log = logging.getLogger("mnist_live")
+
+
+# --- argparse value types: a bad value is refused by argparse with a message ---------
+
+def threshold_value(text: str) -> str | int:
+    try:
+        return parse_threshold(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _number_in(kind: type, low: float, high: float | None, what: str) -> Callable:
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+        if value < low or (high is not None and value > high):
+            limit = f"{low}-{high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({limit})")
+        return value
+
+    return parse
+
+
+probability = _number_in(float, 0.0, 1.0, "number between 0 and 1")
+border_fraction = _number_in(float, 0.0, 0.45, "fraction of the frame, e.g. 0.02")
+positive_int = _number_in(int, 1, None, "positive whole number")
+thread_count = _number_in(int, 1, 64, "number of threads")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--model", type=Path, default=config.DEFAULT_MODEL_PATH, metavar="PATH",
+        help="the .tflite model: 28x28 gray in, 10 classes out (default: the bundled "
+             "mnist.tflite next to the scripts)",
+    )
+    group.add_argument(
+        "--runtime", choices=RUNTIME_CHOICES, default="auto",
+        help="which TFLite interpreter runs the model; auto tries LiteRT (ai_edge_litert), "
+             "then tflite_runtime, then tensorflow.lite (default: auto)",
+    )
+    group.add_argument(
+        "--threads", type=thread_count, default=config.DEFAULT_NUM_THREADS, metavar="N",
+        help=f"interpreter threads (default: {config.DEFAULT_NUM_THREADS})",
+    )
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reading digits")
+    group.add_argument(
+        "--threshold", type=threshold_value, default=config.DEFAULT_THRESHOLD,
+        metavar="MODE",
+        help="how the frame becomes black and white: otsu (one level after evening out "
+             "the lighting), adaptive (a local level everywhere), or a manual level 0-255 "
+             "such as 160, the reference's hint (default: otsu)",
+    )
+    group.add_argument(
+        "--min-confidence", type=probability, default=config.DEFAULT_MIN_CONFIDENCE,
+        metavar="P",
+        help="report only digits the model is at least this sure of, 0-1 "
+             f"(default: {config.DEFAULT_MIN_CONFIDENCE})",
+    )
+    group.add_argument(
+        "--border", type=border_fraction, default=config.DEFAULT_BORDER_FRACTION,
+        metavar="F",
+        help="ignore ink closer to the frame's edge than this fraction of its shorter "
+             f"side, 0-0.45 (default: {config.DEFAULT_BORDER_FRACTION}, i.e. 10 px on a "
+             "480 px frame)",
+    )
+
+
+def add_logging_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("messages")
+    group.add_argument("-v", "--verbose", action="count", default=0,
+                       help="more messages on stderr (-vv for debugging)")
+    group.add_argument("-q", "--quiet", action="store_true",
+                       help="only warnings and errors on stderr")
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING if args.quiet else (
+        logging.INFO if args.verbose <= 1 else logging.DEBUG
+    )
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    if args.verbose == 0 and not args.quiet:
+        # Normal runs: our own progress lines, not the library's details.
+        logging.getLogger("mnist_live").setLevel(logging.INFO)
+        logging.getLogger().setLevel(logging.WARNING)
+    # OpenCV's own log (e.g. each backend failing to open a missing camera) repeats what
+    # our one-line errors say; show it only when asked for more.
+    import cv2
+
+    cv_log = cv2.utils.logging
+    cv_log.setLogLevel({0: cv_log.LOG_LEVEL_SILENT, 1: cv_log.LOG_LEVEL_WARNING}.get(
+        args.verbose, cv_log.LOG_LEVEL_DEBUG))
+
+
+def classifier_options(args: argparse.Namespace) -> ClassifierOptions:
+    return ClassifierOptions(model_path=args.model, runtime=args.runtime,
+                             num_threads=args.threads)
+
+
+def pipeline_settings(args: argparse.Namespace) -> PipelineSettings:
+    return PipelineSettings(threshold=args.threshold, min_confidence=args.min_confidence,
+                            border_fraction=args.border)
+
+
+def load_classifier(args: argparse.Namespace) -> DigitClassifier:
+    return DigitClassifier(classifier_options(args))
+
+
+def display_available() -> bool:
+    """True if OpenCV can open windows here.
+
+    opencv-python aborts the whole process (no exception) when imshow runs without a
+    display, so check before the first window: OpenCV built without a GUI, or Linux
+    with neither X11 nor Wayland, means no windows.
+    """
+    import cv2
+
+    build = cv2.getBuildInformation()
+    gui_line = next((line for line in build.splitlines() if "GUI:" in line), "")
+    if "NONE" in gui_line.upper():
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def run(main: Callable[[], int]) -> None:
+    """Run a script's main: UserError -> one line on stderr and exit 1; Ctrl+C -> 130."""
+    try:
+        code = main()
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Read handwritten digits live from a webcam (or a video, an image, a stream).
+
+Every frame is turned black and white, each blob of ink that may be a digit is made into
+a 28x28 MNIST-style crop, and the TensorFlow Lite model reads all of them at once. The
+window shows a box and the digit on each one, whole numbers ("2024") framed together,
+and a status line with the threshold mode, frames per second and interpreter.
+
+Usage:
+    python mnist_tflite_live_detection.py [--source SOURCE] [options]
+
+Sources (--source):
+    0, 1, ...        a camera by index (default 0)
+    video.mp4        a video file
+    photo.jpg        an image, read again every frame
+    rtsp://... http://...   a network stream
+    synth            a built-in moving page of digits: try it without a webcam
+
+Keys in the window:
+    q or Esc   quit
+    space      save a snapshot of the window to snapshots/
+    b          toggle the binary view (what the pipeline sees)
+
+Examples:
+    python mnist_tflite_live_detection.py
+    python mnist_tflite_live_detection.py --source synth
+    python mnist_tflite_live_detection.py --source 1 --width 1280 --height 720
+    python mnist_tflite_live_detection.py --source page.jpg --headless --json --max-frames 3
+
+With --json, stdout carries one JSON object per frame:
+    {"frame": I, "time": SECONDS, "digits": [{"digit": 7, "confidence": 0.998,
+     "box": [x, y, w, h]}, ...], "numbers": [{"text": "407", "box": [x, y, w, h]}, ...]}
+
+Exit status: 0 done, 1 the source or model could not be used, 2 bad options.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mnist_live import cli, config
+from mnist_live.capture import open_source
+from mnist_live.live import LiveOptions, run_live
+from mnist_live.pipeline import DigitReader
+
+log = cli.log
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Read handwritten digits live from a camera, video, image or stream "
+                    "with a TensorFlow Lite MNIST model.",
+        epilog="Keys: q/Esc quit, space snapshot, b binary view. "
+               "Exit status: 0 done, 1 source or model unusable, 2 bad options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_argument_group("input")
+    source.add_argument(
+        "--source", default=str(config.DEFAULT_CAMERA), metavar="SOURCE",
+        help="camera index (0, 1...), video file, image file, stream URL, or synth for a "
+             "built-in moving page of digits (default: %(default)s)",
+    )
+    source.add_argument("--width", type=cli.positive_int, metavar="PX",
+                        help="ask the camera for this frame width (synth: page width)")
+    source.add_argument("--height", type=cli.positive_int, metavar="PX",
+                        help="ask the camera for this frame height (synth: page height)")
+    source.add_argument("--max-frames", type=cli.positive_int, metavar="N",
+                        help="stop after N frames (default: run until the source ends or "
+                             "you quit; a still image without a window is read once)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--headless", action="store_true",
+                        help="no window: for servers, scripts and tests")
+    output.add_argument("--json", action="store_true",
+                        help="print one JSON object per frame on stdout, messages on stderr")
+    output.add_argument(
+        "--snapshot-dir", type=Path, default=config.DEFAULT_SNAPSHOT_DIR, metavar="DIR",
+        help="where the space key saves snapshots (default: %(default)s)",
+    )
+    cli.add_pipeline_options(parser)
+    cli.add_model_options(parser)
+    cli.add_logging_options(parser)
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    cli.setup_logging(args)
+    headless = args.headless
+    if not headless and not cli.display_available():
+        log.warning("No display available: running headless (add --headless to silence "
+                    "this, --json to see the readings).")
+        headless = True
+    reader = DigitReader(cli.load_classifier(args), cli.pipeline_settings(args))
+    source = open_source(args.source, args.width, args.height)
+    log.info("Reading from %s", source.description)
+    options = LiveOptions(headless=headless, max_frames=args.max_frames,
+                          json_lines=args.json, snapshot_dir=args.snapshot_dir)
+    return run_live(reader, source, options)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Read the digits in still images and save every step of the pipeline as a picture.
+
+The same pipeline as the live script, on photos, so a person can see why a digit was or
+was not read: the gray image, the ink with the lighting evened out, the binary image,
+the cleaned binary image, the candidates found (kept in green, rejected in red), the
+28x28 crops the model saw (with its answers), and the result.
+
+Usage:
+    python opencv_preprocessing_test.py IMAGE [IMAGE ...] [options]
+
+Examples:
+    python opencv_preprocessing_test.py ../shared/data/test.jpg
+    python opencv_preprocessing_test.py photo.jpg --threshold 160 --no-show
+    python opencv_preprocessing_test.py *.jpg --json --no-show > readings.jsonl
+
+Each digit found is printed as a line like
+    Detected digit: [7] at x=267, y=282, w=36, h=52 (99.974%)
+With --json, stdout carries one JSON object per image instead, in the order given:
+    {"image": PATH, "width": W, "height": H,
+     "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h]}, ...],
+     "numbers": [{"text": "407", "box": [x, y, w, h]}, ...]}
+
+Pictures go to --out-dir/<image name>/ (default preprocessing_output/). Windows show the
+steps unless --no-show is given or there is no display; then press any key for the next
+image, q or Esc to stop.
+
+Exit status: 0 all images read, 1 some could not be read (each named on stderr),
+2 bad options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+
+from mnist_live import cli, config, draw
+from mnist_live.atomic import atomic_path
+from mnist_live.capture import read_image
+from mnist_live.errors import UserError
+from mnist_live.pipeline import DigitReader, FrameReading
+
+log = cli.log
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Read handwritten digits in still images and save each preprocessing "
+                    "step as a picture.",
+        epilog="Exit status: 0 all images read, 1 some could not be read, 2 bad options.",
+    )
+    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
+                        help="image files to read (jpg, png, bmp, tiff, webp...)")
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--out-dir", type=Path, default=config.DEFAULT_PREPROCESSING_DIR, metavar="DIR",
+        help="save the step pictures in DIR/<image name>/ (default: %(default)s)",
+    )
+    output.add_argument("--no-save", action="store_true", help="do not save the pictures")
+    output.add_argument("--no-show", action="store_true",
+                        help="do not open windows (they never open without a display)")
+    output.add_argument("--json", action="store_true",
+                        help="print one JSON object per image on stdout, messages on stderr")
+    cli.add_pipeline_options(parser)
+    cli.add_model_options(parser)
+    cli.add_logging_options(parser)
+    return parser
+
+
+def detection_line(detection) -> str:
+    x, y, w, h = detection.box
+    return (f"Detected digit: [{detection.digit}] at x={x}, y={y}, w={w}, h={h} "
+            f"({detection.confidence * 100:.3f}%)")
+
+
+def step_pictures(image, reading: FrameReading) -> dict[str, object]:
+    """The pictures to save and show, in pipeline order."""
+    steps = reading.steps
+    labels = [f"{d.digit} {d.confidence:.0%}" for d in reading.classified]
+    kept = [d.box for d in reading.classified]
+    # The candidate boxes are in frame pixels; draw them on a frame-sized binary.
+    binary = cv2.resize(steps["cleaned"], (reading.width, reading.height),
+                        interpolation=cv2.INTER_NEAREST)
+    return {
+        "1_gray": steps["gray"],
+        "2_ink": steps["ink"],
+        "3_binary": steps["binary"],
+        "4_cleaned": steps["cleaned"],
+        "5_candidates": draw.draw_candidates(binary, kept, reading.rejected),
+        "6_crops": draw.crop_sheet(reading.crops, labels),
+        "7_result": draw.draw_reading(image, reading, show_unsure=True),
+    }
+
+
+def save_pictures(pictures: dict[str, object], folder: Path) -> None:
+    for name, picture in pictures.items():
+        with atomic_path(folder / f"{name}.png") as temp:
+            if not cv2.imwrite(str(temp), picture):
+                raise UserError(f"cannot write {folder / name}.png")
+
+
+def show_pictures(pictures: dict[str, object], title: str) -> bool:
+    """Show the steps; False if the user pressed q or Esc to stop."""
+    for name in ("3_binary", "5_candidates", "6_crops", "7_result"):
+        cv2.imshow(name, pictures[name])
+    cv2.setWindowTitle("7_result", f"{title} - any key: next, q: quit")
+    key = cv2.waitKey(0) & 0xFF
+    return key not in (ord("q"), 27)
+
+
+def out_folder(base: Path, image: Path, used: set[str]) -> Path:
+    """A folder per image, named after it; repeated names get -2, -3..."""
+    name, n = image.stem, 1
+    while name in used:
+        n += 1
+        name = f"{image.stem}-{n}"
+    used.add(name)
+    return base / name
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    cli.setup_logging(args)
+    show = not args.no_show
+    if show and not cli.display_available():
+        log.warning("No display available: not showing windows (pictures are still saved).")
+        show = False
+
+    reader = DigitReader(cli.load_classifier(args), cli.pipeline_settings(args))
+    human = sys.stderr if args.json else sys.stdout
+    failed, used_names = 0, set()
+    for path in args.images:
+        try:
+            image = read_image(path)
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        reading = reader.read(image, keep_steps=True)
+        if args.json:
+            print(json.dumps({"image": str(path), "width": reading.width,
+                              "height": reading.height, **reading.to_json()}), flush=True)
+        print(f"{path}: {len(reading.digits)} digits", file=human)
+        for detection in reading.digits:
+            print(detection_line(detection), file=human)
+        for number in reading.numbers:
+            if len(number.members) > 1:
+                x, y, w, h = number.box
+                print(f"Detected number: {number.text} at x={x}, y={y}, w={w}, h={h}",
+                      file=human)
+        pictures = step_pictures(image, reading)
+        if not args.no_save:
+            folder = out_folder(args.out_dir, path, used_names)
+            save_pictures(pictures, folder)
+            log.info("Saved %d step pictures in %s", len(pictures), folder)
+        if show and not show_pictures(pictures, path.name):
+            break
+    if show:
+        cv2.destroyAllWindows()
+    if failed:
+        print(f"{failed} of {len(args.images)} images could not be read", file=sys.stderr)
+    return cli.EXIT_FAILED if failed else cli.EXIT_OK
+
+
+if __name__ == "__main__":
+    cli.run(main)
