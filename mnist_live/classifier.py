@@ -30,11 +30,13 @@ log = logging.getLogger(__name__)
 
 NUM_CLASSES = 10
 
-# name -> (module to import, attribute holding the Interpreter class), in fallback order.
+# name -> (module to import, attribute path to the Interpreter class), in fallback order.
+# TensorFlow's is reached as tf.lite.Interpreter: `import tensorflow.lite` finds a
+# different, internal package.
 RUNTIMES: dict[str, tuple[str, str]] = {
     "litert": ("ai_edge_litert.interpreter", "Interpreter"),
     "tflite-runtime": ("tflite_runtime.interpreter", "Interpreter"),
-    "tensorflow": ("tensorflow.lite", "Interpreter"),
+    "tensorflow": ("tensorflow", "lite.Interpreter"),
 }
 RUNTIME_CHOICES = ("auto", *RUNTIMES)
 
@@ -53,8 +55,10 @@ def load_interpreter_class(runtime: str = "auto") -> tuple[str, type]:
     for name in names:
         module_name, attribute = RUNTIMES[name]
         try:
-            module = importlib.import_module(module_name)
-            return name, getattr(module, attribute)
+            found = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                found = getattr(found, part)
+            return name, found
         except Exception as exc:  # ImportError, or a broken install (e.g. numpy ABI)
             failures.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
             log.debug("runtime %s unavailable: %s", name, exc)

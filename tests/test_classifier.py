@@ -1,0 +1,195 @@
+"""DigitClassifier: interpreter fallback order, input conventions, batching, bad models."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+import numpy as np
+import pytest
+from conftest import TEST_MODELS
+
+from mnist_live import classifier as classifier_module
+from mnist_live.classifier import ClassifierOptions, DigitClassifier, load_interpreter_class
+from mnist_live.errors import ModelError, RuntimeNotAvailable
+
+# The same logistic regression exported five ways (tests/models/make_test_models.py).
+CONVENTIONS = ["float_unit", "uint8_raw", "int8_quant", "uint8_quant", "float_logits",
+               "fixed_batch"]
+
+
+def tiny(name: str) -> ClassifierOptions:
+    return ClassifierOptions(model_path=TEST_MODELS / f"{name}.tflite")
+
+
+@pytest.mark.parametrize("name", CONVENTIONS)
+def test_every_input_convention_is_fed_correctly(name, mnist_test):
+    x, y = mnist_test
+    probs = DigitClassifier(tiny(name)).probabilities(x[:500])
+    assert probs.shape == (500, 10)
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=0.02)
+    # ~85% for this tiny model; a wrong scale (0-1 vs 0-255) or dtype gives ~10-20%.
+    assert (probs.argmax(axis=1) == y[:500]).mean() > 0.75
+
+
+def test_conventions_agree_with_each_other(mnist_test):
+    x, _ = mnist_test
+    answers = {name: DigitClassifier(tiny(name)).probabilities(x[:300]).argmax(axis=1)
+               for name in CONVENTIONS}
+    reference = answers["float_unit"]
+    for name, answer in answers.items():
+        assert (answer == reference).mean() > 0.95, name
+
+
+def test_input_spec_is_read_from_the_model():
+    raw = DigitClassifier(tiny("uint8_raw")).input_spec
+    assert raw.dtype == np.uint8 and raw.scale == 0 and not raw.has_channel_axis
+    assert raw.pixel_range == 255.0
+    quant = DigitClassifier(tiny("int8_quant")).input_spec
+    assert quant.dtype == np.int8 and quant.scale > 0 and quant.has_channel_axis
+    assert quant.pixel_range == 1.0
+
+
+@pytest.mark.parametrize("name", ["uint8_raw", "int8_quant", "fixed_batch"])
+def test_one_batch_equals_crop_by_crop(name, mnist_test):
+    x, _ = mnist_test
+    model = DigitClassifier(tiny(name))
+    batch = model.probabilities(x[:7])
+    single = np.concatenate([model.probabilities(x[i : i + 1]) for i in range(7)])
+    np.testing.assert_allclose(batch, single, atol=1e-5)
+    # Batch sizes change from frame to frame: growing and shrinking must both work.
+    np.testing.assert_allclose(model.probabilities(x[:3]), batch[:3], atol=1e-5)
+    assert model.probabilities(x[:0]).shape == (0, 10)
+
+
+def test_all_crops_of_a_frame_go_in_one_invoke(mnist_test, monkeypatch):
+    model = DigitClassifier(tiny("uint8_raw"))
+    calls = []
+    original = model._interpreter.invoke
+    monkeypatch.setattr(model._interpreter, "invoke", lambda: calls.append(1) or original())
+    model.classify(mnist_test[0][:12])
+    assert len(calls) == 1
+
+
+def test_classify_returns_digit_and_confidence(mnist_test):
+    x, y = mnist_test
+    results = DigitClassifier(tiny("uint8_raw")).classify(x[:20])
+    assert len(results) == 20
+    assert all(0 <= r.digit <= 9 and 0.0 <= r.confidence <= 1.0 for r in results)
+    assert sum(r.digit == label for r, label in zip(results, y[:20], strict=True)) >= 15
+
+
+def test_auto_prefers_litert():
+    name, interpreter_class = load_interpreter_class("auto")
+    assert name == "litert"
+    assert interpreter_class.__module__.startswith("ai_edge_litert")
+
+
+def _fake_import(monkeypatch, missing: set[str], stand_ins: dict[str, types.ModuleType]):
+    """Make some interpreter modules unimportable and others stand-ins."""
+    real_import = importlib.import_module
+
+    def fake(name, *args):
+        if name in missing:
+            raise ImportError(f"No module named {name!r}")
+        if name in stand_ins:
+            return stand_ins[name]
+        return real_import(name, *args)
+
+    monkeypatch.setattr(classifier_module.importlib, "import_module", fake)
+
+
+def test_fallback_to_tflite_runtime_when_litert_is_missing(monkeypatch):
+    from ai_edge_litert.interpreter import Interpreter
+
+    stand_in = types.ModuleType("tflite_runtime.interpreter")
+    stand_in.Interpreter = Interpreter
+    _fake_import(monkeypatch, {"ai_edge_litert.interpreter"},
+                 {"tflite_runtime.interpreter": stand_in})
+    model = DigitClassifier(tiny("uint8_raw"))
+    assert model.runtime == "tflite-runtime"
+
+
+def test_fallback_to_tensorflow_when_both_are_missing(monkeypatch):
+    from ai_edge_litert.interpreter import Interpreter
+
+    stand_in = types.SimpleNamespace(lite=types.SimpleNamespace(Interpreter=Interpreter))
+    _fake_import(monkeypatch, {"ai_edge_litert.interpreter", "tflite_runtime.interpreter"},
+                 {"tensorflow": stand_in})
+    assert DigitClassifier(tiny("uint8_raw")).runtime == "tensorflow"
+
+
+def test_a_broken_runtime_install_falls_through(monkeypatch):
+    # tflite-runtime 2.14 with numpy 2 fails at import with an AttributeError-like error,
+    # not ImportError: it must count as unavailable, not crash.
+    real_import = importlib.import_module
+
+    def fake(name, *args):
+        if name == "ai_edge_litert.interpreter":
+            raise AttributeError("_ARRAY_API not found")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(classifier_module.importlib, "import_module", fake)
+    name, _ = load_interpreter_class("auto")
+    assert name in ("tflite-runtime", "tensorflow")
+
+
+def test_no_runtime_at_all_is_a_clear_error(monkeypatch):
+    _fake_import(monkeypatch, {"ai_edge_litert.interpreter", "tflite_runtime.interpreter",
+                               "tensorflow"}, {})
+    with pytest.raises(RuntimeNotAvailable, match="pip install ai-edge-litert"):
+        DigitClassifier(tiny("uint8_raw"))
+
+
+def test_explicit_runtime_is_used_and_reported(monkeypatch):
+    _fake_import(monkeypatch, {"tflite_runtime.interpreter"}, {})
+    with pytest.raises(RuntimeNotAvailable, match="tflite-runtime"):
+        DigitClassifier(ClassifierOptions(model_path=TEST_MODELS / "uint8_raw.tflite",
+                                          runtime="tflite-runtime"))
+
+
+@pytest.mark.skipif("tensorflow" not in sys.modules and importlib.util.find_spec(
+    "tensorflow") is None, reason="TensorFlow is not installed (runtime-only install)")
+def test_tensorflow_runtime_really_runs(mnist_test):
+    x, y = mnist_test
+    model = DigitClassifier(ClassifierOptions(model_path=TEST_MODELS / "uint8_raw.tflite",
+                                              runtime="tensorflow"))
+    assert model.runtime == "tensorflow"
+    assert (model.probabilities(x[:200]).argmax(axis=1) == y[:200]).mean() > 0.75
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        DigitClassifier(ClassifierOptions(model_path=tmp_path / "nope.tflite"))
+
+
+def test_corrupt_model_file(tmp_path):
+    path = tmp_path / "corrupt.tflite"
+    path.write_bytes(b"this is not a flatbuffer" * 10)
+    with pytest.raises(ModelError, match="cannot load .* as a TFLite model"):
+        DigitClassifier(ClassifierOptions(model_path=path))
+
+
+def test_truncated_model_file(tmp_path):
+    path = tmp_path / "truncated.tflite"
+    path.write_bytes((TEST_MODELS / "uint8_raw.tflite").read_bytes()[:2000])
+    with pytest.raises(ModelError):
+        DigitClassifier(ClassifierOptions(model_path=path))
+
+
+def test_model_with_wrong_input_says_what_it_expected():
+    with pytest.raises(ModelError, match=r"28x28 gray image.*found shape \[1, 32, 32, 3\]"):
+        DigitClassifier(tiny("wrong_input"))
+
+
+def test_model_with_wrong_output_says_what_it_expected():
+    with pytest.raises(ModelError, match=r"10 classes.*found shape \[1, 5\]"):
+        DigitClassifier(tiny("wrong_output"))
+
+
+def test_crops_of_the_wrong_shape_are_refused():
+    model = DigitClassifier(tiny("uint8_raw"))
+    with pytest.raises(ValueError, match="28, 28"):
+        model.probabilities(np.zeros((2, 32, 32), np.uint8))

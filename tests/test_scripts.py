@@ -1,0 +1,211 @@
+"""The three scripts as users run them: test.jpg end to end, the JSON contract, --help,
+the live loop on an image, a video file and the synthetic camera, and clean errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import cv2
+import numpy as np
+import pytest
+from conftest import iou, run_script
+
+from mnist_live.synth import SynthCamera
+
+STILL = "opencv_preprocessing_test.py"
+LIVE = "mnist_tflite_live_detection.py"
+
+
+def assert_reads_test_jpg(reading: dict, truth: list[dict]) -> None:
+    """Exactly the ten digits 0-9, each at its place, and nothing else."""
+    digits = reading["digits"]
+    assert len(digits) == 10, digits
+    unmatched = list(truth)
+    for found in digits:
+        match = next((t for t in unmatched if iou(found["box"], t["box"]) >= 0.4), None)
+        assert match is not None, f"{found} is not at any digit's place"
+        assert found["digit"] == match["digit"], (found, match)
+        unmatched.remove(match)
+    assert not unmatched
+
+
+def check_digit_json(digit: dict, width: int, height: int) -> None:
+    assert set(digit) == {"digit", "confidence", "box"}
+    assert isinstance(digit["digit"], int) and 0 <= digit["digit"] <= 9
+    assert isinstance(digit["confidence"], float) and 0.0 <= digit["confidence"] <= 1.0
+    x, y, w, h = digit["box"]
+    assert all(isinstance(v, int) for v in digit["box"])
+    assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width and y + h <= height
+
+
+def check_number_json(number: dict) -> None:
+    assert set(number) == {"text", "box"}
+    assert re.fullmatch(r"[0-9]+", number["text"])
+    assert len(number["box"]) == 4
+
+
+@pytest.mark.slow
+def test_still_script_reads_test_jpg(test_jpg, test_jpg_truth, tmp_path):
+    result = run_script(STILL, str(test_jpg), "--json", "--no-show",
+                        "--out-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1  # stdout holds only the JSON object
+    reading = json.loads(lines[0])
+    assert set(reading) == {"image", "width", "height", "digits", "numbers"}
+    assert (reading["image"], reading["width"], reading["height"]) == (str(test_jpg), 640, 480)
+    assert_reads_test_jpg(reading, test_jpg_truth)
+    for digit in reading["digits"]:
+        check_digit_json(digit, 640, 480)
+    for number in reading["numbers"]:
+        check_number_json(number)
+    # Every step was saved as a picture, and the human lines went to stderr.
+    saved = sorted(p.name for p in (tmp_path / "test").iterdir())
+    assert saved == ["1_gray.png", "2_ink.png", "3_binary.png", "4_cleaned.png",
+                     "5_candidates.png", "6_crops.png", "7_result.png"]
+    assert cv2.imread(str(tmp_path / "test" / "7_result.png")).shape == (480, 640, 3)
+    assert re.search(r"Detected digit: \[7\] at x=\d+, y=\d+, w=\d+, h=\d+ \(\d+\.\d{3}%\)",
+                     result.stderr)
+
+
+def test_still_script_prints_detection_lines_without_json(test_jpg, tmp_path):
+    result = run_script(STILL, str(test_jpg), "--no-show", "--no-save")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("Detected digit")]
+    assert len(lines) == 10
+    assert not list(tmp_path.iterdir())
+
+
+def test_still_script_reports_images_in_order_and_goes_on_after_a_bad_one(
+        test_jpg, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    missing = tmp_path / "missing.png"
+    result = run_script(STILL, str(test_jpg), str(bad), str(missing), str(test_jpg),
+                        "--json", "--no-show", "--out-dir", str(tmp_path / "out"))
+    assert result.returncode == 1
+    readings = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["image"] for r in readings] == [str(test_jpg)] * 2
+    assert f"error: {bad}: not an image" in result.stderr
+    assert f"error: {missing}: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Two readings of images with the same name go to two folders.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["test", "test-2"]
+
+
+@pytest.mark.slow
+def test_live_script_reads_test_jpg(test_jpg, test_jpg_truth):
+    result = run_script(LIVE, "--source", str(test_jpg), "--headless", "--json",
+                        "--max-frames", "3")
+    assert result.returncode == 0, result.stderr
+    frames = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [f["frame"] for f in frames] == [0, 1, 2]
+    for frame in frames:
+        assert set(frame) == {"frame", "time", "digits", "numbers"}
+        assert isinstance(frame["time"], float) and frame["time"] >= 0
+        assert_reads_test_jpg(frame, test_jpg_truth)
+    assert frames[0]["time"] <= frames[1]["time"] <= frames[2]["time"]
+
+
+def write_synth_video(path, frames: int) -> list[list]:
+    """A short video of the synthetic page; returns each frame's true digits."""
+    camera = SynthCamera(320, 240, seed=3)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    truths = []
+    for index in range(frames):
+        truths.append(camera.truth(index))
+        writer.write(camera.read())
+    writer.release()
+    return truths
+
+
+@pytest.mark.slow
+def test_live_script_reads_every_frame_of_a_video(tmp_path):
+    video = tmp_path / "page.avi"
+    truths = write_synth_video(video, 12)
+    result = run_script(LIVE, "--source", str(video), "--headless", "--json")
+    assert result.returncode == 0, result.stderr
+    frames = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [f["frame"] for f in frames] == list(range(12))  # every frame, in order
+    for frame, truth in zip(frames, truths, strict=True):
+        for digit in frame["digits"]:
+            check_digit_json(digit, 320, 240)
+        right = sum(
+            any(iou(d["box"], t.box) >= 0.4 and d["digit"] == t.digit for t in truth)
+            for d in frame["digits"]
+        )
+        assert right >= 0.8 * len(truth)
+
+
+@pytest.mark.slow
+def test_live_script_runs_the_synthetic_camera():
+    result = run_script(LIVE, "--source", "synth", "--headless", "--json",
+                        "--max-frames", "5", "--width", "480", "--height", "360")
+    assert result.returncode == 0, result.stderr
+    frames = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert len(frames) == 5
+    truth = SynthCamera(480, 360).page
+    assert any(n["text"] in truth.numbers and len(n["text"]) > 1
+               for f in frames for n in f["numbers"])
+    assert all(len(f["digits"]) >= 0.8 * len(truth.digits) for f in frames)
+
+
+def test_live_script_without_a_camera_says_so():
+    result = run_script(LIVE, "--source", "7", "--headless")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: camera 7 cannot be opened")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--source", "no_such_video.mp4"], "no such file"),
+    (["--model", "no_such_model.tflite"], "model file not found"),
+])
+def test_live_script_bad_inputs_give_one_line(args, message):
+    result = run_script(LIVE, "--headless", *args)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("script", [STILL, LIVE])
+@pytest.mark.parametrize("option", ["--threshold=300", "--min-confidence=2",
+                                    "--border=-0.1", "--threads=0"])
+def test_out_of_range_options_are_refused_by_argparse(script, option, test_jpg):
+    args = [str(test_jpg)] if script == STILL else []
+    result = run_script(script, *args, option)
+    assert result.returncode == 2
+    assert "error: argument" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("script,options", [
+    (STILL, ["--out-dir", "--no-save", "--no-show", "--json", "--threshold",
+             "--min-confidence", "--border", "--model", "--runtime", "--threads"]),
+    (LIVE, ["--source", "--width", "--height", "--max-frames", "--headless", "--json",
+            "--snapshot-dir", "--threshold", "--min-confidence", "--border", "--model",
+            "--runtime", "--threads"]),
+])
+def test_help_explains_every_option(script, options):
+    result = run_script(script, "--help")
+    assert result.returncode == 0
+    for option in options:
+        line = next((ln for ln in result.stdout.splitlines() if option in ln), None)
+        assert line is not None, option
+    # Every option has words after it, not just its name.
+    assert "otsu" in result.stdout and "adaptive" in result.stdout
+
+
+def test_scripts_find_the_bundled_model_from_any_folder(tmp_path, test_jpg):
+    # run_script runs from tests/, not the project root.
+    result = run_script(STILL, str(test_jpg), "--no-show", "--no-save", "-v")
+    assert result.returncode == 0
+    assert "mnist.tflite" in result.stderr
+
+
+def test_no_display_means_no_window_and_no_crash(test_jpg, tmp_path, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    result = run_script(STILL, str(test_jpg), "--out-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "No display available" in result.stderr
+    assert np.array(cv2.imread(str(tmp_path / "test" / "7_result.png"))).size > 0

@@ -1,0 +1,208 @@
+"""Each pipeline stage on small pictures made here, where the right answer is known."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import paste_digit
+
+from mnist_live.binarize import binarize, ink_is_dark, parse_threshold, to_gray
+from mnist_live.candidates import CandidateLimits, close_gaps, find_candidates
+from mnist_live.normalize import mnist_crop, stroke_width
+from mnist_live.numbers import group_lines, group_numbers
+
+RING = ((120, 100), 30)  # centre and radius of a drawn "0"
+
+
+def ring_page(paper: int = 220, ink: int = 40, size=(240, 320)) -> np.ndarray:
+    page = np.full(size, paper, np.uint8)
+    cv2.circle(page, RING[0], RING[1], ink, 6)
+    return page
+
+
+# --- binarize -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("threshold", ["otsu", "adaptive", 128])
+def test_dark_ink_becomes_white_on_black(threshold):
+    result = binarize(ring_page(), threshold, scale=60)
+    (cx, cy), r = RING
+    assert result.dark_ink
+    assert result.binary[cy, cx + r] == 255  # on the stroke
+    assert result.binary[cy, cx] == 0  # inside the ring: paper
+    assert result.binary[10, 10] == 0  # far away: paper
+
+
+@pytest.mark.parametrize("threshold", ["otsu", "adaptive", 128])
+def test_chalk_on_a_board_becomes_white_on_black(threshold):
+    result = binarize(ring_page(paper=40, ink=210), threshold, scale=60)
+    (cx, cy), r = RING
+    assert not result.dark_ink
+    assert result.binary[cy, cx + r] == 255 and result.binary[cy, cx] == 0
+
+
+def test_otsu_survives_a_strong_lighting_gradient():
+    # The left of the page is darker than the ink on the right: no single level of the
+    # raw gray image separates them, but flattening the lighting does.
+    page = ring_page(paper=230, ink=120).astype(np.float32)
+    page *= np.linspace(0.35, 1.0, page.shape[1])[None, :]
+    page = page.astype(np.uint8)
+    cv2.circle(page, (60, 180), 20, 30, 5)  # a second ring in the dark part
+    result = binarize(page, "otsu", scale=60)
+    assert result.binary[100, 150] == 255 and result.binary[180, 80] == 255
+    # Little paper is mistaken for ink anywhere.
+    stroke_pixels = np.count_nonzero(result.binary)
+    assert stroke_pixels < 0.1 * page.size
+
+
+def test_manual_level_matches_the_reference_hint():
+    page = ring_page()
+    result = binarize(page, 160, scale=60)
+    _, expected = cv2.threshold(page, 160, 255, cv2.THRESH_BINARY_INV)
+    np.testing.assert_array_equal(result.binary, expected)
+
+
+def test_polarity_detection():
+    assert ink_is_dark(ring_page())
+    assert not ink_is_dark(ring_page(paper=30, ink=230))
+
+
+@pytest.mark.parametrize("text,value", [("otsu", "otsu"), ("Adaptive", "adaptive"),
+                                        ("160", 160), ("0", 0), ("255", 255)])
+def test_parse_threshold(text, value):
+    assert parse_threshold(text) == value
+
+
+@pytest.mark.parametrize("text", ["300", "-1", "bright", ""])
+def test_parse_threshold_refuses_bad_values(text):
+    with pytest.raises(ValueError):
+        parse_threshold(text)
+
+
+def test_to_gray_accepts_every_layout():
+    bgr = np.zeros((4, 5, 3), np.uint8)
+    bgra = np.zeros((4, 5, 4), np.uint8)
+    deep = np.full((4, 5, 3), 65535, np.uint16)
+    for frame in (bgr, bgra, deep, bgr[:, :, 0]):
+        gray = to_gray(frame)
+        assert gray.shape == (4, 5) and gray.dtype == np.uint8
+    assert to_gray(deep).max() == 255
+
+
+# --- candidates -----------------------------------------------------------------------
+
+def binary_with(shapes) -> np.ndarray:
+    image = np.zeros((240, 320), np.uint8)
+    for draw in shapes:
+        draw(image)
+    return image
+
+
+LIMITS = CandidateLimits(border_fraction=0.05)
+
+
+def test_a_digit_gives_one_candidate_with_its_box(mnist_test):
+    page = np.full((240, 320), 220, np.uint8)
+    box = paste_digit(page, mnist_test[0][0], 100, 60, 80)
+    binary = binarize(page, "otsu", scale=80).binary
+    kept, _ = find_candidates(close_gaps(binary, 80), LIMITS)
+    assert len(kept) == 1
+    x, y, w, h = kept[0].box
+    assert abs(x - box[0]) <= 3 and abs(y - box[1]) <= 3
+    assert abs(w - box[2]) <= 5 and abs(h - box[3]) <= 5
+    assert kept[0].mask.shape == (h, w)
+
+
+def test_border_small_wide_and_hairline_blobs_are_rejected():
+    binary = binary_with([
+        lambda im: cv2.rectangle(im, (0, 100), (20, 150), 255, -1),  # touches the edge
+        lambda im: cv2.circle(im, (200, 50), 2, 255, -1),  # a speck
+        lambda im: cv2.line(im, (40, 200), (280, 200), 255, 3),  # a ruled line
+        lambda im: cv2.circle(im, (150, 110), 25, 255, 5),  # the one real candidate
+    ])
+    kept, rejected = find_candidates(binary, LIMITS)
+    assert [c.box for c in kept] == [(122, 82, 57, 57)]  # radius 25 + half the pen
+    assert len(rejected) == 3
+
+
+def test_border_scales_with_the_frame():
+    # The same blob 30 px from the edge: kept in a small frame with a 5% border (12 px),
+    # rejected in a frame four times larger (48 px).
+    small = np.zeros((240, 320), np.uint8)
+    cv2.circle(small, (60, 120), 25, 255, 5)
+    large = np.zeros((960, 1280), np.uint8)
+    cv2.circle(large, (60, 480), 25, 255, 5)
+    assert len(find_candidates(small, LIMITS)[0]) == 1
+    assert len(find_candidates(large, LIMITS)[0]) == 0
+
+
+def test_a_neighbours_stroke_does_not_leak_into_the_mask():
+    binary = binary_with([
+        lambda im: cv2.circle(im, (150, 110), 30, 255, 5),
+        lambda im: cv2.line(im, (195, 70), (195, 150), 255, 5),
+    ])
+    kept, _ = find_candidates(binary, LIMITS)
+    ring = max(kept, key=lambda c: c.box[2])
+    x, y, w, h = ring.box
+    assert x + w < 195  # the ring's box does not reach the line
+    assert ring.mask[h // 2, w // 2] == 0  # the hole stays empty
+
+
+# --- normalize ------------------------------------------------------------------------
+
+def test_crop_is_mnist_shaped():
+    mask = np.zeros((90, 40), np.uint8)
+    cv2.rectangle(mask, (5, 5), (34, 84), 255, 6)  # a tall box: 30 wide, 80 high
+    crop = mnist_crop(mask)
+    assert crop.shape == (28, 28) and crop.dtype == np.uint8
+    ys, xs = np.nonzero(crop > 30)
+    assert 19 <= np.ptp(ys) + 1 <= 21  # the longer side fills the 20-px box
+    assert np.ptp(xs) + 1 < 12  # and the aspect ratio is kept
+    moments = cv2.moments(crop)
+    assert abs(moments["m10"] / moments["m00"] - 14) < 0.6
+    assert abs(moments["m01"] / moments["m00"] - 14) < 0.6
+
+
+def test_thin_strokes_are_thickened_to_mnist_width():
+    mask = np.zeros((400, 400), np.uint8)
+    cv2.circle(mask, (200, 200), 150, 255, 3)  # a 3-px pen on a 300-px digit
+    crop = mnist_crop(mask)
+    binary = (crop > 127).astype(np.uint8) * 255
+    assert 1.5 <= stroke_width(binary) <= 4.5
+    assert np.count_nonzero(crop > 127) > 40  # not a faint hairline
+
+
+def test_an_enlarged_mnist_digit_comes_back_as_itself(mnist_test, classifier):
+    x, y = mnist_test
+    right = 0
+    for image, label in zip(x[:50], y[:50], strict=True):
+        big = cv2.resize(image, (112, 112), interpolation=cv2.INTER_CUBIC)
+        mask = ((big > 127) * 255).astype(np.uint8)
+        right += classifier.classify(mnist_crop(mask))[0].digit == label
+    assert right >= 48
+
+
+def test_empty_mask_gives_an_empty_crop():
+    assert not mnist_crop(np.zeros((10, 10), np.uint8)).any()
+
+
+# --- numbers --------------------------------------------------------------------------
+
+def test_digits_side_by_side_form_one_number():
+    boxes = [(100, 50, 30, 50), (135, 52, 28, 48), (168, 50, 30, 50), (203, 49, 31, 51)]
+    numbers = group_numbers([2, 0, 2, 4], boxes)
+    assert [n.text for n in numbers] == ["2024"]
+    assert numbers[0].box == (100, 49, 134, 51)
+
+
+def test_a_space_separates_numbers_and_lines_are_read_top_down():
+    boxes = [(300, 200, 30, 50), (50, 50, 30, 50), (85, 50, 30, 50), (200, 52, 30, 50),
+             (50, 200, 30, 50)]
+    numbers = group_numbers([9, 1, 2, 3, 8], boxes)
+    assert [n.text for n in numbers] == ["12", "3", "8", "9"]
+    assert group_lines(boxes) == [[1, 2, 3], [4, 0]]
+
+
+def test_a_slightly_tilted_line_is_still_one_line():
+    boxes = [(50 + 40 * i, 100 + 6 * i, 34, 50) for i in range(5)]
+    assert [n.text for n in group_numbers([1, 2, 3, 4, 5], boxes)] == ["12345"]
