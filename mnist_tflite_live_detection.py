@@ -15,21 +15,31 @@ Sources (--source):
     photo.jpg        an image, read again every frame
     rtsp://... http://...   a network stream
     synth            a built-in moving page of digits: try it without a webcam
+    picamera         the Raspberry Pi camera module (needs Picamera2)
 
 Keys in the window:
     q or Esc   quit
     space      save a snapshot of the window to snapshots/
     b          toggle the binary view (what the pipeline sees)
+    t          cycle the threshold mode: otsu, adaptive, manual
+    the "threshold" trackbar sets a manual level (like --threshold 160)
 
 Examples:
     python mnist_tflite_live_detection.py
     python mnist_tflite_live_detection.py --source synth
     python mnist_tflite_live_detection.py --source 1 --width 1280 --height 720
     python mnist_tflite_live_detection.py --source page.jpg --headless --json --max-frames 3
+    python mnist_tflite_live_detection.py --source synth --record demo.mp4 --max-frames 300
+
+A digit that stays in view keeps its label and its track id from frame to frame (its
+probabilities are averaged over recent frames); --no-tracking shows raw readings.
 
 With --json, stdout carries one JSON object per frame:
     {"frame": I, "time": SECONDS, "digits": [{"digit": 7, "confidence": 0.998,
-     "box": [x, y, w, h]}, ...], "numbers": [{"text": "407", "box": [x, y, w, h]}, ...]}
+     "box": [x, y, w, h], "track": 3}, ...], "numbers": [{"text": "407",
+     "box": [x, y, w, h]}, ...]}
+
+--record OUT.mp4 saves what the window shows, one video frame per processed frame.
 
 Exit status: 0 done, 1 the source or model could not be used, 2 bad options.
 """
@@ -43,23 +53,32 @@ from mnist_live import cli, config
 from mnist_live.capture import open_source
 from mnist_live.live import LiveOptions, run_live
 from mnist_live.pipeline import DigitReader
+from mnist_live.record import check_record_path
 
 log = cli.log
+
+
+def record_path(text: str) -> Path:
+    try:
+        return check_record_path(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Read handwritten digits live from a camera, video, image or stream "
                     "with a TensorFlow Lite MNIST model.",
-        epilog="Keys: q/Esc quit, space snapshot, b binary view. "
+        epilog="Keys: q/Esc quit, space snapshot, b binary view, t threshold mode. "
                "Exit status: 0 done, 1 source or model unusable, 2 bad options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("input")
     source.add_argument(
         "--source", default=str(config.DEFAULT_CAMERA), metavar="SOURCE",
-        help="camera index (0, 1...), video file, image file, stream URL, or synth for a "
-             "built-in moving page of digits (default: %(default)s)",
+        help="camera index (0, 1...), video file, image file, stream URL, synth for a "
+             "built-in moving page of digits, or picamera for the Raspberry Pi camera "
+             "(default: %(default)s)",
     )
     source.add_argument("--width", type=cli.positive_int, metavar="PX",
                         help="ask the camera for this frame width (synth: page width)")
@@ -73,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="no window: for servers, scripts and tests")
     output.add_argument("--json", action="store_true",
                         help="print one JSON object per frame on stdout, messages on stderr")
+    output.add_argument(
+        "--record", type=record_path, metavar="OUT.mp4|OUT.avi",
+        help="save the annotated frames as a video, one video frame per processed frame; "
+             ".mp4 (MPEG-4) or .avi (Motion JPEG). The file appears when the run ends, "
+             "however it ends",
+    )
+    output.add_argument("--no-tracking", action="store_true",
+                        help="show each frame's raw reading, without steady labels "
+                             "(no tracking or smoothing across frames)")
     output.add_argument(
         "--snapshot-dir", type=Path, default=config.DEFAULT_SNAPSHOT_DIR, metavar="DIR",
         help="where the space key saves snapshots (default: %(default)s)",
@@ -95,7 +123,8 @@ def main() -> int:
     source = open_source(args.source, args.width, args.height)
     log.info("Reading from %s", source.description)
     options = LiveOptions(headless=headless, max_frames=args.max_frames,
-                          json_lines=args.json, snapshot_dir=args.snapshot_dir)
+                          json_lines=args.json, snapshot_dir=args.snapshot_dir,
+                          record=args.record, steady=not args.no_tracking)
     return run_live(reader, source, options)
 
 

@@ -14,28 +14,43 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+class AtomicFile:
+    """A temporary file beside `destination`, moved there by `commit()`.
+
+    The temporary name keeps the destination's suffix, so libraries that choose a
+    format by extension (OpenCV, matplotlib) still do the right thing.
+    """
+
+    def __init__(self, destination: str | os.PathLike):
+        self.destination = Path(destination)
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".{self.destination.stem}.", suffix=f".tmp{self.destination.suffix}",
+            dir=self.destination.parent,
+        )
+        os.close(fd)
+        self.temp = Path(temp_name)
+        self.temp.chmod(0o644)  # mkstemp makes 0600; the result is an ordinary file
+
+    def commit(self) -> None:
+        os.replace(self.temp, self.destination)
+
+    def discard(self) -> None:
+        self.temp.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `destination`; rename it there on success.
 
-    The temporary name keeps the destination's suffix, so libraries that choose a
-    format by extension (OpenCV, matplotlib) still do the right thing. On any error the
-    temporary file is removed and the destination is left as it was.
+    On any error the temporary file is removed and the destination is left as it was.
     """
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(
-        prefix=f".{destination.stem}.", suffix=f".tmp{destination.suffix}",
-        dir=destination.parent,
-    )
-    os.close(fd)
-    temp_path = Path(temp_name)
-    temp_path.chmod(0o644)  # mkstemp makes 0600; the result is an ordinary file
+    file = AtomicFile(destination)
     try:
-        yield temp_path
-        os.replace(temp_path, destination)
+        yield file.temp
+        file.commit()
     except BaseException:
-        temp_path.unlink(missing_ok=True)
+        file.discard()
         raise
 
 

@@ -1,4 +1,4 @@
-"""Turn any `--source` into frames: camera index, video file, image, stream URL, `synth`.
+"""Turn any `--source` into frames: camera, video, image, stream, `synth` or `picamera`.
 
 Like OpenCV's `video.create_capture`, one function, `open_source`, accepts every kind
 of source and returns an object with the same small interface:
@@ -14,6 +14,7 @@ which the still-image script uses too.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import cv2
@@ -73,6 +74,7 @@ class ImageSource:
 
     still = True
     live = False
+    fps = None
 
     def __init__(self, path: Path):
         self.image = read_image(path)
@@ -90,6 +92,7 @@ class SynthSource:
 
     still = False
     live = False
+    fps = 30.0
 
     def __init__(self, width: int | None, height: int | None):
         self.camera = SynthCamera(width or 640, height or 480)
@@ -126,6 +129,7 @@ class VideoSource:
         w = int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         h = int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.description = f"{kind} {target} ({w}x{h})"
+        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or None
 
     def read(self) -> np.ndarray | None:
         ok, frame = self.capture.read()
@@ -137,11 +141,49 @@ class VideoSource:
         self.capture.release()
 
 
+class PicameraSource:
+    """The Raspberry Pi camera module through Picamera2 (libcamera)."""
+
+    still = False
+    live = True
+    fps = 30.0
+
+    def __init__(self, width: int | None, height: int | None):
+        try:
+            from picamera2 import Picamera2
+        except ImportError:
+            raise SourceError(
+                "--source picamera needs Picamera2: on Raspberry Pi OS run "
+                "'sudo apt install python3-picamera2' (and create the virtual environment "
+                "with --system-site-packages), or use a USB camera with --source 0"
+            ) from None
+        size = (width or 640, height or 480)
+        try:
+            self.camera = Picamera2()
+            # "RGB888" is stored B, G, R in memory: the order OpenCV expects.
+            config = self.camera.create_preview_configuration(
+                main={"size": size, "format": "RGB888"})
+            self.camera.configure(config)
+            self.camera.start()
+        except Exception as exc:
+            raise SourceError(f"the Pi camera cannot be started ({exc})") from None
+        self.description = f"Pi camera {size[0]}x{size[1]}"
+
+    def read(self) -> np.ndarray | None:
+        return self.camera.capture_array()
+
+    def close(self) -> None:
+        self.camera.stop()
+        self.camera.close()
+
+
 def open_source(source: str | int, width: int | None = None, height: int | None = None):
     """Open a frame source from a --source value; raise SourceError/ImageError if not."""
     text = str(source).strip()
     if text.lower() == "synth":
         return SynthSource(width, height)
+    if text.lower() == "picamera":
+        return PicameraSource(width, height)
     if text.isdigit():
         return VideoSource(int(text), width, height)
     if text.lower().startswith(STREAM_PREFIXES):
@@ -155,3 +197,73 @@ def open_source(source: str | int, width: int | None = None, height: int | None 
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
     return VideoSource(str(path), width, height)
+
+
+class LatestFrameReader:
+    """Read a live source on a background thread; `read()` returns the newest frame.
+
+    A camera keeps producing frames whether or not we are ready; if the pipeline is slower
+    than the camera, reading in the same thread would hand us ever older frames from the
+    driver's queue. Here a thread drains the camera continuously and keeps only the latest
+    frame, so processing always works on what is in front of the camera now. Frames that
+    were replaced before being processed are counted in `dropped`.
+
+    A source that stops delivering (a camera pulled out, a stream that stalls) is retried
+    `retries` times, `retry_delay` seconds apart, before the reader reports the end.
+    """
+
+    def __init__(self, source, retries: int = 5, retry_delay: float = 0.2):
+        self.source = source
+        self.description = source.description
+        self.still = source.still
+        self.live = source.live
+        self.fps = source.fps
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.dropped = 0
+        self._frame: np.ndarray | None = None
+        self._fresh = False
+        self._ended = False
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="frame-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                frame = self.source.read()
+            except Exception as exc:  # a driver error is a lost frame, not a crash
+                log.warning("reading %s failed: %s", self.description, exc)
+                frame = None
+            if frame is None:
+                failures += 1
+                if failures > self.retries:
+                    log.warning("%s stopped delivering frames.", self.description)
+                    break
+                self._stop.wait(self.retry_delay)
+                continue
+            failures = 0
+            with self._changed:
+                if self._fresh:
+                    self.dropped += 1
+                self._frame, self._fresh = frame, True
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def read(self, timeout: float = 10.0) -> np.ndarray | None:
+        """The newest frame not yet returned; None once the source has ended."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._fresh or self._ended, timeout=timeout)
+            if not self._fresh:
+                return None
+            self._fresh = False
+            return self._frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self.source.close()

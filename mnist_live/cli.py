@@ -155,8 +155,26 @@ def display_available() -> bool:
     if "NONE" in gui_line.upper():
         return False
     if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return False
+        _use_system_fonts_for_qt()
     return True
+
+
+def _use_system_fonts_for_qt() -> None:
+    """Point the Qt in opencv-python's wheel at the system's fonts.
+
+    The wheel sets QT_QPA_FONTDIR to a fonts folder it does not ship, and Qt then prints
+    a warning for every window. Qt reads the variable when the first window opens.
+    """
+    current = os.environ.get("QT_QPA_FONTDIR")
+    if current is None or os.path.isdir(current):
+        return
+    for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype",
+                   "/usr/share/fonts"):
+        if os.path.isdir(folder):
+            os.environ["QT_QPA_FONTDIR"] = folder
+            return
 
 
 def run(main: Callable[[], int]) -> None:

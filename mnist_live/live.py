@@ -1,23 +1,24 @@
-"""The live loop: frames in, digits drawn on a window (or JSON lines) out.
+"""The live loop: frames in, steady digits and numbers on a window (or JSON lines) out.
 
-One frame at a time: read it, run the pipeline, draw the result and a status line, show
-it, and react to keys:
+Per frame: take the newest frame, run the pipeline, feed the tracker (steady labels),
+group the digits into numbers, then draw, record, print and react to keys:
 
     q or Esc   quit
     space      save a snapshot of the annotated frame
     b          toggle the binary view (what the pipeline sees)
+    t          cycle the threshold mode: otsu -> adaptive -> manual -> otsu
+    trackbar   moving "threshold" switches to a manual level
 
-With `headless`, no window is opened; with `json_lines`, each frame's reading is printed
-on stdout as one JSON object.
+Ctrl+C, the end of the input, q and errors all end the same way: the recording is
+closed and moved into place, the camera released and the window closed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,12 +27,18 @@ import numpy as np
 
 from . import config, draw
 from .atomic import atomic_path
+from .capture import LatestFrameReader
+from .numbers import NumberReading, group_numbers
 from .pipeline import DigitReader, FrameReading
+from .record import Recorder
+from .tracking import DigitTracker, TrackedDigit, TrackerSettings
 
 log = logging.getLogger(__name__)
 
 WINDOW = "MNIST live detection"
+TRACKBAR = "threshold"
 KEY_ESC = 27
+DEFAULT_MANUAL_LEVEL = 160  # the reference README's hint
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,49 @@ class LiveOptions:
     max_frames: int | None = None
     json_lines: bool = False
     snapshot_dir: Path = config.DEFAULT_SNAPSHOT_DIR
+    record: Path | None = None
+    steady: bool = True  # track digits and smooth their labels across frames
+
+
+@dataclass
+class LiveFrame:
+    """One processed frame: the raw reading and the steady digits and numbers."""
+
+    reading: FrameReading
+    digits: list[TrackedDigit]
+    numbers: list[NumberReading]
+
+    def to_json(self, index: int, seconds: float) -> dict:
+        return {
+            "frame": index,
+            "time": round(seconds, 3),
+            "digits": [d.to_json() for d in self.digits],
+            "numbers": [{"text": n.text, "box": list(n.box)} for n in self.numbers],
+        }
+
+
+class SteadyReader:
+    """DigitReader plus a tracker: what the live view and its benchmark use."""
+
+    def __init__(self, reader: DigitReader, steady: bool = True,
+                 tracker_settings: TrackerSettings | None = None):
+        self.reader = reader
+        self.steady = steady
+        self.tracker = DigitTracker(reader.settings.min_confidence, tracker_settings)
+
+    def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
+        reading = self.reader.read(frame, keep_steps=keep_steps)
+        if self.steady:
+            self.tracker.min_confidence = self.reader.settings.min_confidence
+            digits = self.tracker.update(reading.classified)
+        else:
+            digits = [TrackedDigit(d.digit, d.confidence, d.box, 0) for d in reading.digits]
+        numbers = group_numbers([d.digit for d in digits], [d.box for d in digits])
+        order = [i for number in numbers for i in number.members]
+        digits = [digits[i] for i in order]  # reading order
+        numbers = [NumberReading(n.text, n.box, tuple(order.index(i) for i in n.members))
+                   for n in numbers]
+        return LiveFrame(reading, digits, numbers)
 
 
 class FpsMeter:
@@ -64,10 +114,6 @@ class FpsMeter:
         return 1.0 / self.seconds_per_frame if self.seconds_per_frame else 0.0
 
 
-def frame_json(index: int, seconds: float, reading: FrameReading) -> str:
-    return json.dumps({"frame": index, "time": round(seconds, 3), **reading.to_json()})
-
-
 def save_snapshot(image: np.ndarray, folder: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")[:-3]
     path = folder / f"snapshot_{stamp}.png"
@@ -76,14 +122,85 @@ def save_snapshot(image: np.ndarray, folder: Path) -> Path:
     return path
 
 
-def status_lines(reader: DigitReader, fps: float, reading: FrameReading) -> list[str]:
-    threshold = reader.settings.threshold
-    mode = f"manual {threshold}" if isinstance(threshold, int) else threshold
-    numbers = " ".join(n.text for n in reading.numbers) or "-"
-    return [
-        f"{mode} | {fps:4.1f} FPS | {reader.classifier.runtime}",
-        f"read: {numbers}",
-    ]
+def threshold_label(threshold: str | int, level: float) -> str:
+    if isinstance(threshold, int):
+        return f"manual {threshold}"
+    return f"{threshold} {level:.0f}" if threshold == "otsu" else threshold
+
+
+def status_lines(frame: LiveFrame, reader: DigitReader, fps: float, dropped: int) -> list[str]:
+    mode = threshold_label(reader.settings.threshold, frame.reading.level)
+    line = f"{mode} | {fps:4.1f} FPS | {reader.classifier.runtime}"
+    if dropped:
+        line += f" | dropped {dropped}"
+    numbers = " ".join(n.text for n in frame.numbers) or "-"
+    return [line, f"read: {numbers}"]
+
+
+class Window:
+    """The OpenCV window with its threshold trackbar and keys."""
+
+    def __init__(self, reader: DigitReader):
+        self.reader = reader
+        self.show_binary = False
+        self._sized = False
+        self._ready = False  # trackbar callbacks during setup are not the user's
+        # Resizable, keeping the frame's proportions, without Qt's toolbar.
+        cv2.namedWindow(
+            WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        start = reader.settings.threshold
+        cv2.createTrackbar(TRACKBAR, WINDOW, start if isinstance(start, int)
+                           else DEFAULT_MANUAL_LEVEL, 255, self._on_trackbar)
+        self._ready = True
+
+    def _on_trackbar(self, level: int) -> None:
+        if self._ready:
+            self.set_threshold(int(level))
+
+    def set_threshold(self, threshold: str | int) -> None:
+        self.reader.settings = replace(self.reader.settings, threshold=threshold)
+        log.info("Threshold: %s", threshold)
+
+    def cycle_threshold(self) -> None:
+        current = self.reader.settings.threshold
+        if current == "otsu":
+            self.set_threshold("adaptive")
+        elif current == "adaptive":
+            self.set_threshold(int(cv2.getTrackbarPos(TRACKBAR, WINDOW)))
+        else:
+            self.set_threshold("otsu")
+
+    def show(self, image: np.ndarray) -> None:
+        if not self._sized:  # start at the frame's own size; the user may resize it
+            cv2.resizeWindow(WINDOW, image.shape[1], image.shape[0])
+            self._sized = True
+        cv2.imshow(WINDOW, image)
+
+    def handle_keys(self, annotated: np.ndarray, snapshot_dir: Path) -> bool:
+        """React to a key press; False when the user wants to quit."""
+        key = cv2.waitKey(1) & 0xFF
+        if key in (ord("q"), KEY_ESC):
+            return False
+        if key == ord(" "):
+            log.info("Snapshot saved: %s", save_snapshot(annotated, snapshot_dir))
+        elif key == ord("b"):
+            self.show_binary = not self.show_binary
+        elif key == ord("t"):
+            self.cycle_threshold()
+        # The user closed the window with its close button.
+        return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) >= 1
+
+    def close(self) -> None:
+        cv2.destroyWindow(WINDOW)
+        cv2.waitKey(1)
+
+
+def annotate(frame: np.ndarray, live: LiveFrame, binary_view: bool) -> np.ndarray:
+    view = frame
+    if binary_view:
+        view = cv2.resize(live.reading.steps["binary"], (frame.shape[1], frame.shape[0]),
+                          interpolation=cv2.INTER_NEAREST)
+    return draw.draw_reading(view, live)
 
 
 def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
@@ -91,46 +208,46 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
     max_frames = options.max_frames
     if options.headless and source.still and max_frames is None:
         max_frames = 1  # one picture, no window: reading it once is the whole job
+    frames = LatestFrameReader(source) if source.live else source
+    steady = SteadyReader(reader, options.steady)
+    recorder = Recorder(options.record, getattr(source, "fps", None)) if options.record else None
+    window = None if options.headless else Window(reader)
     fps = FpsMeter()
-    show_binary = False
     start = time.perf_counter()
     index = 0
-    if not options.headless:
-        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
     try:
         while max_frames is None or index < max_frames:
-            frame = source.read()
+            frame = frames.read()
             if frame is None:
                 log.info("End of %s after %d frames.", source.description, index)
                 break
-            reading = reader.read(frame, keep_steps=show_binary)
+            binary_view = window is not None and window.show_binary
+            live = steady.read(frame, keep_steps=binary_view)
             fps.tick()
             if options.json_lines:
-                print(frame_json(index, time.perf_counter() - start, reading), flush=True)
+                print(json.dumps(live.to_json(index, time.perf_counter() - start)),
+                      flush=True)
             index += 1
-            if options.headless:
+            if window is None and recorder is None:
                 continue
-            view = draw.to_bgr(reading.steps["binary"]) if show_binary else frame
-            if view.shape[:2] != frame.shape[:2]:
-                view = cv2.resize(view, (frame.shape[1], frame.shape[0]))
-            annotated = draw.draw_reading(view, reading)
-            draw.draw_status(annotated, status_lines(reader, fps.fps, reading))
-            cv2.imshow(WINDOW, annotated)
-            key = cv2.waitKey(1) & 0xFF
-            if key in (ord("q"), KEY_ESC):
-                break
-            if key == ord(" "):
-                log.info("Snapshot saved: %s", save_snapshot(annotated, options.snapshot_dir))
-            elif key == ord("b"):
-                show_binary = not show_binary
-            if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
-                break  # the user closed the window
+            annotated = annotate(frame, live, binary_view)
+            draw.draw_status(annotated, status_lines(
+                live, reader, fps.fps, getattr(frames, "dropped", 0)))
+            if recorder is not None:
+                recorder.write(annotated)
+            if window is not None:
+                window.show(annotated)
+                if not window.handle_keys(annotated, options.snapshot_dir):
+                    break
     finally:
-        source.close()
-        if not options.headless:
-            cv2.destroyAllWindows()
-    elapsed = time.perf_counter() - start
-    log.info("Processed %d frames in %.1f s (%.1f FPS).", index, elapsed,
-             index / elapsed if elapsed > 0 else 0.0)
-    sys.stdout.flush()
+        frames.close()
+        if recorder is not None:
+            recorder.close()
+        if window is not None:
+            window.close()
+        elapsed = time.perf_counter() - start
+        dropped = getattr(frames, "dropped", 0)
+        log.info("Processed %d frames in %.1f s (%.1f FPS)%s.", index, elapsed,
+                 index / elapsed if elapsed > 0 else 0.0,
+                 f", {dropped} older camera frames skipped" if dropped else "")
     return 0

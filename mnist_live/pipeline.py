@@ -57,6 +57,8 @@ class FrameReading:
     height: int
     digits: list[DigitDetection]
     numbers: list[NumberReading]
+    # The global threshold level used (Otsu's or the manual one); NaN for adaptive.
+    level: float = float("nan")
     # Candidates the classifier was not sure about (below --min-confidence).
     unsure: list[DigitDetection] = field(default_factory=list)
     # Every classified candidate, in the order of `crops`.
@@ -137,7 +139,8 @@ class DigitReader:
         ]
 
         reading = FrameReading(
-            width=frame_w, height=frame_h, digits=digits, numbers=numbers, unsure=unsure,
+            width=frame_w, height=frame_h, digits=digits, numbers=numbers,
+            level=binarized.level, unsure=unsure,
             classified=classified,
             rejected=[_to_frame_box(b, scale, frame_w, frame_h) for b in rejected],
         )

@@ -168,7 +168,7 @@ def test_missing_model_file(tmp_path):
 def test_corrupt_model_file(tmp_path):
     path = tmp_path / "corrupt.tflite"
     path.write_bytes(b"this is not a flatbuffer" * 10)
-    with pytest.raises(ModelError, match="cannot load .* as a TFLite model"):
+    with pytest.raises(ModelError, match=r"cannot load .* as a TFLite model"):
         DigitClassifier(ClassifierOptions(model_path=path))
 
 

@@ -30,13 +30,16 @@ def assert_reads_test_jpg(reading: dict, truth: list[dict]) -> None:
     assert not unmatched
 
 
-def check_digit_json(digit: dict, width: int, height: int) -> None:
-    assert set(digit) == {"digit", "confidence", "box"}
+def check_digit_json(digit: dict, width: int, height: int, live: bool = False) -> None:
+    assert set(digit) == ({"digit", "confidence", "box", "track"} if live
+                          else {"digit", "confidence", "box"})
+    if live:
+        assert isinstance(digit["track"], int) and digit["track"] > 0
     assert isinstance(digit["digit"], int) and 0 <= digit["digit"] <= 9
     assert isinstance(digit["confidence"], float) and 0.0 <= digit["confidence"] <= 1.0
     x, y, w, h = digit["box"]
     assert all(isinstance(v, int) for v in digit["box"])
-    assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width and y + h <= height
+    assert x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= width and y + h <= height
 
 
 def check_number_json(number: dict) -> None:
@@ -105,6 +108,11 @@ def test_live_script_reads_test_jpg(test_jpg, test_jpg_truth):
         assert set(frame) == {"frame", "time", "digits", "numbers"}
         assert isinstance(frame["time"], float) and frame["time"] >= 0
         assert_reads_test_jpg(frame, test_jpg_truth)
+        for digit in frame["digits"]:
+            check_digit_json(digit, 640, 480, live=True)
+    # A still page: every digit keeps its track from frame to frame.
+    tracks = [sorted(d["track"] for d in f["digits"]) for f in frames]
+    assert tracks[0] == tracks[1] == tracks[2]
     assert frames[0]["time"] <= frames[1]["time"] <= frames[2]["time"]
 
 
@@ -130,7 +138,7 @@ def test_live_script_reads_every_frame_of_a_video(tmp_path):
     assert [f["frame"] for f in frames] == list(range(12))  # every frame, in order
     for frame, truth in zip(frames, truths, strict=True):
         for digit in frame["digits"]:
-            check_digit_json(digit, 320, 240)
+            check_digit_json(digit, 320, 240, live=True)
         right = sum(
             any(iou(d["box"], t.box) >= 0.4 and d["digit"] == t.digit for t in truth)
             for d in frame["digits"]

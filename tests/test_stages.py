@@ -143,7 +143,7 @@ def test_a_neighbours_stroke_does_not_leak_into_the_mask():
     ])
     kept, _ = find_candidates(binary, LIMITS)
     ring = max(kept, key=lambda c: c.box[2])
-    x, y, w, h = ring.box
+    x, _, w, h = ring.box
     assert x + w < 195  # the ring's box does not reach the line
     assert ring.mask[h // 2, w // 2] == 0  # the hole stays empty
 

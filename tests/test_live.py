@@ -1,0 +1,257 @@
+"""The live experience: steady labels, newest-frame capture, recording, the window under
+Xvfb, and Ctrl+C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+from conftest import PROJECT_ROOT
+from test_scripts import write_synth_video
+
+from mnist_live.capture import LatestFrameReader
+from mnist_live.pipeline import DigitDetection
+from mnist_live.record import Recorder, check_record_path
+from mnist_live.tracking import DigitTracker
+
+LIVE = str(PROJECT_ROOT / "mnist_tflite_live_detection.py")
+
+
+def detection(digit: int, box, confidence: float = 0.95, other: int | None = None,
+              other_p: float = 0.0) -> DigitDetection:
+    probs = np.full(10, (1 - confidence - other_p) / 8, np.float32)
+    probs[digit] = confidence
+    if other is not None:
+        probs[other] = other_p
+    return DigitDetection(digit, confidence, box, probs)
+
+
+# --- tracking -------------------------------------------------------------------------
+
+def test_a_digit_keeps_its_track_while_it_moves_a_little():
+    tracker = DigitTracker(min_confidence=0.7)
+    ids = set()
+    for shift in [0, 2, -1, 3, 1, -2]:
+        shown = tracker.update([detection(4, (100 + shift, 50 - shift, 30, 45))])
+        assert [d.digit for d in shown] == [4]
+        ids.add(shown[0].track)
+    assert len(ids) == 1
+
+
+def test_one_noisy_frame_does_not_flip_the_label():
+    tracker = DigitTracker(min_confidence=0.7)
+    box = (100, 50, 30, 45)
+    for _ in range(5):
+        tracker.update([detection(4, box, 0.9)])
+    # One frame reads it as a 9 with 0.6 against 0.35 for 4.
+    shown = tracker.update([detection(9, box, 0.6, other=4, other_p=0.35)])
+    assert [d.digit for d in shown] == [4]
+
+
+def test_a_real_change_wins_after_a_few_frames():
+    tracker = DigitTracker(min_confidence=0.5)
+    box = (100, 50, 30, 45)
+    for _ in range(5):
+        tracker.update([detection(1, box, 0.95)])
+    labels = [tracker.update([detection(7, box, 0.95)])[0].digit for _ in range(6)]
+    assert labels[0] == 1 and labels[-1] == 7
+    assert labels.index(7) <= 3
+
+
+def test_a_new_confident_digit_shows_at_once_and_a_removed_one_goes():
+    tracker = DigitTracker(min_confidence=0.7)
+    a, b = (50, 50, 30, 45), (200, 50, 30, 45)
+    for _ in range(3):
+        tracker.update([detection(2, a)])
+    shown = tracker.update([detection(2, a), detection(5, b)])
+    assert sorted(d.digit for d in shown) == [2, 5]
+    tracker.update([detection(2, a), detection(5, b)])
+    # The 5 is taken away: an established digit survives a missed frame or two.
+    remaining = [tracker.update([detection(2, a)]) for _ in range(5)]
+    assert 5 in [d.digit for d in remaining[0]]
+    assert [d.digit for d in remaining[-1]] == [2]
+
+
+def test_a_one_frame_speck_never_lingers():
+    tracker = DigitTracker(min_confidence=0.7)
+    tracker.update([detection(1, (10, 10, 12, 20))])
+    assert tracker.update([]) == []
+
+
+def test_unsure_candidates_build_up_to_a_digit():
+    tracker = DigitTracker(min_confidence=0.7)
+    box = (100, 50, 30, 45)
+    shown = [tracker.update([detection(3, box, 0.6)]) for _ in range(2)]
+    assert shown == [[], []]  # not sure yet
+    for _ in range(4):
+        result = tracker.update([detection(3, box, 0.85)])
+    assert [d.digit for d in result] == [3]
+
+
+# --- capture and recording ------------------------------------------------------------
+
+class CountingSource:
+    """A fake camera: numbered frames, `fps` of them a second, then `stop` Nones."""
+
+    description = "fake camera"
+    still = False
+    live = True
+    fps = 100.0
+
+    def __init__(self, frames: int):
+        self.frames = frames
+        self.index = 0
+        self.closed = False
+
+    def read(self):
+        time.sleep(1 / self.fps)
+        if self.index >= self.frames:
+            return None
+        self.index += 1
+        return np.full((4, 4, 3), self.index, np.uint8)
+
+    def close(self):
+        self.closed = True
+
+
+def test_the_reader_hands_out_the_newest_frame_and_counts_dropped_ones():
+    reader = LatestFrameReader(CountingSource(60), retries=1, retry_delay=0.01)
+    seen = []
+    while (frame := reader.read(timeout=2)) is not None:
+        seen.append(int(frame[0, 0, 0]))
+        time.sleep(0.05)  # a slow pipeline: the camera runs ahead
+    reader.close()
+    assert seen == sorted(seen)  # never an older frame after a newer one
+    assert seen[-1] == 60  # the last frame is not lost
+    assert len(seen) < 40 and reader.dropped == 60 - len(seen)
+
+
+def test_a_camera_that_stops_delivering_ends_the_reader_after_retries():
+    source = CountingSource(3)
+    reader = LatestFrameReader(source, retries=3, retry_delay=0.01)
+    frames = [reader.read(timeout=2) for _ in range(5)]
+    reader.close()
+    assert frames[-1] is None
+    assert source.closed
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_recorder_writes_one_frame_per_frame_and_only_on_close(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    recorder = Recorder(path, fps=10)
+    for i in range(7):
+        recorder.write(np.full((120, 160, 3), i * 30, np.uint8))
+        assert not path.exists()  # nothing half-written at the destination
+    recorder.close()
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    assert count == 7
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
+
+
+def test_recorder_with_no_frames_leaves_nothing(tmp_path):
+    recorder = Recorder(tmp_path / "empty.mp4", fps=10)
+    recorder.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["out.mkv", "out", "no_such_folder/out.mp4"])
+def test_record_path_is_checked(name, tmp_path):
+    with pytest.raises(ValueError):
+        check_record_path(str(tmp_path / name) if "/" not in name else name)
+
+
+def count_frames(path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    return count
+
+
+def processed_frames(stderr: str) -> int:
+    return int(re.search(r"Processed (\d+) frames", stderr).group(1))
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_cleanly_and_closes_the_recording(tmp_path):
+    record = tmp_path / "run.mp4"
+    process = subprocess.Popen(
+        [sys.executable, LIVE, "--source", "synth", "--headless", "--json",
+         "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(5):  # let it process a few frames
+        assert json.loads(process.stdout.readline())["frame"] >= 0
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    assert count_frames(record) == processed_frames(err) >= 5
+
+
+# --- the window, on a virtual screen --------------------------------------------------
+
+@pytest.fixture
+def virtual_display():
+    """A private Xvfb screen; CI installs xvfb, elsewhere the test is skipped without it."""
+    if shutil.which("Xvfb") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Xvfb is missing on CI (.ci/run installs the xvfb package)")
+        pytest.skip("Xvfb is not installed (Debian: apt install xvfb)")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        display = f":{pipe.readline().strip()}"
+    yield display
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def colour_pixels(screen: np.ndarray, bgr) -> int:
+    return int(np.all(np.abs(screen.astype(int) - np.array(bgr)) <= 12, axis=2).sum())
+
+
+@pytest.mark.slow
+def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
+    from PIL import ImageGrab
+
+    from mnist_live.draw import GREEN, ORANGE
+
+    video = tmp_path / "page.avi"
+    write_synth_video(video, 150)
+    record = tmp_path / "window.avi"
+    env = {**os.environ, "DISPLAY": virtual_display}
+    process = subprocess.Popen(
+        [sys.executable, LIVE, "--source", str(video), "--record", str(record)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    screen = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.5)
+        shot = np.array(ImageGrab.grab(xdisplay=virtual_display))[:, :, ::-1]  # to BGR
+        if colour_pixels(shot, GREEN) > 200 and colour_pixels(shot, ORANGE) > 100:
+            screen = shot
+            break
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert screen is not None, f"no boxes or labels seen on the screen; stderr: {err}"
+    cv2.imwrite(str(tmp_path / "screen.png"), screen)
+    assert process.returncode in (0, 130) and "Traceback" not in err
+    # The status line (white text on black) is in the window too.
+    assert colour_pixels(screen, (0, 0, 0)) > 500
+    assert count_frames(record) == processed_frames(err)
