@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -203,51 +206,110 @@ def annotate(frame: np.ndarray, live: LiveFrame, binary_view: bool) -> np.ndarra
     return draw.draw_reading(view, live)
 
 
+class StopOnCtrlC:
+    """The first Ctrl+C asks the loop to finish its frame and stop; a second one forces.
+
+    Stopping between frames is what makes every ending clean: the frame being drawn is
+    recorded whole, the recording is closed and the camera released.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
-    """Run until the source ends, --max-frames is reached, or the user quits."""
+    """Run until the source ends, --max-frames is reached, the user quits or presses
+    Ctrl+C; return the exit status (130 after Ctrl+C)."""
     max_frames = options.max_frames
     if options.headless and source.still and max_frames is None:
         max_frames = 1  # one picture, no window: reading it once is the whole job
-    frames = LatestFrameReader(source) if source.live else source
-    steady = SteadyReader(reader, options.steady)
-    recorder = Recorder(options.record, getattr(source, "fps", None)) if options.record else None
-    window = None if options.headless else Window(reader)
-    fps = FpsMeter()
-    start = time.perf_counter()
-    index = 0
-    try:
-        while max_frames is None or index < max_frames:
-            frame = frames.read()
-            if frame is None:
-                log.info("End of %s after %d frames.", source.description, index)
-                break
-            binary_view = window is not None and window.show_binary
-            live = steady.read(frame, keep_steps=binary_view)
-            fps.tick()
-            if options.json_lines:
-                print(json.dumps(live.to_json(index, time.perf_counter() - start)),
-                      flush=True)
-            index += 1
-            if window is None and recorder is None:
-                continue
+    loop = LiveLoop(reader, source, options)
+    with StopOnCtrlC() as ctrl_c:
+        try:
+            loop.open_window()
+            while (max_frames is None or loop.index < max_frames) and not ctrl_c.requested:
+                frame = loop.frames.read()
+                if frame is None:
+                    log.info("End of %s after %d frames.", source.description, loop.index)
+                    break
+                if not loop.process(frame):
+                    break
+        finally:
+            loop.close()
+    if ctrl_c.requested:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+class LiveLoop:
+    """What the live loop holds between frames: source, tracker, recorder, window."""
+
+    def __init__(self, reader: DigitReader, source, options: LiveOptions):
+        self.options = options
+        self.source = source
+        self.frames = LatestFrameReader(source) if source.live else source
+        self.steady = SteadyReader(reader, options.steady)
+        self.recorder = Recorder(options.record, source.fps) if options.record else None
+        self.window: Window | None = None
+        self.fps = FpsMeter()
+        self.start = time.perf_counter()
+        self.index = 0  # frames fully processed
+
+    def open_window(self) -> None:
+        if not self.options.headless:
+            self.window = Window(self.steady.reader)
+
+    def process(self, frame: np.ndarray) -> bool:
+        """Read, print, draw, record and show one frame; False when the user quits."""
+        window = self.window
+        binary_view = window is not None and window.show_binary
+        live = self.steady.read(frame, keep_steps=binary_view)
+        self.fps.tick()
+        if self.options.json_lines:
+            print(json.dumps(live.to_json(self.index, time.perf_counter() - self.start)),
+                  flush=True)
+        keep_going = True
+        if window is not None or self.recorder is not None:
             annotated = annotate(frame, live, binary_view)
             draw.draw_status(annotated, status_lines(
-                live, reader, fps.fps, getattr(frames, "dropped", 0)))
-            if recorder is not None:
-                recorder.write(annotated)
+                live, self.steady.reader, self.fps.fps, self.dropped))
+            if self.recorder is not None:
+                self.recorder.write(annotated)
             if window is not None:
                 window.show(annotated)
-                if not window.handle_keys(annotated, options.snapshot_dir):
-                    break
-    finally:
-        frames.close()
-        if recorder is not None:
-            recorder.close()
-        if window is not None:
-            window.close()
-        elapsed = time.perf_counter() - start
-        dropped = getattr(frames, "dropped", 0)
-        log.info("Processed %d frames in %.1f s (%.1f FPS)%s.", index, elapsed,
-                 index / elapsed if elapsed > 0 else 0.0,
-                 f", {dropped} older camera frames skipped" if dropped else "")
-    return 0
+                keep_going = window.handle_keys(annotated, self.options.snapshot_dir)
+        self.index += 1
+        return keep_going
+
+    @property
+    def dropped(self) -> int:
+        return getattr(self.frames, "dropped", 0)
+
+    def close(self) -> None:
+        """Release everything, whatever ended the run."""
+        self.frames.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.window is not None:
+            self.window.close()
+        elapsed = time.perf_counter() - self.start
+        log.info("Processed %d frames in %.1f s (%.1f FPS)%s.", self.index, elapsed,
+                 self.index / elapsed if elapsed > 0 else 0.0,
+                 f", {self.dropped} older camera frames skipped" if self.dropped else "")

@@ -232,7 +232,7 @@ def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
     from mnist_live.draw import GREEN, ORANGE
 
     video = tmp_path / "page.avi"
-    write_synth_video(video, 150)
+    write_synth_video(video, 400)
     record = tmp_path / "window.avi"
     env = {**os.environ, "DISPLAY": virtual_display}
     process = subprocess.Popen(
@@ -241,7 +241,7 @@ def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
     screen = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.5)
+        time.sleep(0.2)
         shot = np.array(ImageGrab.grab(xdisplay=virtual_display))[:, :, ::-1]  # to BGR
         if colour_pixels(shot, GREEN) > 200 and colour_pixels(shot, ORANGE) > 100:
             screen = shot
