@@ -77,6 +77,19 @@ def detection_line(detection) -> str:
             f"({detection.confidence * 100:.3f}%)")
 
 
+# Pictures of huge photos are saved at this size (longer side): enough to see every
+# step, and a 48-megapixel PNG would take seconds to write each.
+PICTURE_MAX_SIDE = 1600
+
+
+def fit(picture, max_side: int = PICTURE_MAX_SIDE):
+    longer = max(picture.shape[:2])
+    if longer <= max_side:
+        return picture
+    scale = max_side / longer
+    return cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
 def step_pictures(image, reading: FrameReading) -> dict[str, object]:
     """The pictures to save and show, in pipeline order."""
     steps = reading.steps
@@ -85,7 +98,7 @@ def step_pictures(image, reading: FrameReading) -> dict[str, object]:
     # The candidate boxes are in frame pixels; draw them on a frame-sized binary.
     binary = cv2.resize(steps["cleaned"], (reading.width, reading.height),
                         interpolation=cv2.INTER_NEAREST)
-    return {
+    pictures = {
         "1_gray": steps["gray"],
         "2_ink": steps["ink"],
         "3_binary": steps["binary"],
@@ -94,6 +107,7 @@ def step_pictures(image, reading: FrameReading) -> dict[str, object]:
         "6_crops": draw.crop_sheet(reading.crops, labels),
         "7_result": draw.draw_reading(image, reading, show_unsure=True),
     }
+    return {name: fit(picture) for name, picture in pictures.items()}
 
 
 def save_pictures(pictures: dict[str, object], folder: Path) -> None:

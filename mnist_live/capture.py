@@ -47,8 +47,17 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageError(f"{path}: the file is empty")
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
-        raise ImageError(f"{path}: not an image OpenCV can decode (corrupt or unknown format)")
+        raise ImageError(f"{path}: {why_undecodable(data.tobytes())}")
     return to_bgr8(image)
+
+
+def why_undecodable(data: bytes) -> str:
+    """A reason for a file OpenCV could not decode: truncated, or not an image at all."""
+    if data.startswith(b"\xff\xd8") and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "truncated JPEG (the file ends before the image does)"
+    if data.startswith(b"\x89PNG") and b"IEND" not in data[-32:]:
+        return "truncated PNG (the file ends before the image does)"
+    return "not an image OpenCV can decode (corrupt, or an unknown format)"
 
 
 def to_bgr8(image: np.ndarray) -> np.ndarray:
