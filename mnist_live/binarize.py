@@ -80,14 +80,23 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     signal = gray if dark_ink else cv2.bitwise_not(gray)
     # The window must be wider than a stroke so strokes vanish from the estimate, but
     # narrow enough to follow shadows: a fraction of a digit's height does both.
-    radius = int(max(3, round(scale * 0.25)))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    paper = cv2.morphologyEx(signal, cv2.MORPH_CLOSE, kernel)
-    paper = cv2.blur(paper, (2 * radius + 1, 2 * radius + 1))
-    paper_f = np.maximum(paper.astype(np.float32), 1.0)
-    contrast = (paper_f - signal.astype(np.float32)) / paper_f  # 0 = paper, 1 = black
-    np.clip(contrast, 0.0, 1.0, out=contrast)
-    return (contrast * 255.0).astype(np.uint8)
+    radius = max(3, round(scale * 0.25))
+    # The paper's light changes slowly, so it is estimated on a smaller image: a local
+    # maximum over each step x step cell (which keeps paper, not ink), then the closing.
+    step = max(1, radius // 3)
+    small = signal
+    if step > 1:
+        small = cv2.dilate(signal, np.ones((step, step), np.uint8))[::step, ::step]
+    small_radius = max(1, round(radius / step))
+    size = 2 * small_radius + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    paper = cv2.blur(paper, (size, size))
+    if step > 1:
+        paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]),
+                           interpolation=cv2.INTER_LINEAR)
+    # How far each pixel falls below the paper, relative to the paper: 0 paper, 255 black.
+    return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
 def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0) -> Binarized:
