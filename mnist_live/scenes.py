@@ -331,8 +331,10 @@ def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None
     """Cut a pen skip across one stroke: a gap 6-12% of the digit's height wide.
 
     The cut goes through a point near the middle of a stroke (high distance to the
-    edge), across the stroke's local direction (the dominant gradient direction around
-    the point, from the structure tensor), and reaches past both of its edges.
+    edge), across the stroke's direction there (the dominant gradient direction around
+    the point, from the structure tensor), just past both of its edges. Points where
+    the stroke has no clear direction (corners, junctions) are not cut: a cut there
+    would remove a chunk, not make a gap.
     """
     mask = (alpha >= INK_LEVEL).astype(np.uint8)
     distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
@@ -340,14 +342,22 @@ def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None
     if half_width == 0:
         return
     ys, xs = np.nonzero(distance >= 0.6 * half_width)
-    i = rng.integers(len(xs))
-    cx, cy = int(xs[i]), int(ys[i])
-    reach = math.ceil(2 * half_width + 2)
-    window = alpha[max(0, cy - reach) : cy + reach + 1, max(0, cx - reach) : cx + reach + 1]
-    gx = cv2.Sobel(window, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(window, cv2.CV_32F, 0, 1)
-    across = 0.5 * math.atan2(2 * float((gx * gy).sum()), float((gx * gx - gy * gy).sum()))
-    dx, dy = math.cos(across) * (1.5 * half_width + 3), math.sin(across) * (1.5 * half_width + 3)
+    radius = math.ceil(1.5 * half_width + 1)
+    for _ in range(8):
+        i = rng.integers(len(xs))
+        cx, cy = int(xs[i]), int(ys[i])
+        window = alpha[max(0, cy - radius) : cy + radius + 1, max(0, cx - radius) : cx + radius + 1]
+        gx = cv2.Sobel(window, cv2.CV_32F, 1, 0)
+        gy = cv2.Sobel(window, cv2.CV_32F, 0, 1)
+        jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
+        coherence = math.hypot(jxx - jyy, 2 * jxy) / (jxx + jyy + 1e-6)
+        if coherence > 0.6:
+            break
+    else:
+        return
+    across = 0.5 * math.atan2(2 * jxy, jxx - jyy)
+    reach = 2 * half_width - float(distance[cy, cx]) + 1.5  # to the far edge and past it
+    dx, dy = math.cos(across) * reach, math.sin(across) * reach
     width = max(2, round(height * rng.uniform(0.06, 0.12)))
     cv2.line(alpha, (round(cx - dx), round(cy - dy)), (round(cx + dx), round(cy + dy)), 0.0,
              thickness=width)
