@@ -328,7 +328,7 @@ def _count_pieces(alpha: np.ndarray) -> int:
 
 
 def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None:
-    """Cut a pen skip across one stroke: a gap 6-12% of the digit's height wide.
+    """Cut a pen skip across one stroke: a gap 5-10% of the digit's height wide.
 
     The cut goes through a point near the middle of a stroke (high distance to the
     edge), across the stroke's direction there (the dominant gradient direction around
@@ -358,7 +358,7 @@ def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None
     across = 0.5 * math.atan2(2 * jxy, jxx - jyy)
     reach = 2 * half_width - float(distance[cy, cx]) + 1.5  # to the far edge and past it
     dx, dy = math.cos(across) * reach, math.sin(across) * reach
-    width = max(2, round(height * rng.uniform(0.06, 0.12)))
+    width = max(2, round(height * rng.uniform(0.05, 0.10)))
     cv2.line(alpha, (round(cx - dx), round(cy - dy)), (round(cx + dx), round(cy + dy)), 0.0,
              thickness=width)
 
