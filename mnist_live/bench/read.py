@@ -79,6 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    images = _collect_images(args)
     readers = [our_reader(args.model, args.threads)]
     if not args.no_reference:
         readers.append(reference_reader(args.threads))
@@ -86,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
         for note in reader.notes:
             print(f"note: {note}", file=sys.stderr)
 
-    images = _collect_images(args)
     tallies = {reader.name: defaultdict(Tally) for reader in readers}
     seconds = dict.fromkeys(tallies, 0.0)
     records = []
@@ -135,13 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _collect_images(args: argparse.Namespace) -> list[sets.LabeledImage]:
     chosen = args.only or list(sets.SETS)
-    categories = scenes.CATEGORIES
-    if args.categories:
-        categories = tuple(c.strip() for c in args.categories.split(",") if c.strip())
-        unknown = [c for c in categories if c not in scenes.CATEGORIES]
-        if unknown:
-            raise SystemExit(f"error: unknown scene categories {unknown}; "
-                             f"choose from {', '.join(scenes.CATEGORIES)}")
+    categories = sets.parse_categories(args.categories)
     images = []
     if "testjpg" in chosen:
         images += sets.test_jpg()

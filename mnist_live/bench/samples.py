@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 
 from .. import atomic, scenes
+from . import sets
 
 HELP = "write generated scenes, annotated copies and their truth.json to a folder"
 
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    categories = args.categories.split(",") if args.categories else scenes.CATEGORIES
+    categories = sets.parse_categories(args.categories)
     truth = {}
     for category in categories:
         for i in range(args.per_category):

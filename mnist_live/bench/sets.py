@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from .. import config, scenes
-from ..errors import DataError, ImageError
+from ..errors import DataError, ImageError, UserError
 
 SETS = ("testjpg", "photos", "scenes")
 TEST_JPG_TRUTH = Path(__file__).with_name("test_jpg_truth.json")
@@ -80,6 +80,18 @@ def photos(data_dir: Path | None = None) -> list[LabeledImage]:
             lambda path=folder / name, truth=entry["digits"]: (read_image(path), truth),
         ))
     return items
+
+
+def parse_categories(text: str | None) -> tuple[str, ...]:
+    """"clean,tilted" -> ("clean", "tilted"); None or "" -> every category."""
+    if not text:
+        return scenes.CATEGORIES
+    categories = tuple(c.strip() for c in text.split(",") if c.strip())
+    unknown = [c for c in categories if c not in scenes.CATEGORIES]
+    if unknown:
+        raise UserError(f"unknown scene categories {', '.join(unknown)}; "
+                        f"choose from {', '.join(scenes.CATEGORIES)}")
+    return categories
 
 
 def generated_scenes(
