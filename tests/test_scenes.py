@@ -232,3 +232,23 @@ def test_bench_read_prints_a_table_and_dumps_failures(tmp_path, capsys):
     assert "scenes/chalk" in out and "REFERENCE" in out
     assert list((tmp_path / "failures" / "reference" / "scenes" / "chalk").glob("*.jpg"))
     assert (tmp_path / "r.json").is_file()
+
+
+@needs_reference_model
+def test_ours_is_the_pipeline_module_when_there_is_one(monkeypatch):
+    import sys
+    import types
+
+    from mnist_live.bench import readers
+
+    class FakeReader:
+        def __init__(self, classifier, settings):
+            self.classifier, self.settings = classifier, settings
+
+    fake = types.ModuleType("mnist_live.pipeline")
+    fake.DigitReader, fake.PipelineSettings = FakeReader, lambda: "defaults"
+    monkeypatch.setitem(sys.modules, "mnist_live.pipeline", fake)
+    ours = readers.our_reader(reference_model_path())
+    assert isinstance(ours.reader, FakeReader)
+    assert ours.reader.settings == "defaults"
+    assert ours.notes == []
