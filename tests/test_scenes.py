@@ -14,12 +14,14 @@ from mnist_live.bench.reference import ReferenceReader, reference_model_path
 from mnist_live.bench.scoring import score_image
 
 DATA = config.data_dir()
-pytestmark = pytest.mark.skipif(
-    not (DATA / "mnist.npz").is_file(), reason=f"MNIST not found in {DATA}"
-)
-needs_reference_model = pytest.mark.skipif(
-    not reference_model_path().is_file(), reason="reference_mnist.tflite not found"
-)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_data():
+    """Fail, never skip, when the shared data is missing: a skipped test proves nothing."""
+    for name in ("mnist.npz", "test.jpg", "reference_mnist.tflite"):
+        if not (DATA / name).is_file():
+            pytest.fail(f"{name} not found in {DATA}; set {config.DATA_DIR_ENV}")
 
 SEEDS = (0, 1)
 WARPED = {"rough"}  # boxes follow a perspective warp: allow rounding
@@ -185,7 +187,6 @@ def test_scene_truth_has_the_photos_format():
 # --- The reference pipeline ----------------------------------------------------------
 
 
-@needs_reference_model
 def test_reference_reads_a_small_scene():
     scene = scenes.make_scene("clean", 0)
     reading = ReferenceReader().read(scene.image)
@@ -196,7 +197,6 @@ def test_reference_reads_a_small_scene():
     assert score_image(scene.digits, reading.digits).read > 0
 
 
-@needs_reference_model
 def test_reference_reads_nothing_on_a_chalk_board():
     # Global Otsu with BINARY_INV turns the dark board white: one huge blob.
     scene = scenes.make_scene("chalk", 0)
@@ -204,8 +204,6 @@ def test_reference_reads_nothing_on_a_chalk_board():
     assert score_image(scene.digits, reading.digits).read == 0
 
 
-@needs_reference_model
-@pytest.mark.skipif(not (DATA / "test.jpg").is_file(), reason="test.jpg not found")
 def test_reference_reproduces_its_published_output_on_test_jpg():
     # The reference's README prints these boxes for test.jpg, e.g. "[8] at x=373, y=282,
     # w=42, h=43 (99.861%)": same steps, same model, same result.
@@ -221,7 +219,6 @@ def test_reference_reproduces_its_published_output_on_test_jpg():
 # --- The bench command ---------------------------------------------------------------
 
 
-@needs_reference_model
 def test_bench_read_prints_a_table_and_dumps_failures(tmp_path, capsys):
     status = bench_main([
         "read", "--only", "scenes", "--categories", "chalk", "--scenes-per-category", "1",
@@ -234,7 +231,6 @@ def test_bench_read_prints_a_table_and_dumps_failures(tmp_path, capsys):
     assert (tmp_path / "r.json").is_file()
 
 
-@needs_reference_model
 def test_ours_is_the_pipeline_module_when_there_is_one(monkeypatch):
     import sys
     import types
