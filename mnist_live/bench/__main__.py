@@ -1,0 +1,43 @@
+"""`python -m mnist_live.bench COMMAND`: measure how well and how fast digits are read.
+
+Each command is a module of this package with HELP, add_arguments(parser) and
+run(args) -> exit status; list it in COMMANDS to add one (e.g. `speed`, `steady`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UserError
+from . import read, samples
+
+COMMANDS = {
+    "read": read,
+    "scenes": samples,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_live.bench",
+        description="Benchmarks for mnist_live: reading accuracy, speed and stability.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        sub = commands.add_parser(
+            name, help=module.HELP, description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Score a reading of an image against its true digits: recall, precision and F1.
+
+The rule (issue 4, and the shared data's README): a reported digit is *read* when its
+box overlaps a true digit's box with IoU >= 0.4 AND its label is right. Each true digit
+can be read once and each report can read one true digit (one-to-one matching), so a
+digit reported twice counts once, and the duplicate is a false positive.
+
+    recall    = read / true digits       (how much of the page we read)
+    precision = read / reported digits   (how much of what we said is right)
+    F1        = 2 * read / (true + reported)
+
+A report with the wrong label therefore costs twice: its true digit is missed and the
+report is a false positive. Boxes are (x, y, w, h) pixel boxes like cv2.boundingRect:
+the box covers columns x .. x+w-1 and rows y .. y+h-1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+MIN_IOU = 0.4
+
+Box = tuple[int, int, int, int]
+
+
+class Labeled(Protocol):
+    """Anything with a digit and a box: a true digit, or a reported one."""
+
+    digit: int
+    box: Box
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes; 0.0 when either is empty."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    if aw <= 0 or ah <= 0 or bw <= 0 or bh <= 0:
+        return 0.0
+    overlap_w = min(ax + aw, bx + bw) - max(ax, bx)
+    overlap_h = min(ay + ah, by + bh) - max(ay, by)
+    if overlap_w <= 0 or overlap_h <= 0:
+        return 0.0
+    overlap = overlap_w * overlap_h
+    return overlap / (aw * ah + bw * bh - overlap)
+
+
+@dataclass
+class ImageScore:
+    """How one reading of one image went. Indices refer to the true / reported lists."""
+
+    true: int
+    reported: int
+    reads: list[tuple[int, int]]  # (true, reported): right label, IoU >= MIN_IOU
+    wrong: list[tuple[int, int]]  # (true, reported): box found, label wrong
+    missed: list[int]  # true digits not read (those in `wrong` included)
+    extra: list[int]  # reports that read nothing (those in `wrong` included)
+
+    @property
+    def read(self) -> int:
+        return len(self.reads)
+
+    @property
+    def perfect(self) -> bool:
+        return not self.missed and not self.extra
+
+
+def score_image(
+    true: Sequence[Labeled], reported: Sequence[Labeled], min_iou: float = MIN_IOU
+) -> ImageScore:
+    """Match reports to true digits one-to-one and count what was read."""
+    overlaps = [[iou(t.box, r.box) for r in reported] for t in true]
+    # Pairs that would be a read; the matching takes as many as possible at once.
+    candidates = [
+        [j for j in range(len(reported))
+         if overlaps[i][j] >= min_iou and reported[j].digit == true[i].digit]
+        for i in range(len(true))
+    ]
+    reads = _max_matching(candidates, overlaps, len(reported))
+
+    # What is left over: pair boxes that overlap enough, to tell a wrong label (the
+    # box was found) from a miss and an extra (it was not).
+    read_true = {i for i, _ in reads}
+    read_reported = {j for _, j in reads}
+    left_pairs = sorted(
+        (overlaps[i][j], i, j) for i in range(len(true)) for j in range(len(reported))
+        if i not in read_true and j not in read_reported and overlaps[i][j] >= min_iou
+    )
+    wrong = []
+    paired_true, paired_reported = set(), set()
+    for _, i, j in reversed(left_pairs):  # best overlap first
+        if i not in paired_true and j not in paired_reported:
+            wrong.append((i, j))
+            paired_true.add(i)
+            paired_reported.add(j)
+    return ImageScore(
+        true=len(true),
+        reported=len(reported),
+        reads=sorted(reads),
+        wrong=sorted(wrong),
+        missed=[i for i in range(len(true)) if i not in read_true],
+        extra=[j for j in range(len(reported)) if j not in read_reported],
+    )
+
+
+def _max_matching(
+    candidates: list[list[int]], overlaps: list[list[float]], n_right: int
+) -> list[tuple[int, int]]:
+    """The largest one-to-one set of (left, right) pairs allowed by `candidates`.
+
+    Kuhn's augmenting paths: tiny graphs, exact. Candidates are tried best IoU first,
+    so when there is no conflict each true digit keeps its best-overlapping report.
+    """
+    owner = [-1] * n_right  # right -> left
+
+    def assign(left: int, seen: set[int]) -> bool:
+        for right in sorted(candidates[left], key=lambda j: -overlaps[left][j]):
+            if right in seen:
+                continue
+            seen.add(right)
+            if owner[right] == -1 or assign(owner[right], seen):
+                owner[right] = left
+                return True
+        return False
+
+    order = sorted(
+        range(len(candidates)),
+        key=lambda i: -max((overlaps[i][j] for j in candidates[i]), default=0.0),
+    )
+    for left in order:
+        if candidates[left]:
+            assign(left, set())
+    return [(left, right) for right, left in enumerate(owner) if left != -1]
+
+
+@dataclass
+class Tally:
+    """Counts summed over many images: one row of the benchmark's table."""
+
+    images: int = 0
+    true: int = 0
+    reported: int = 0
+    read: int = 0
+
+    def add(self, score: ImageScore) -> None:
+        self.images += 1
+        self.true += score.true
+        self.reported += score.reported
+        self.read += score.read
+
+    @property
+    def recall(self) -> float:
+        return self.read / self.true if self.true else math.nan
+
+    @property
+    def precision(self) -> float:
+        return self.read / self.reported if self.reported else math.nan
+
+    @property
+    def f1(self) -> float:
+        total = self.true + self.reported
+        return 2 * self.read / total if total else math.nan
+
+    def as_dict(self) -> dict:
+        return {
+            "images": self.images,
+            "true": self.true,
+            "reported": self.reported,
+            "read": self.read,
+            "recall": _json_number(self.recall),
+            "precision": _json_number(self.precision),
+            "f1": _json_number(self.f1),
+        }
+
+
+def _json_number(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
