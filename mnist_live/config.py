@@ -32,7 +32,7 @@ def data_dir() -> Path:
 
 # --- Reading digits -------------------------------------------------------------------
 
-# Results less sure than this are dropped (the reference used no limit at all).
+# Results less sure than this are dropped (as in the reference's DETECT_THRESHOLD).
 DEFAULT_MIN_CONFIDENCE = 0.7
 
 # How the frame is turned into black and white: "otsu", "adaptive" or a level 0-255.

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from mnist_live import config
+from mnist_live.bench.sets import TEST_JPG_TRUTH
 from mnist_live.classifier import ClassifierOptions, DigitClassifier
 
 PROJECT_ROOT = config.PROJECT_ROOT
 TESTS = Path(__file__).resolve().parent
 TEST_MODELS = TESTS / "models"
-TEST_JPG_TRUTH = TESTS / "data" / "test_jpg_truth.json"
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,8 @@ def test_jpg(data_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def test_jpg_truth() -> list[dict]:
-    return json.loads(TEST_JPG_TRUTH.read_text())["digits"]
+    """The ten digits of test.jpg and their boxes (the benchmark's truth file)."""
+    return json.loads(TEST_JPG_TRUTH.read_text())["test.jpg"]["digits"]
 
 
 def paste_digit(page: np.ndarray, digit_image: np.ndarray, x: int, y: int, height: int,
