@@ -49,14 +49,23 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 
 
 def ink_is_dark(gray: np.ndarray) -> bool:
-    """True for dark ink on light paper, False for light ink on a dark board.
+    """True for dark ink on light paper, False for light ink (chalk) on a dark board.
 
-    The background fills most of a page and the ink is a thin tail of the histogram: the
-    tail that reaches further from the median is the ink.
+    Ink is what stands out from its surroundings: compare each pixel with the median of
+    its neighbourhood and count the pixels far darker and far brighter than it. Noise is
+    symmetric, ink is not. (Comparing the histogram's tails fails on a page where ink
+    covers less than 1% of the pixels: both tails are then paper.)
     """
-    sample = gray[:: max(1, gray.shape[0] // 120), :: max(1, gray.shape[1] // 160)]
-    p1, median, p99 = np.percentile(sample, (1, 50, 99))
-    return (median - p1) >= (p99 - median)
+    step = max(1, max(gray.shape[:2]) // 320)  # every pixel of a 320-px image is plenty
+    sample = np.ascontiguousarray(gray[::step, ::step])
+    window = max(3, (min(sample.shape[:2]) // 8) | 1)
+    local = cv2.medianBlur(sample, min(window, 255))
+    darker = cv2.subtract(local, sample)
+    brighter = cv2.subtract(sample, local)
+    # Far = well beyond the noise (its robust spread), and at least 10 gray levels.
+    noise = np.median(cv2.absdiff(sample, local))
+    far = max(10.0, 6.0 * float(noise))
+    return np.count_nonzero(darker > far) >= np.count_nonzero(brighter > far)
 
 
 @dataclass
