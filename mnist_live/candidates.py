@@ -24,7 +24,7 @@ class CandidateLimits:
     min_height_fraction: float = 0.025  # of the frame's shorter side
     min_height_px: int = 10  # below this a digit has too few pixels to read
     max_height_fraction: float = 0.95
-    max_width_to_height: float = 1.6  # wider blobs are lines, underlines or two digits
+    max_width_to_height: float = 2.5  # wider blobs are lines or underlines
     min_ink_fraction: float = 0.04  # ink pixels / box area: thinner is a ruled line
 
 
@@ -47,18 +47,20 @@ def close_gaps(binary: np.ndarray, digit_height: float) -> np.ndarray:
     return cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
 
 
-def find_candidates(
-    cleaned: np.ndarray, limits: CandidateLimits
-) -> tuple[list[Candidate], list[Box]]:
-    """Return (candidates kept, boxes rejected) from a cleaned binary image."""
+def find_blobs(cleaned: np.ndarray, limits: CandidateLimits) -> tuple[list[Candidate], list[Box]]:
+    """Every blob that may be a digit or a piece of one, and the boxes thrown out.
+
+    Thrown out: blobs touching the border, taller than the frame allows, specks too small
+    to be even a piece of a digit, and hairlines (too little ink for their box).
+    """
     frame_h, frame_w = cleaned.shape[:2]
     short_side = min(frame_h, frame_w)
     border = round(limits.border_fraction * short_side)
-    min_h = max(limits.min_height_px, limits.min_height_fraction * short_side)
+    min_piece = 0.4 * min_digit_height(limits, cleaned.shape)
     max_h = limits.max_height_fraction * frame_h
 
     contours, _ = cv2.findContours(cleaned, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    kept: list[Candidate] = []
+    blobs: list[Candidate] = []
     rejected: list[Box] = []
     for contour in contours:
         x, y, w, h = (int(v) for v in cv2.boundingRect(contour))
@@ -66,7 +68,7 @@ def find_candidates(
         touches_border = (
             x < border or y < border or x + w > frame_w - border or y + h > frame_h - border
         )
-        if touches_border or h < min_h or h > max_h or w > limits.max_width_to_height * h:
+        if touches_border or max(w, h) < min_piece or h > max_h:
             rejected.append(box)
             continue
         # This blob's ink only: a neighbour's stroke inside the box must not leak in.
@@ -76,5 +78,139 @@ def find_candidates(
         if cv2.countNonZero(mask) < limits.min_ink_fraction * w * h:
             rejected.append(box)
             continue
-        kept.append(Candidate(box, mask))
+        blobs.append(Candidate(box, mask))
+    return blobs, rejected
+
+
+def min_digit_height(limits: CandidateLimits, shape: tuple[int, ...]) -> float:
+    return max(limits.min_height_px, limits.min_height_fraction * min(shape[:2]))
+
+
+def is_digit_sized(box: Box, limits: CandidateLimits, shape: tuple[int, ...]) -> bool:
+    _, _, w, h = box
+    return h >= min_digit_height(limits, shape) and w <= limits.max_width_to_height * h
+
+
+def find_candidates(
+    cleaned: np.ndarray, limits: CandidateLimits
+) -> tuple[list[Candidate], list[Box]]:
+    """Blobs the size and shape of a whole digit, and the boxes thrown out."""
+    blobs, rejected = find_blobs(cleaned, limits)
+    kept = [b for b in blobs if is_digit_sized(b.box, limits, cleaned.shape)]
+    rejected += [b.box for b in blobs if not is_digit_sized(b.box, limits, cleaned.shape)]
     return kept, rejected
+
+
+# --- Broken and touching digits --------------------------------------------------------
+# A digit written with a skipping pen falls apart into pieces, and two digits written
+# close together touch. Both are proposed here by shape alone; the pipeline keeps a
+# proposal only if the classifier is surer of it than of the blobs as they were.
+
+
+def typical_height(blobs: list[Candidate], fallback: float) -> float:
+    """The height of a whole digit on this page: pieces are shorter, so take a high
+    quantile of the blob heights."""
+    if not blobs:
+        return fallback
+    return float(np.percentile([b.box[3] for b in blobs], 75))
+
+
+def union_box(boxes: list[Box]) -> Box:
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _gap(a: Box, b: Box) -> float:
+    """Distance between two boxes (0 when they overlap)."""
+    dx = max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2])
+    dy = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+    return max(dx, dy, 0)
+
+
+def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
+    taller = max(a[3], b[3])
+    if _gap(a, b) > 0.25 * taller:
+        return False
+    overlap_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    stacked = overlap_x >= 0.5 * min(a[2], b[2])
+    return (stacked or min(a[3], b[3]) < 0.6 * taller) and _fits_one_digit(
+        union_box([a, b]), height)
+
+
+def _fits_one_digit(box: Box, height: float) -> bool:
+    _, _, w, h = box
+    return h <= 1.3 * height and w <= 1.3 * height and w <= 1.3 * h
+
+
+def fragment_groups(blobs: list[Candidate], height: float,
+                    max_pieces: int = 5) -> list[frozenset[int]]:
+    """Sets of 2+ nearby blobs that together could be one digit: pieces of a broken one.
+
+    Two blobs are neighbours when the gap between them is under a quarter of the taller
+    one's height, and they are not two digits side by side: one is much shorter than
+    the other, or one stands above the other. A set of neighbours qualifies while its
+    union still fits one digit's box. Which sets really are one digit is for the
+    classifier to say.
+    """
+    neighbours: dict[int, set[int]] = {i: set() for i in range(len(blobs))}
+    for i, a in enumerate(blobs):
+        for j in range(i + 1, len(blobs)):
+            if _may_be_pieces(a.box, blobs[j].box, height):
+                neighbours[i].add(j)
+                neighbours[j].add(i)
+    found: set[frozenset[int]] = set()
+    frontier = [frozenset((i, j)) for i in neighbours for j in neighbours[i] if i < j]
+    while frontier:
+        group = frontier.pop()
+        if group in found:
+            continue
+        found.add(group)
+        if len(group) == max_pieces:
+            continue
+        for k in set().union(*(neighbours[i] for i in group)) - group:
+            bigger = group | {k}
+            if bigger not in found and _fits_one_digit(
+                    union_box([blobs[i].box for i in bigger]), height):
+                frontier.append(bigger)
+    return sorted(found, key=sorted)
+
+
+def merge(blobs: list[Candidate]) -> Candidate:
+    """One candidate holding the ink of all `blobs`."""
+    box = union_box([b.box for b in blobs])
+    mask = np.zeros((box[3], box[2]), np.uint8)
+    for b in blobs:
+        x, y = b.box[0] - box[0], b.box[1] - box[1]
+        region = mask[y : y + b.box[3], x : x + b.box[2]]
+        np.maximum(region, b.mask, out=region)
+    return Candidate(box, mask)
+
+
+def split_touching(candidate: Candidate) -> tuple[Candidate, Candidate] | None:
+    """Two candidates if this blob looks like two digits side by side, else None.
+
+    A blob wider than tall is cut at the column with the least ink in its middle half,
+    when that column has clearly less ink than the strokes around it.
+    """
+    x, y, w, h = candidate.box
+    if w < h:
+        return None
+    ink_per_column = np.count_nonzero(candidate.mask, axis=0)
+    middle = slice(w // 4, max(w // 4 + 1, 3 * w // 4))
+    cut = middle.start + int(np.argmin(ink_per_column[middle]))
+    if ink_per_column[cut] > 0.35 * np.median(ink_per_column[ink_per_column > 0]):
+        return None
+    parts = []
+    for x0, x1 in ((0, cut), (cut, w)):
+        part = candidate.mask[:, x0:x1]
+        ys, xs = np.nonzero(part)
+        if ys.size == 0:
+            return None
+        trimmed = part[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        parts.append(Candidate(
+            (x + x0 + int(xs.min()), y + int(ys.min()), trimmed.shape[1], trimmed.shape[0]),
+            np.ascontiguousarray(trimmed)))
+    return parts[0], parts[1]

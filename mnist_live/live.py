@@ -31,7 +31,7 @@ import numpy as np
 from . import config, draw
 from .atomic import atomic_path
 from .capture import LatestFrameReader
-from .numbers import NumberReading, group_numbers
+from .numbers import NumberReading, in_reading_order
 from .pipeline import DigitReader, FrameReading
 from .record import Recorder
 from .tracking import DigitTracker, TrackedDigit, TrackerSettings
@@ -87,11 +87,7 @@ class SteadyReader:
             digits = self.tracker.update(reading.classified)
         else:
             digits = [TrackedDigit(d.digit, d.confidence, d.box, 0) for d in reading.digits]
-        numbers = group_numbers([d.digit for d in digits], [d.box for d in digits])
-        order = [i for number in numbers for i in number.members]
-        digits = [digits[i] for i in order]  # reading order
-        numbers = [NumberReading(n.text, n.box, tuple(order.index(i) for i in n.members))
-                   for n in numbers]
+        digits, numbers = in_reading_order(digits)
         return LiveFrame(reading, digits, numbers)
 
 

@@ -91,3 +91,17 @@ def _number(run: list[int], digits: Sequence[int], boxes: Sequence[Box]) -> Numb
         box=union_box([boxes[i] for i in run]),
         members=tuple(run),
     )
+
+
+def in_reading_order(digits: Sequence) -> tuple[list, list[NumberReading]]:
+    """Digits (anything with .digit and .box) in reading order, and the numbers they form.
+
+    Each number's `members` index into the returned digit list.
+    """
+    numbers = group_numbers([d.digit for d in digits], [d.box for d in digits])
+    order = [i for number in numbers for i in number.members]
+    position = {old: new for new, old in enumerate(order)}
+    return (
+        [digits[i] for i in order],
+        [NumberReading(n.text, n.box, tuple(position[i] for i in n.members)) for n in numbers],
+    )

@@ -17,10 +17,21 @@ import numpy as np
 
 from . import config
 from .binarize import binarize, to_gray
-from .candidates import Box, CandidateLimits, close_gaps, find_candidates
+from .candidates import (
+    Box,
+    Candidate,
+    CandidateLimits,
+    close_gaps,
+    find_blobs,
+    fragment_groups,
+    is_digit_sized,
+    merge,
+    split_touching,
+    typical_height,
+)
 from .classifier import DigitClassifier
 from .normalize import mnist_crop
-from .numbers import NumberReading, group_numbers
+from .numbers import NumberReading, in_reading_order
 
 
 @dataclass(frozen=True)
@@ -113,34 +124,21 @@ class DigitReader:
         binarized = binarize(gray, settings.threshold, scale=digit_height)
         cleaned = close_gaps(binarized.binary, digit_height)
         limits = CandidateLimits(border_fraction=settings.border_fraction)
-        candidates, rejected = find_candidates(cleaned, limits)
+        blobs, rejected = find_blobs(cleaned, limits)
+        candidates, pieces = self._segment(blobs, limits, cleaned.shape, digit_height)
+        rejected += pieces
 
-        crops = np.stack([mnist_crop(c.mask) for c in candidates]) if candidates else (
-            np.zeros((0, config.MNIST_SIZE, config.MNIST_SIZE), np.uint8)
-        )
-        probabilities = self.classifier.probabilities(crops)
+        def to_detection(candidate: Candidate, probs: np.ndarray) -> DigitDetection:
+            box = _to_frame_box(candidate.box, scale, frame_w, frame_h)
+            return DigitDetection(int(probs.argmax()), float(probs.max()), box, probs)
 
-        classified = [
-            DigitDetection(
-                int(probs.argmax()), float(probs.max()),
-                _to_frame_box(candidate.box, scale, frame_w, frame_h), probs,
-            )
-            for candidate, probs in zip(candidates, probabilities, strict=True)
-        ]
-        digits = [d for d in classified if d.confidence >= settings.min_confidence]
-        unsure = [d for d in classified if d.confidence < settings.min_confidence]
-        # Reading order: numbers group the digits; list digits in the same order.
-        numbers = group_numbers([d.digit for d in digits], [d.box for d in digits])
-        order = [i for number in numbers for i in number.members]
-        digits = [digits[i] for i in order]
-        numbers = [
-            NumberReading(n.text, n.box, tuple(order.index(i) for i in n.members))
-            for n in numbers
-        ]
-
+        classified = [to_detection(c, p) for c, p in candidates]
+        digits, numbers = in_reading_order(
+            [d for d in classified if d.confidence >= settings.min_confidence])
         reading = FrameReading(
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
-            level=binarized.level, unsure=unsure,
+            level=binarized.level,
+            unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
             rejected=[_to_frame_box(b, scale, frame_w, frame_h) for b in rejected],
         )
@@ -151,8 +149,120 @@ class DigitReader:
                 "binary": binarized.binary,
                 "cleaned": cleaned,
             }
-            reading.crops = crops
+            reading.crops = _crops([c for c, _ in candidates])
         return reading
+
+    def _segment(self, blobs: list[Candidate], limits: CandidateLimits, shape,
+                 fallback_height: float) -> tuple[list[tuple[Candidate, np.ndarray]], list]:
+        """Decide which blobs are digits, which pieces join, which touching pairs split.
+
+        Hypotheses: each blob the size of a digit; each set of nearby pieces joined into
+        one; both halves of each blob that may be two touching digits. All their crops go
+        to the classifier in ONE batch. Then the set of non-overlapping hypotheses that
+        explains the most ink, weighted by the classifier's confidence, wins: a whole
+        digit made of three pieces beats one piece read on its own, and two neighbouring
+        digits read surely beat one unsure blend of both.
+        """
+        singles = [i for i, b in enumerate(blobs) if is_digit_sized(b.box, limits, shape)]
+        height = typical_height([blobs[i] for i in singles], fallback_height)
+        groups = fragment_groups(blobs, height)
+        splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
+        hypotheses = (
+            [Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
+            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)])])
+               for group in groups]
+            + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()]
+        )
+        batch = [c for h in hypotheses for c in h.candidates]
+        probs = iter(self.classifier.probabilities(_crops(batch)))
+        for h in hypotheses:
+            h.probabilities = [next(probs) for _ in h.candidates]
+            h.value = sum(
+                p.max() * min(1.0, c.box[3] / (0.8 * height)) * cv2.countNonZero(c.mask)
+                for c, p in zip(h.candidates, h.probabilities, strict=True))
+        chosen = best_cover(hypotheses)
+        used = set().union(*(h.blobs for h in chosen))
+        pieces = [b.box for i, b in enumerate(blobs) if i not in used]
+        return [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
+                                                     strict=True)], pieces
+
+
+@dataclass
+class Hypothesis:
+    """One reading of some blobs: which blobs it explains, as which candidates."""
+
+    blobs: frozenset[int]
+    candidates: list[Candidate]
+    probabilities: list[np.ndarray] = field(default_factory=list)
+    value: float = 0.0
+
+
+def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list[Hypothesis]:
+    """Non-overlapping hypotheses with the largest total value.
+
+    Hypotheses that share blobs form small clusters (a broken digit, a crowded number);
+    each cluster is searched exhaustively, or greedily if it has many blobs.
+    """
+    # Clusters: blobs linked by any hypothesis that covers both.
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        parent.setdefault(i, i)
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for h in hypotheses:
+        first, *rest = sorted(h.blobs)
+        for other in rest:
+            parent[root(other)] = root(first)
+    clusters: dict[int, list[Hypothesis]] = {}
+    for h in hypotheses:
+        clusters.setdefault(root(min(h.blobs)), []).append(h)
+
+    chosen: list[Hypothesis] = []
+    for members in clusters.values():
+        blob_ids = sorted(set().union(*(h.blobs for h in members)))
+        if len(blob_ids) <= exhaustive_limit:
+            chosen += _best_exact(members, blob_ids)
+        else:
+            chosen += _best_greedy(members)
+    return chosen
+
+
+def _best_exact(members: list[Hypothesis], blob_ids: list[int]) -> list[Hypothesis]:
+    by_blob = {i: [h for h in members if min(h.blobs) == i] for i in blob_ids}
+
+    def search(position: int, used: frozenset[int]) -> tuple[float, list[Hypothesis]]:
+        while position < len(blob_ids) and blob_ids[position] in used:
+            position += 1
+        if position == len(blob_ids):
+            return 0.0, []
+        # Leave this blob unexplained, or explain it with a hypothesis starting at it.
+        best = search(position + 1, used)
+        for h in by_blob[blob_ids[position]]:
+            if used.isdisjoint(h.blobs):
+                value, rest = search(position + 1, used | h.blobs)
+                if value + h.value > best[0]:
+                    best = (value + h.value, [h, *rest])
+        return best
+
+    return search(0, frozenset())[1]
+
+
+def _best_greedy(members: list[Hypothesis]) -> list[Hypothesis]:
+    chosen, used = [], set()
+    for h in sorted(members, key=lambda h: h.value, reverse=True):
+        if used.isdisjoint(h.blobs):
+            chosen.append(h)
+            used |= h.blobs
+    return chosen
+
+
+def _crops(candidates: list[Candidate]) -> np.ndarray:
+    if not candidates:
+        return np.zeros((0, config.MNIST_SIZE, config.MNIST_SIZE), np.uint8)
+    return np.stack([mnist_crop(c.mask) for c in candidates])
 
 
 __all__ = [
