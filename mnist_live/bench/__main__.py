@@ -10,11 +10,12 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import read, samples
+from . import read, samples, steady
 
 COMMANDS = {
     "read": read,
     "scenes": samples,
+    "steady": steady,
 }
 
 

@@ -1,0 +1,154 @@
+"""`python -m mnist_live.bench steady`: do labels stay put on a still page?
+
+Films generated pages (MNIST test digits, see scenes.py) as a hand-held camera would:
+fresh sensor noise every frame, exposure drifting, the page shaking by 1-2 px. Then runs
+the live view's reader (SteadyReader: pipeline + tracking) and, for comparison, the raw
+per-frame pipeline, and prints per pipeline:
+
+  right      share of digit-frames where the true digit is shown with the right label
+             (a shown box with IoU >= 0.4 with the digit's box); goal >= 97%
+  >=97%      share of digits shown right in at least 97% of their frames
+  changes    share of digit-frames whose shown label (or absence) differs from the
+             previous frame's; goal <= 0.2%
+  numbers    share of number-frames where a multi-digit number is reported whole: a
+             reported number with the same text whose box has IoU >= 0.4; goal >= 95%
+  ms/frame   time per frame, for scale
+
+Example:
+  python -m mnist_live.bench steady --pages 8 --frames 150
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .. import config, scenes
+from ..live import SteadyReader
+from ..pipeline import DigitReader, PipelineSettings
+from .readers import our_reader
+from .scoring import MIN_IOU, iou
+
+HELP = "label stability and whole numbers on filmed still pages (live view vs raw)"
+
+GOALS = {"right": 0.97, "changes": 0.002, "numbers": 0.95}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, metavar="PATH",
+                        help="the model (default: the shipped mnist.tflite)")
+    parser.add_argument("--pages", type=int, default=8, metavar="N",
+                        help="pages filmed (default: %(default)s)")
+    parser.add_argument("--frames", type=int, default=150, metavar="N",
+                        help="frames per page (default: %(default)s)")
+    parser.add_argument("--category", default="clean", choices=scenes.CATEGORIES,
+                        help="kind of page (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="page and filming seed (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+                        metavar="N", help="interpreter threads (default: %(default)s)")
+
+
+@dataclass
+class Stability:
+    """Counts for one pipeline over all pages."""
+
+    digit_frames: int = 0
+    right: int = 0
+    changes: int = 0
+    transitions: int = 0
+    number_frames: int = 0
+    numbers_whole: int = 0
+    per_digit_right: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    frames: int = 0
+
+    def row(self) -> dict[str, float]:
+        return {
+            "right": self.right / max(1, self.digit_frames),
+            ">=97%": sum(r >= GOALS["right"] for r in self.per_digit_right)
+            / max(1, len(self.per_digit_right)),
+            "changes": self.changes / max(1, self.transitions),
+            "numbers": self.numbers_whole / max(1, self.number_frames),
+            "ms/frame": 1000 * self.seconds / max(1, self.frames),
+        }
+
+
+def shown_label(truth_box, shown) -> int | None:
+    """The label shown on a true digit's box this frame, or None if nothing is shown."""
+    best, label = MIN_IOU, None
+    for digit in shown:
+        overlap = iou(truth_box, digit.box)
+        if overlap >= best:
+            best, label = overlap, digit.digit
+    return label
+
+
+def film_page(read, page: scenes.Scene, frames: int, seed: int, tally: Stability) -> None:
+    """Run `read(frame) -> (digits, numbers)` over one filmed page and count."""
+    history: list[list[int | None]] = [[] for _ in page.digits]
+    for video_frame in scenes.render_video_frames(page, frames, seed):
+        start = time.perf_counter()
+        digits, numbers = read(video_frame.image)
+        tally.seconds += time.perf_counter() - start
+        tally.frames += 1
+        for k, truth in enumerate(video_frame.digits):
+            history[k].append(shown_label(truth.box, digits))
+        for truth in video_frame.numbers:
+            if len(truth.text) < 2:
+                continue
+            tally.number_frames += 1
+            tally.numbers_whole += any(
+                n.text == truth.text and iou(n.box, truth.box) >= MIN_IOU for n in numbers)
+    for truth, labels in zip(page.digits, history, strict=True):
+        right = sum(label == truth.digit for label in labels)
+        tally.right += right
+        tally.digit_frames += len(labels)
+        tally.per_digit_right.append(right / len(labels))
+        tally.changes += sum(a != b for a, b in itertools.pairwise(labels))
+        tally.transitions += len(labels) - 1
+
+
+def run(args: argparse.Namespace) -> int:
+    named = our_reader(args.model, args.threads)
+    for note in named.notes:
+        print(f"note: {note}")
+    classifier = named.reader.classifier
+    pages = scenes.make_scenes(args.category, args.pages, args.seed)
+    results = {"live view (tracked)": Stability(), "raw per frame": Stability()}
+    for index, page in enumerate(tqdm(pages, desc="pages", unit="page")):
+        steady = SteadyReader(DigitReader(classifier, PipelineSettings()))
+        raw = DigitReader(classifier, PipelineSettings())
+
+        def read_steady(frame, steady=steady):
+            live = steady.read(frame)
+            return live.digits, live.numbers
+
+        def read_raw(frame, raw=raw):
+            reading = raw.read(frame)
+            return reading.digits, reading.numbers
+
+        film_page(read_steady, page, args.frames, args.seed + index,
+                  results["live view (tracked)"])
+        film_page(read_raw, page, args.frames, args.seed + index, results["raw per frame"])
+
+    digits = sum(len(p.digits) for p in pages)
+    numbers = sum(len(n.text) > 1 for p in pages for n in p.numbers)
+    print(f"\n{args.pages} {args.category} pages x {args.frames} frames: {digits} digits, "
+          f"{numbers} multi-digit numbers; model {named.model_path.name}")
+    columns = ["right", ">=97%", "changes", "numbers", "ms/frame"]
+    print(f"{'':22s}" + "".join(f"{c:>10s}" for c in columns))
+    for name, tally in results.items():
+        row = tally.row()
+        cells = [f"{row[c]:10.1%}" if c != "ms/frame" else f"{row[c]:10.1f}"
+                 for c in columns[:-1]] + [f"{row['ms/frame']:10.1f}"]
+        cells[2] = f"{row['changes']:10.2%}"
+        print(f"{name:22s}" + "".join(cells))
+    print(f"{'goal':22s}{GOALS['right']:10.0%}{'':>10s}{GOALS['changes']:10.1%}"
+          f"{GOALS['numbers']:10.0%}")
+    return 0
