@@ -10,12 +10,13 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import read, samples, steady
+from . import crops, read, samples, steady
 
 COMMANDS = {
     "read": read,
     "scenes": samples,
     "steady": steady,
+    "crops": crops,
 }
 
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .. import config, scenes
-from ..errors import DataError, ImageError, UserError
+from ..capture import read_image
+from ..errors import DataError, UserError
 
 SETS = ("testjpg", "photos", "scenes")
 TEST_JPG_TRUTH = Path(__file__).with_name("test_jpg_truth.json")
@@ -39,13 +39,6 @@ class LabeledImage:
     group: str  # the table row it counts in: "test.jpg", "photos/bikz05", "scenes/clean"
     # -> (BGR uint8 image, true digits: TrueBox or scenes.TrueDigit, i.e. .digit and .box)
     load: Callable[[], tuple[np.ndarray, list]]
-
-
-def read_image(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ImageError(f"cannot read image {path}")
-    return image
 
 
 def read_truth(path: Path) -> dict:

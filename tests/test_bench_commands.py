@@ -1,0 +1,60 @@
+"""The steady and crops benchmark commands run end to end and measure what they claim."""
+
+from __future__ import annotations
+
+import cv2
+
+from mnist_live.bench.__main__ import main
+from mnist_live.bench.steady import Stability, film_page, shown_label
+from mnist_live.live import SteadyReader
+from mnist_live.pipeline import DigitReader
+from mnist_live.scenes import make_scene, render_video_frames
+from mnist_live.tracking import TrackedDigit
+
+
+def test_steady_prints_both_pipelines_and_the_goals(capsys):
+    assert main(["steady", "--pages", "1", "--frames", "6"]) == 0
+    out = capsys.readouterr().out
+    for row in ("live view (tracked)", "raw per frame", "goal"):
+        assert row in out
+    for column in ("right", "changes", "numbers", "ms/frame"):
+        assert column in out
+
+
+def test_shown_label_takes_the_best_overlap():
+    shown = [TrackedDigit(3, 0.9, (0, 0, 10, 10), 1), TrackedDigit(8, 0.9, (2, 0, 10, 10), 2)]
+    assert shown_label((2, 0, 10, 10), shown) == 8
+    assert shown_label((50, 50, 10, 10), shown) is None
+
+
+def test_a_perfect_reader_scores_everything_right():
+    page, frames, tally = make_scene("clean", 5), 5, Stability()
+    truth = iter(render_video_frames(page, frames, 0))
+
+    def read(frame):  # an oracle: reads exactly what the filmed page holds
+        video_frame = next(truth)
+        digits = [TrackedDigit(d.digit, 1.0, d.box, k) for k, d in enumerate(video_frame.digits)]
+        return digits, video_frame.numbers
+
+    film_page(read, page, frames, 0, tally)
+    row = tally.row()
+    assert row["right"] == 1.0 and row["changes"] == 0.0 and row["numbers"] == 1.0
+
+
+def test_steady_reader_holds_labels_on_a_filmed_page(classifier):
+    page = make_scene("clean", 1)
+    steady, tally = SteadyReader(DigitReader(classifier)), Stability()
+
+    def read(frame):
+        live = steady.read(frame)
+        return live.digits, live.numbers
+
+    film_page(read, page, 20, 0, tally)
+    assert tally.row()["changes"] <= 0.01
+
+
+def test_crops_sheet_is_written(tmp_path):
+    out = tmp_path / "sheet.png"
+    assert main(["crops", "--out", str(out), "--rows", "2"]) == 0
+    sheet = cv2.imread(str(out))
+    assert sheet is not None and sheet.shape[1] == 3 * 112
