@@ -58,20 +58,18 @@ def normalize_stroke(mask: np.ndarray, box_scale: float) -> np.ndarray:
 
 def mnist_crop(mask: np.ndarray) -> np.ndarray:
     """One candidate's ink mask (uint8, ink = 255) -> a 28x28 MNIST-style crop."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    x, y, width, height = cv2.boundingRect(mask)
+    if width == 0 or height == 0:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
-    mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    height, width = mask.shape
+    mask = mask[y : y + height, x : x + width]
     box_scale = MNIST_INK_BOX / max(height, width)
 
     # Pad so that thickening does not clip strokes at the mask's edge.
     pad = int(np.ceil(MAX_STROKE / box_scale))
     mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     mask = normalize_stroke(mask, box_scale)
-    ys, xs = np.nonzero(mask)
-    mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    height, width = mask.shape
+    x, y, width, height = cv2.boundingRect(mask)
+    mask = mask[y : y + height, x : x + width]
     box_scale = MNIST_INK_BOX / max(height, width)
 
     new_w = max(1, round(width * box_scale))

@@ -63,24 +63,26 @@ class TrackedDigit:
                 "box": list(self.box), "track": self.track}
 
 
-def box_iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+def match_scores(track_boxes: np.ndarray, boxes: np.ndarray, min_iou: float) -> np.ndarray:
+    """How well each detection continues each track, as a (tracks, detections) array.
+
+    The IoU of the boxes where it reaches `min_iou`; otherwise a small score (< 0.1)
+    for a centre within half a digit's height (a quick move), else 0.
+    """
+    t = track_boxes[:, None, :].astype(np.float32)
+    d = boxes[None, :, :].astype(np.float32)
+    ix = np.clip(np.minimum(t[..., 0] + t[..., 2], d[..., 0] + d[..., 2])
+                 - np.maximum(t[..., 0], d[..., 0]), 0, None)
+    iy = np.clip(np.minimum(t[..., 1] + t[..., 3], d[..., 1] + d[..., 3])
+                 - np.maximum(t[..., 1], d[..., 1]), 0, None)
     inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _match_score(track_box: Box, box: Box, min_iou: float) -> float:
-    """How well a detection continues a track: IoU, or a small score for a near centre."""
-    overlap = box_iou(track_box, box)
-    if overlap >= min_iou:
-        return overlap
-    tcx, tcy = track_box[0] + track_box[2] / 2, track_box[1] + track_box[3] / 2
-    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-    size = max(track_box[3], box[3], 1)
-    distance = np.hypot(tcx - cx, tcy - cy) / size
-    return 0.1 * (1 - distance / 0.5) if distance < 0.5 else 0.0
+    union = t[..., 2] * t[..., 3] + d[..., 2] * d[..., 3] - inter
+    overlap = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    distance = np.hypot((t[..., 0] + t[..., 2] / 2) - (d[..., 0] + d[..., 2] / 2),
+                        (t[..., 1] + t[..., 3] / 2) - (d[..., 1] + d[..., 3] / 2))
+    distance /= np.maximum(np.maximum(t[..., 3], d[..., 3]), 1)
+    nearby = np.where(distance < 0.5, 0.1 * (1 - distance / 0.5), 0.0)
+    return np.where(overlap >= min_iou, overlap, nearby)
 
 
 class DigitTracker:
@@ -95,18 +97,15 @@ class DigitTracker:
     def update(self, detections: list[DigitDetection]) -> list[TrackedDigit]:
         """Feed one frame's classified candidates (confident or not); get what to show."""
         settings = self.settings
-        pairs = sorted(
-            (
-                (score, t, d)
-                for t, track in enumerate(self.tracks)
-                for d, detection in enumerate(detections)
-                if (score := _match_score(track.box, detection.box, settings.min_iou)) > 0
-            ),
-            reverse=True,
-        )
+        scores = match_scores(np.array([t.box for t in self.tracks]).reshape(-1, 4),
+                              np.array([d.box for d in detections]).reshape(-1, 4),
+                              settings.min_iou)
+        rows, columns = np.nonzero(scores > 0)
+        order = np.argsort(-scores[rows, columns], kind="stable")
+        pairs = [(int(rows[k]), int(columns[k])) for k in order]
         matched_tracks: set[int] = set()
         matched_detections: set[int] = set()
-        for _, t, d in pairs:
+        for t, d in pairs:
             if t in matched_tracks or d in matched_detections:
                 continue
             matched_tracks.add(t)

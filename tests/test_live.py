@@ -232,13 +232,13 @@ def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
     from mnist_live.draw import GREEN, ORANGE
 
     video = tmp_path / "page.avi"
-    write_synth_video(video, 400)
+    write_synth_video(video, 1000)
     record = tmp_path / "window.avi"
     env = {**os.environ, "DISPLAY": virtual_display}
     process = subprocess.Popen(
         [sys.executable, LIVE, "--source", str(video), "--record", str(record)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    screen = None
+    screen, shot = None, None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
@@ -246,6 +246,8 @@ def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
         if colour_pixels(shot, GREEN) > 200 and colour_pixels(shot, ORANGE) > 100:
             screen = shot
             break
+    if shot is not None:
+        cv2.imwrite(str(tmp_path / "last_screenshot.png"), shot)  # to look at if it fails
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
