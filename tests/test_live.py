@@ -257,3 +257,38 @@ def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
     # The status line (white text on black) is in the window too.
     assert colour_pixels(screen, (0, 0, 0)) > 500
     assert count_frames(record) == processed_frames(err)
+
+
+def test_a_camera_that_stops_mid_run_ends_cleanly_with_a_playable_recording(
+        tmp_path, classifier):
+    from mnist_live.live import LiveOptions, run_live
+    from mnist_live.pipeline import DigitReader
+    from mnist_live.synth import SynthCamera
+
+    class FailingCamera(CountingSource):
+        """A camera that delivers 8 frames of a page, then nothing (unplugged)."""
+
+        def __init__(self):
+            super().__init__(8)
+            self.page = SynthCamera(320, 240)
+
+        def read(self):
+            frame = super().read()
+            return None if frame is None else self.page.read()
+
+    record = tmp_path / "unplugged.avi"
+    status = run_live(DigitReader(classifier), FailingCamera(),
+                      LiveOptions(headless=True, record=record))
+    assert status == 0
+    assert 1 <= count_frames(record) <= 8
+    assert [p.name for p in tmp_path.iterdir()] == ["unplugged.avi"]
+
+
+def test_an_unreadable_video_is_one_clear_line(tmp_path):
+    fake = tmp_path / "holiday.mp4"
+    fake.write_text("not a video at all")
+    result = subprocess.run([sys.executable, LIVE, "--source", str(fake), "--headless"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {fake}: cannot open as a video or stream")

@@ -217,3 +217,18 @@ def test_no_display_means_no_window_and_no_crash(test_jpg, tmp_path, monkeypatch
     assert result.returncode == 0, result.stderr
     assert "No display available" in result.stderr
     assert np.array(cv2.imread(str(tmp_path / "test" / "7_result.png"))).size > 0
+
+
+@pytest.mark.parametrize("model,message", [
+    ("wrong_input.tflite", "expected an input of one 28x28 gray image"),
+    ("wrong_output.tflite", "expected an output of 10 classes"),
+])
+def test_a_model_from_another_project_is_refused_in_one_line(model, message, test_jpg):
+    from conftest import TEST_MODELS
+
+    result = run_script(STILL, str(test_jpg), "--no-show", "--no-save",
+                        "--model", str(TEST_MODELS / model))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and message in last
+    assert "Traceback" not in result.stderr
