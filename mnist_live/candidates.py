@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .normalize import stroke_width
+
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels
 
 
@@ -108,11 +110,32 @@ def find_candidates(
 
 
 def typical_height(blobs: list[Candidate], fallback: float) -> float:
-    """The height of a whole digit on this page: pieces are shorter, so take a high
-    quantile of the blob heights."""
+    """The height of a whole digit on this page.
+
+    A digit broken across its strokes falls apart into pieces stacked one above the
+    other, so blobs that overlap sideways and nearly touch are stacked first; the
+    height of a whole digit is then a high quantile of the stacks' heights.
+    """
     if not blobs:
         return fallback
-    return float(np.percentile([b.box[3] for b in blobs], 75))
+    boxes = [b.box for b in blobs]
+    stack_of = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while stack_of[i] != i:
+            i = stack_of[i]
+        return i
+
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            b = boxes[j]
+            overlap_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+            if overlap_x >= 0.5 * min(a[2], b[2]) and _gap(a, b) <= 0.25 * max(a[3], b[3]):
+                stack_of[root(j)] = root(i)
+    stacks: dict[int, list[Box]] = {}
+    for i, box in enumerate(boxes):
+        stacks.setdefault(root(i), []).append(box)
+    return float(np.percentile([union_box(s)[3] for s in stacks.values()], 90))
 
 
 def union_box(boxes: list[Box]) -> Box:
@@ -131,13 +154,20 @@ def _gap(a: Box, b: Box) -> float:
 
 
 def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
+    """Could these two blobs be pieces of one digit rather than two digits?
+
+    Close together, and one above the other: stacked (overlapping sideways by half the
+    narrower one), or a much shorter piece overlapping the other sideways at all (the
+    top bar of a 5, the tail of a 9). Two blobs side by side with a gap between them are
+    two digits, even a small 0 next to a tall 1.
+    """
     taller = max(a[3], b[3])
     if _gap(a, b) > 0.25 * taller:
         return False
     overlap_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     stacked = overlap_x >= 0.5 * min(a[2], b[2])
-    return (stacked or min(a[3], b[3]) < 0.6 * taller) and _fits_one_digit(
-        union_box([a, b]), height)
+    small_piece = overlap_x > 0 and min(a[3], b[3]) < 0.6 * taller
+    return (stacked or small_piece) and _fits_one_digit(union_box([a, b]), height)
 
 
 def _fits_one_digit(box: Box, height: float) -> bool:
@@ -179,13 +209,35 @@ def fragment_groups(blobs: list[Candidate], height: float,
 
 
 def merge(blobs: list[Candidate]) -> Candidate:
-    """One candidate holding the ink of all `blobs`."""
+    """One candidate holding the ink of all `blobs`, with the gaps between them bridged.
+
+    Each piece is joined to its nearest neighbour (a minimum spanning tree over the
+    pieces) by a stroke as wide as theirs, drawn between their two closest points: the
+    pen's skip is filled in, as a reader's eye does.
+    """
     box = union_box([b.box for b in blobs])
     mask = np.zeros((box[3], box[2]), np.uint8)
+    outlines = []
     for b in blobs:
         x, y = b.box[0] - box[0], b.box[1] - box[1]
         region = mask[y : y + b.box[3], x : x + b.box[2]]
         np.maximum(region, b.mask, out=region)
+        contours, _ = cv2.findContours(b.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        points = np.concatenate([c.reshape(-1, 2) for c in contours]) + np.array([x, y])
+        outlines.append(points[:: max(1, len(points) // 80)].astype(np.float32))
+    width = max(1, round(float(np.median([stroke_width(b.mask) for b in blobs]))))
+    joined = {0}
+    while len(joined) < len(blobs):
+        best = None
+        for i in joined:
+            for j in set(range(len(blobs))) - joined:
+                d = np.linalg.norm(outlines[i][:, None, :] - outlines[j][None, :, :], axis=2)
+                k = np.unravel_index(int(d.argmin()), d.shape)
+                if best is None or d[k] < best[0]:
+                    best = (d[k], j, outlines[i][k[0]], outlines[j][k[1]])
+        _, j, start, end = best
+        cv2.line(mask, tuple(int(v) for v in start), tuple(int(v) for v in end), 255, width)
+        joined.add(j)
     return Candidate(box, mask)
 
 
