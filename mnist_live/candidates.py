@@ -42,6 +42,21 @@ class Candidate:
         return self.box[3]
 
 
+def remove_ruled_lines(binary: np.ndarray, digit_height: float) -> np.ndarray:
+    """Erase straight lines much longer than a digit: ruled paper, margins, table rules.
+
+    A line that crosses a digit would join it to its neighbours and to the frame's edge.
+    Opening with a long, thin kernel keeps only such lines (a digit's own strokes are
+    far shorter), and they are taken out; close_gaps then mends the strokes they cut.
+    """
+    length = int(3 * digit_height)
+    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    lines |= cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    if not lines.any():
+        return binary
+    return cv2.subtract(binary, lines)
+
+
 def close_gaps(binary: np.ndarray, digit_height: float) -> np.ndarray:
     """Close small gaps in strokes; the kernel grows with the digits' size."""
     size = int(max(3, round(digit_height / 16)) | 1)

@@ -28,11 +28,14 @@ def stroke_width(mask: np.ndarray) -> float:
     Inside a stroke of width w the distance to the background climbs from 1 to w/2, so
     its mean over the ink is about (1 + w/2)/2, i.e. w = 4 * mean - 2.
     """
-    dist = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
-    ink = dist[dist > 0]
-    if ink.size == 0:
+    # A border of background, so ink touching the mask's edge has a finite distance.
+    padded = cv2.copyMakeBorder((mask > 0).astype(np.uint8), 1, 1, 1, 1,
+                                cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)
+    inside = dist[dist > 0]
+    if inside.size == 0:
         return 0.0
-    return max(1.0, 4.0 * float(ink.mean()) - 2.0)
+    return max(1.0, 4.0 * float(inside.mean()) - 2.0)
 
 
 def normalize_stroke(mask: np.ndarray, box_scale: float) -> np.ndarray:

@@ -26,6 +26,7 @@ from .candidates import (
     fragment_groups,
     is_digit_sized,
     merge,
+    remove_ruled_lines,
     split_touching,
     typical_height,
 )
@@ -122,7 +123,7 @@ class DigitReader:
         # A first guess of the digits' height sets the size of every window below.
         digit_height = min(gray.shape[:2]) / 10
         binarized = binarize(gray, settings.threshold, scale=digit_height)
-        cleaned = close_gaps(binarized.binary, digit_height)
+        cleaned = close_gaps(remove_ruled_lines(binarized.binary, digit_height), digit_height)
         limits = CandidateLimits(border_fraction=settings.border_fraction)
         blobs, rejected = find_blobs(cleaned, limits)
         candidates, pieces = self._segment(blobs, limits, cleaned.shape, digit_height)
