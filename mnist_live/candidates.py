@@ -168,19 +168,24 @@ def _gap(a: Box, b: Box) -> float:
     return max(dx, dy, 0)
 
 
+def _overlap_x(a: Box, b: Box) -> int:
+    return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+
+
 def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
     """Could these two blobs be pieces of one digit rather than two digits?
 
-    Close together, and one above the other: stacked (overlapping sideways by half the
-    narrower one), or a much shorter piece overlapping the other sideways at all (the
-    top bar of a 5, the tail of a 9). Two blobs side by side with a gap between them are
-    two digits, even a small 0 next to a tall 1.
+    Close together (the gap under a quarter of the taller one, or a fifth of a digit),
+    and one above the other: overlapping sideways by a quarter of the narrower one, or a
+    much shorter piece overlapping the other sideways at all (the top bar of a 5, the
+    tail of a 9). Two blobs side by side with a gap between them are two digits, even a
+    small 0 next to a tall 1.
     """
     taller = max(a[3], b[3])
-    if _gap(a, b) > 0.25 * taller:
+    if _gap(a, b) > max(0.25 * taller, 0.2 * height):
         return False
-    overlap_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    stacked = overlap_x >= 0.5 * min(a[2], b[2])
+    overlap_x = _overlap_x(a, b)
+    stacked = overlap_x >= 0.25 * min(a[2], b[2])
     small_piece = overlap_x > 0 and min(a[3], b[3]) < 0.6 * taller
     return (stacked or small_piece) and _fits_one_digit(union_box([a, b]), height)
 
@@ -188,6 +193,23 @@ def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
 def _fits_one_digit(box: Box, height: float) -> bool:
     _, _, w, h = box
     return h <= 1.3 * height and w <= 1.3 * height and w <= 1.3 * h
+
+
+def attached_pieces(blobs: list[Candidate], height: float) -> set[int]:
+    """Blobs too small to be a digit beside the blob they sit on.
+
+    Digits are written side by side, not one on top of another: a blob less than
+    0.6 as tall as a blob it is stacked against is a piece of that digit (its top bar,
+    its tail), never a digit of its own. It may join, or be dropped.
+    """
+    attached = set()
+    for i, a in enumerate(blobs):
+        for b in blobs:
+            if (b.box[3] * 0.6 > a.box[3] and _overlap_x(a.box, b.box) > 0
+                    and _may_be_pieces(a.box, b.box, height)):
+                attached.add(i)
+                break
+    return attached
 
 
 def fragment_groups(blobs: list[Candidate], height: float,

@@ -21,6 +21,7 @@ from .candidates import (
     Box,
     Candidate,
     CandidateLimits,
+    attached_pieces,
     close_gaps,
     find_blobs,
     fragment_groups,
@@ -164,8 +165,11 @@ class DigitReader:
         digit made of three pieces beats one piece read on its own, and two neighbouring
         digits read surely beat one unsure blend of both.
         """
-        singles = [i for i, b in enumerate(blobs) if is_digit_sized(b.box, limits, shape)]
-        height = typical_height([blobs[i] for i in singles], fallback_height)
+        digit_sized = [b for b in blobs if is_digit_sized(b.box, limits, shape)]
+        height = typical_height(digit_sized, fallback_height)
+        attached = attached_pieces(blobs, height)
+        singles = [i for i, b in enumerate(blobs)
+                   if is_digit_sized(b.box, limits, shape) and i not in attached]
         groups = fragment_groups(blobs, height)
         splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
         hypotheses = (
