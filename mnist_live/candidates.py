@@ -145,7 +145,7 @@ def typical_height(blobs: list[Candidate], fallback: float) -> float:
         for j in range(i + 1, len(boxes)):
             b = boxes[j]
             overlap_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-            if overlap_x >= 0.5 * min(a[2], b[2]) and _gap(a, b) <= 0.25 * max(a[3], b[3]):
+            if overlap_x >= 0.5 * min(a[2], b[2]) and _gap(a, b) <= 0.15 * max(a[3], b[3]):
                 stack_of[root(j)] = root(i)
     stacks: dict[int, list[Box]] = {}
     for i, box in enumerate(boxes):

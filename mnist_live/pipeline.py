@@ -182,14 +182,20 @@ class DigitReader:
         probs = iter(self.classifier.probabilities(_crops(batch)))
         for h in hypotheses:
             h.probabilities = [next(probs) for _ in h.candidates]
-            h.value = sum(
-                p.max() * min(1.0, c.box[3] / (0.8 * height)) * cv2.countNonZero(c.mask)
-                for c, p in zip(h.candidates, h.probabilities, strict=True))
+            h.value = sum(p.max() * shape_prior(c.box, height) * cv2.countNonZero(c.mask)
+                          for c, p in zip(h.candidates, h.probabilities, strict=True))
         chosen = best_cover(hypotheses)
         used = set().union(*(h.blobs for h in chosen))
         pieces = [b.box for i, b in enumerate(blobs) if i not in used]
         return [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
                                                      strict=True)], pieces
+
+
+def shape_prior(box: Box, height: float) -> float:
+    """How much a box looks like one digit's, 0-1: a digit is about as tall as the page's
+    digits (a piece is shorter) and rarely wider than tall (two touching digits are)."""
+    _, _, w, h = box
+    return min(1.0, h / (0.8 * height)) * min(1.0, 1.1 * h / max(w, 1))
 
 
 @dataclass
