@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .boxes import Box, gap, overlap_x, union_box
 from .normalize import stroke_width
-
-Box = tuple[int, int, int, int]  # x, y, w, h in pixels
 
 
 @dataclass(frozen=True)
@@ -144,32 +143,13 @@ def typical_height(blobs: list[Candidate], fallback: float) -> float:
     for i, a in enumerate(boxes):
         for j in range(i + 1, len(boxes)):
             b = boxes[j]
-            overlap_x = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-            if overlap_x >= 0.5 * min(a[2], b[2]) and _gap(a, b) <= 0.15 * max(a[3], b[3]):
+            if (overlap_x(a, b) >= 0.5 * min(a[2], b[2])
+                    and gap(a, b) <= 0.15 * max(a[3], b[3])):
                 stack_of[root(j)] = root(i)
     stacks: dict[int, list[Box]] = {}
     for i, box in enumerate(boxes):
         stacks.setdefault(root(i), []).append(box)
     return float(np.percentile([union_box(s)[3] for s in stacks.values()], 90))
-
-
-def union_box(boxes: list[Box]) -> Box:
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
-
-
-def _gap(a: Box, b: Box) -> float:
-    """Distance between two boxes (0 when they overlap)."""
-    dx = max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2])
-    dy = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
-    return max(dx, dy, 0)
-
-
-def _overlap_x(a: Box, b: Box) -> int:
-    return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
 
 
 def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
@@ -182,11 +162,11 @@ def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
     small 0 next to a tall 1.
     """
     taller = max(a[3], b[3])
-    if _gap(a, b) > max(0.25 * taller, 0.2 * height):
+    if gap(a, b) > max(0.25 * taller, 0.2 * height):
         return False
-    overlap_x = _overlap_x(a, b)
-    stacked = overlap_x >= 0.25 * min(a[2], b[2])
-    small_piece = overlap_x > 0 and min(a[3], b[3]) < 0.6 * taller
+    sideways = overlap_x(a, b)
+    stacked = sideways >= 0.25 * min(a[2], b[2])
+    small_piece = sideways > 0 and min(a[3], b[3]) < 0.6 * taller
     return (stacked or small_piece) and _fits_one_digit(union_box([a, b]), height)
 
 
@@ -205,7 +185,7 @@ def attached_pieces(blobs: list[Candidate], height: float) -> set[int]:
     attached = set()
     for i, a in enumerate(blobs):
         for b in blobs:
-            if (b.box[3] * 0.6 > a.box[3] and _overlap_x(a.box, b.box) > 0
+            if (b.box[3] * 0.6 > a.box[3] and overlap_x(a.box, b.box) > 0
                     and _may_be_pieces(a.box, b.box, height)):
                 attached.add(i)
                 break

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .candidates import Box
+from .boxes import Box
 
 GREEN = (40, 200, 40)
 ORANGE = (0, 140, 255)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Box = tuple[int, int, int, int]
+from .boxes import Box, union_box
 
 # A gap between two neighbours wider than this * their mean height separates numbers.
 NUMBER_GAP = 0.6
@@ -27,15 +27,6 @@ class NumberReading:
     text: str
     box: Box
     members: tuple[int, ...]  # indices into the digit list, left to right
-
-
-def union_box(boxes: Sequence[Box]) -> Box:
-    """The smallest box holding all `boxes`."""
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def group_lines(boxes: Sequence[Box]) -> list[list[int]]:

@@ -36,8 +36,7 @@ import cv2
 import numpy as np
 
 from . import config
-
-Box = tuple[int, int, int, int]  # x, y, w, h in pixels, like cv2.boundingRect
+from .boxes import Box, union_box
 
 # A pixel belongs to a digit's ink when its alpha is at least this: half covered.
 INK_LEVEL = 0.5
@@ -216,15 +215,6 @@ def render_scene(
 
     ink_u8 = np.clip(ink * 255 + 0.5, 0, 255).astype(np.uint8)
     return Scene(image, digits, numbers, category, seed, ink_u8)
-
-
-def union_box(boxes: list[Box]) -> Box:
-    """The smallest box holding all `boxes`."""
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def scene_truth(scene: Scene) -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .candidates import Box
+from .boxes import Box
 from .pipeline import DigitDetection
 
 

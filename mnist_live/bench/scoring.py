@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-MIN_IOU = 0.4
+from ..boxes import Box, iou
 
-Box = tuple[int, int, int, int]
+MIN_IOU = 0.4
 
 
 class Labeled(Protocol):
@@ -31,20 +31,6 @@ class Labeled(Protocol):
 
     digit: int
     box: Box
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes; 0.0 when either is empty."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    if aw <= 0 or ah <= 0 or bw <= 0 or bh <= 0:
-        return 0.0
-    overlap_w = min(ax + aw, bx + bw) - max(ax, bx)
-    overlap_h = min(ay + ah, by + bh) - max(ay, by)
-    if overlap_w <= 0 or overlap_h <= 0:
-        return 0.0
-    overlap = overlap_w * overlap_h
-    return overlap / (aw * ah + bw * bh - overlap)
 
 
 @dataclass
