@@ -10,11 +10,12 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import read, samples
+from . import read, samples, speed
 
 COMMANDS = {
     "read": read,
     "scenes": samples,
+    "speed": speed,
 }
 
 
