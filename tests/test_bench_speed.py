@@ -1,5 +1,5 @@
-"""The speed benchmark's helpers: the video it reads, the table's arithmetic, and one
-tiny end-to-end run of `speed`."""
+"""The speed, soak and profile benchmarks' helpers: the video they read, the table's
+arithmetic, the looping source, and one tiny end-to-end run of `speed`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import cv2
 import pytest
 
 from mnist_live import config
-from mnist_live.bench import speed
+from mnist_live.bench import soak, speed
 from mnist_live.bench.speed import Summary
 
 
@@ -104,6 +104,27 @@ def test_decode_worker_times_frames_after_the_first(tiny_video):
     assert result["frames"] == 8
     assert result["digits"] == 0
     assert 0 < result["ms_per_frame"] < 1000
+
+
+def test_looping_video_starts_again_at_its_end(tiny_video):
+    seen = []
+    source = soak.LoopingVideo(tiny_video, on_frame=seen.append)
+    frames = [source.read() for _ in range(20)]
+    source.close()
+    assert all(frame is not None and frame.shape == (480, 640, 3) for frame in frames)
+    assert seen == list(range(20))
+    assert source.loops == 2
+    assert (frames[0] == frames[8]).all()  # the same video again
+
+
+def test_soak_summary_judges_only_after_warm_up():
+    samples = [(0, 100.0), (100, 130.0), (200, 131.0), (300, 131.5), (400, 133.0)]
+    result = soak.summarize(samples, warmup=200)
+    assert result.start_mb == 131.0
+    assert result.end_mb == 133.0
+    assert result.growth_mb == pytest.approx(2.0)
+    assert result.max_mb == 133.0
+    assert result.slope_mb_per_1000 == pytest.approx(10.0)  # 2 MB over 200 frames
 
 
 @pytest.mark.slow

@@ -10,12 +10,13 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import read, samples, speed
+from . import read, samples, soak, speed
 
 COMMANDS = {
     "read": read,
     "scenes": samples,
     "speed": speed,
+    "soak": soak,
 }
 
 
