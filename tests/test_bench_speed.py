@@ -11,7 +11,7 @@ import cv2
 import pytest
 
 from mnist_live import config
-from mnist_live.bench import soak, speed
+from mnist_live.bench import profile, soak, speed
 from mnist_live.bench.speed import Summary
 
 
@@ -125,6 +125,22 @@ def test_soak_summary_judges_only_after_warm_up():
     assert result.growth_mb == pytest.approx(2.0)
     assert result.max_mb == 133.0
     assert result.slope_mb_per_1000 == pytest.approx(10.0)  # 2 MB over 200 frames
+
+
+def test_profile_stage_rows_sum_known_functions():
+    fake = argparse.Namespace(stats={  # pstats: (file, line, name) -> (cc, calls, tt, ct, _)
+            ("/x/mnist_live/binarize.py", 10, "binarize"): (2, 2, 0.001, 0.004, {}),
+            ("/x/mnist_live/normalize.py", 5, "mnist_crop"): (20, 20, 0.01, 0.02, {}),
+            ("~", 0, "<built-in method x._wrapper.Invoke>"): (2, 2, 0.003, 0.003, {}),
+            ("/x/other.py", 1, "binarize"): (1, 1, 5.0, 5.0, {}),
+    })
+
+    rows = {label.strip(): (ms, calls) for label, ms, calls in
+            profile.stage_times(fake, frames=2)}
+    assert rows["binarize"] == (pytest.approx(2.0), 1)
+    assert rows["mnist_crop (all crops)"] == (pytest.approx(10.0), 10)
+    assert rows["interpreter invoke"] == (pytest.approx(1.5), 1)
+    assert "find_candidates" not in rows
 
 
 @pytest.mark.slow

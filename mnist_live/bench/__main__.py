@@ -10,13 +10,14 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import read, samples, soak, speed
+from . import profile, read, samples, soak, speed
 
 COMMANDS = {
     "read": read,
     "scenes": samples,
     "speed": speed,
     "soak": soak,
+    "profile": profile,
 }
 
 
