@@ -13,8 +13,8 @@ frames are identical), each row in a process of its own:
 
 Each process times itself from the end of its first frame (model loaded, first invoke
 done) to the end of its last: for (c) that is the "time" field of the first and the last
-JSON line, so start-up is left out. Decoding (a) is subtracted from (b) and (c) round by
-round, and the ratio (b)/(c) is the speed-up. The time from launching (c) to its first
+JSON line, so start-up is left out. The median of decoding (a) is subtracted from (b) and
+(c), and the ratio (b)/(c) is the speed-up. The time from launching (c) to its first
 JSON line on stdout is the start-up a user waits for. Rows run interleaved, a, b, c, a,
 b, c, ..., after one untimed warm-up round, so a load change on a shared machine hits
 all three alike; medians and min-max over the rounds are reported, with the load average.
@@ -229,8 +229,10 @@ class Summary:
 
 
 def net_times(runs: list[float], decode: list[float]) -> list[float]:
-    """Per-frame time with decoding subtracted, round by round (runs[i] - decode[i])."""
-    return [run - base for run, base in zip(runs, decode, strict=True)]
+    """Per-frame times with decoding subtracted: its median over all rounds, not the same
+    round's, so one slow decoding run on a busy machine does not skew one round."""
+    base = statistics.median(decode)
+    return [run - base for run in runs]
 
 
 def speedups(reference: list[float], ours: list[float]) -> list[float]:
