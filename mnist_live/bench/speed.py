@@ -46,6 +46,7 @@ from tqdm import tqdm
 
 from .. import atomic, config, scenes
 from ..capture import VideoSource
+from ..errors import UserError
 from .reference import ReferenceReader, reference_model_path
 
 HELP = "ms per frame of the reference pipeline and our live script on the same video"
@@ -289,11 +290,16 @@ def run(args: argparse.Namespace) -> int:
     if args.frames < 2 or args.repeats < 1:
         print("error: --frames must be at least 2 and --repeats at least 1", file=sys.stderr)
         return 2
+    if not reference_model_path().is_file():
+        raise UserError(f"the reference's model is needed for (b) and was not found: "
+                        f"{reference_model_path()} (set {config.DATA_DIR_ENV})")
     model = args.model or config.DEFAULT_MODEL_PATH
     if args.model is None and not model.is_file():
         print(f"note: {model.name} not found: (c) uses reference_mnist.tflite",
               file=sys.stderr)
         model = reference_model_path()
+    if not model.is_file():
+        raise UserError(f"model not found: {model}")
     model = model.resolve()
     folder = (args.video_dir or default_video_dir()).resolve()
     video = make_video(video_path(folder, args.frames, args.seed), args.frames, args.seed)
