@@ -99,7 +99,8 @@ def video_path(folder: Path, frames: int, seed: int) -> Path:
 
 
 def render_frames(frames: int, seed: int = 0):
-    """Yield `frames` BGR frames: pages of `SCENE_CATEGORY`, each filmed for a while."""
+    """Yield (BGR frame, digits on it) `frames` times: `SCENE_CATEGORY` pages, a new one
+    every FRAMES_PER_SCENE frames, each filmed with fresh noise, drift and shake."""
     page = 0
     while frames > 0:
         scene = scenes.make_scene(SCENE_CATEGORY, seed * 1000 + page)
