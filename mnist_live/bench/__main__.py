@@ -10,12 +10,15 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import crops, read, samples, steady
+from . import crops, profile, read, samples, soak, speed, steady
 
 COMMANDS = {
     "read": read,
     "scenes": samples,
     "steady": steady,
+    "speed": speed,
+    "soak": soak,
+    "profile": profile,
     "crops": crops,
 }
 

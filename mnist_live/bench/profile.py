@@ -1,0 +1,132 @@
+"""`python -m mnist_live.bench profile`: where the live loop's milliseconds go.
+
+Runs the live loop (`live.run_live`, headless, tracking, numbers, JSON lines written to
+/dev/null) over the speed benchmark's video twice in this process: once plainly, for
+the true ms/frame, then under cProfile. It prints the time per frame of each pipeline
+stage it knows (decode, to_gray, binarize, close_gaps, find_candidates, mnist_crop,
+the classifier, tracking, numbers, JSON), then the functions that take the most time
+of their own. cProfile slows Python code more than OpenCV or LiteRT calls, so the
+stages add up to more than the plain run: compare stages with each other, and
+re-measure a fix with `speed`.
+
+Examples:
+  python -m mnist_live.bench profile
+  python -m mnist_live.bench profile --model int8.tflite --threads 1 --save live.prof
+  (then e.g. `python -m pstats live.prof` or snakeviz)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+from .. import config
+from ..capture import VideoSource
+from ..classifier import ClassifierOptions, DigitClassifier
+from ..live import LiveOptions, run_live
+from ..pipeline import DigitReader
+from . import speed
+from .reference import reference_model_path
+
+HELP = "cProfile of the live loop on the speed video: ms/frame per stage and function"
+
+# (label, file name, function name): cumulative time of that function, per frame.
+STAGES = [
+    ("decode (VideoSource.read)", "capture.py", "read"),
+    ("pipeline (DigitReader.read)", "pipeline.py", "read"),
+    ("  to_gray", "binarize.py", "to_gray"),
+    ("  working_image", "pipeline.py", "working_image"),
+    ("  binarize", "binarize.py", "binarize"),
+    ("    ink_is_dark", "binarize.py", "ink_is_dark"),
+    ("    ink_image", "binarize.py", "ink_image"),
+    ("  close_gaps", "candidates.py", "close_gaps"),
+    ("  find_candidates", "candidates.py", "find_candidates"),
+    ("  mnist_crop (all crops)", "normalize.py", "mnist_crop"),
+    ("    stroke_width", "normalize.py", "stroke_width"),
+    ("  classifier.probabilities", "classifier.py", "probabilities"),
+    ("    interpreter invoke", "", ".Invoke>"),  # a built-in: matched by name
+    ("  group_numbers (pipeline + live)", "numbers.py", "group_numbers"),
+    ("tracking (DigitTracker.update)", "tracking.py", "update"),
+    ("JSON (to_json)", "live.py", "to_json"),
+    ("JSON (json.dumps)", "__init__.py", "dumps"),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--frames", type=int, default=300, metavar="N",
+                        help="frames of the speed video (default: %(default)s)")
+    parser.add_argument("--model", type=Path, metavar="PATH",
+                        help="our model (default: the shipped mnist.tflite; while it does "
+                             "not exist, reference_mnist.tflite, with a note)")
+    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+                        metavar="N", help="interpreter threads (default: %(default)s)")
+    parser.add_argument("--top", type=int, default=20, metavar="N",
+                        help="functions to list by own time (default: %(default)s)")
+    parser.add_argument("--video-dir", type=Path, metavar="DIR",
+                        help=f"where the video is cached (default: {speed.default_video_dir()})")
+    parser.add_argument("--save", type=Path, metavar="FILE",
+                        help="also save the raw profile (pstats format) to FILE")
+
+
+def live_run(reader: DigitReader, video: Path) -> float:
+    """Seconds the live loop takes over the whole video, JSON lines to /dev/null."""
+    options = LiveOptions(headless=True, json_lines=True)
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        run_live(reader, VideoSource(str(video), None, None), options)
+    return time.perf_counter() - start
+
+
+def stage_times(stats: pstats.Stats, frames: int) -> list[tuple[str, float, int]]:
+    """(label, cumulative ms per frame, calls per frame) of each stage found."""
+    rows = []
+    for label, file_name, function in STAGES:
+        found = [(value[3], value[1]) for (path, _, name), value in stats.stats.items()
+                 if (name == function and path.endswith(file_name) if file_name
+                     else name.endswith(function))]
+        if found:
+            rows.append((label, 1000 * sum(t for t, _ in found) / frames,
+                         round(sum(n for _, n in found) / frames)))
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    model = args.model or config.DEFAULT_MODEL_PATH
+    if args.model is None and not model.is_file():
+        print(f"note: {model.name} not found: using reference_mnist.tflite", file=sys.stderr)
+        model = reference_model_path()
+    folder = args.video_dir or speed.default_video_dir()
+    video = speed.make_video(speed.video_path(folder, args.frames, 0), args.frames)
+    reader = DigitReader(DigitClassifier(ClassifierOptions(model, num_threads=args.threads)))
+
+    live_run(reader, video)  # warm-up: first invoke, caches
+    plain = live_run(reader, video)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    profiled = live_run(reader, video)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+
+    n = args.frames
+    print(f"profile: live loop over {n} frames of {video.name}, model {model.name}, "
+          f"{args.threads} thread(s), load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"plain run: {1000 * plain / n:.2f} ms/frame; under cProfile: "
+          f"{1000 * profiled / n:.2f} ms/frame\n")
+    print(f"{'stage (cumulative, under cProfile)':40} {'ms/frame':>9} {'calls/frame':>12}")
+    for label, ms, calls in stage_times(stats, n):
+        print(f"{label:40} {ms:9.3f} {calls:12d}")
+    print(f"\nfunctions by own time (ms/frame, under cProfile), top {args.top}:")
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)
+    for (path, line, name), (_, calls, own, cumulative, _) in rows[: args.top]:
+        where = f"{Path(path).name}:{line}" if line else "built-in"
+        print(f"{1000 * own / n:8.3f} own {1000 * cumulative / n:8.3f} cum "
+              f"{calls / n:7.1f} calls/frame  {name} ({where})")
+    if args.save:
+        stats.dump_stats(str(args.save))
+    return 0
