@@ -142,11 +142,11 @@ class Window:
     def __init__(self, reader: DigitReader):
         self.reader = reader
         self.show_binary = False
-        self._sized = False
         self._ready = False  # trackbar callbacks during setup are not the user's
-        # Resizable, keeping the frame's proportions, without Qt's toolbar.
-        cv2.namedWindow(
-            WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        # The window takes the frame's own size (as the reference's plain imshow did).
+        # A resizable window (WINDOW_NORMAL) opens at a size Qt picks, and resizing it
+        # before the first frame is shown sometimes leaves it blank under Xvfb.
+        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
         start = reader.settings.threshold
         cv2.createTrackbar(TRACKBAR, WINDOW, start if isinstance(start, int)
                            else DEFAULT_MANUAL_LEVEL, 255, self._on_trackbar)
@@ -170,9 +170,6 @@ class Window:
             self.set_threshold("otsu")
 
     def show(self, image: np.ndarray) -> None:
-        if not self._sized:  # start at the frame's own size; the user may resize it
-            cv2.resizeWindow(WINDOW, image.shape[1], image.shape[0])
-            self._sized = True
         cv2.imshow(WINDOW, image)
 
     def handle_keys(self, annotated: np.ndarray, snapshot_dir: Path) -> bool:
