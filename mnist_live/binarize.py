@@ -54,7 +54,8 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     Ink is what stands out from its surroundings: compare each pixel with the median of
     its neighbourhood and count the pixels far darker and far brighter than it. Noise is
     symmetric, ink is not. (Comparing the histogram's tails fails on a page where ink
-    covers less than 1% of the pixels: both tails are then paper.)
+    covers less than 1% of the pixels: both tails are then paper.) About 1 ms for any
+    frame size; the live loop checks it every few frames only.
     """
     step = max(1, max(gray.shape[:2]) // 240)  # a 240-px image shows the ink well enough
     sample = np.ascontiguousarray(gray[::step, ::step])
@@ -108,9 +109,14 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
-def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0) -> Binarized:
-    """Binarize a gray frame; `scale` is a typical digit height in pixels."""
-    dark_ink = ink_is_dark(gray)
+def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0,
+             dark_ink: bool | None = None) -> Binarized:
+    """Binarize a gray frame; `scale` is a typical digit height in pixels.
+
+    `dark_ink` is the ink's polarity if already known (None: find it out).
+    """
+    if dark_ink is None:
+        dark_ink = ink_is_dark(gray)
     ink = ink_image(gray, dark_ink, scale)
     if threshold == "otsu":
         # Light denoising so paper grain does not become specks.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .boxes import Box, gap, overlap_x, union_box
+from .boxes import Box, union_box
 from .normalize import stroke_width
 
 
@@ -47,13 +47,28 @@ def remove_ruled_lines(binary: np.ndarray, digit_height: float) -> np.ndarray:
     A line that crosses a digit would join it to its neighbours and to the frame's edge.
     Opening with a long, thin kernel keeps only such lines (a digit's own strokes are
     far shorter), and they are taken out; close_gaps then mends the strokes they cut.
+    Most pages have no such lines, so a quick look at a quarter-size copy comes first.
     """
     length = int(3 * digit_height)
+    if not _has_long_lines(binary, length):
+        return binary
     lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     lines |= cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    if not lines.any():
-        return binary
     return cv2.subtract(binary, lines)
+
+
+def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
+    """Whether `binary` may hold a straight line `length` long (checked at 1/step size)."""
+    height, width = binary.shape[:2]
+    if min(height, width) < 4 * step:
+        return False
+    small = cv2.resize(binary, (width // step, height // step), interpolation=cv2.INTER_AREA)
+    small = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY)[1]  # any ink in the cell
+    short = max(1, length // step - 2)  # a little shorter: a tilted line steps across cells
+    return bool(
+        cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((1, short), np.uint8)).any()
+        or cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8)).any()
+    )
 
 
 def close_gaps(binary: np.ndarray, digit_height: float) -> np.ndarray:
@@ -123,93 +138,102 @@ def find_candidates(
 # proposal only if the classifier is surer of it than of the blobs as they were.
 
 
-def typical_height(blobs: list[Candidate], fallback: float) -> float:
-    """The height of a whole digit on this page.
+class PairGeometry:
+    """How each pair of a frame's blobs lies, as n x n arrays (computed once per frame)."""
+
+    def __init__(self, boxes: list[Box]):
+        b = np.array(boxes, np.float32).reshape(-1, 4)
+        x0, y0, w, h = b.T
+        x1, y1 = x0 + w, y0 + h
+        self.heights = h
+        self.overlap_x = np.minimum.outer(x1, x1) - np.maximum.outer(x0, x0)
+        overlap_y = np.minimum.outer(y1, y1) - np.maximum.outer(y0, y0)
+        self.gap = np.maximum(np.maximum(-self.overlap_x, -overlap_y), 0)
+        self.taller = np.maximum.outer(h, h)
+        self.shorter = np.minimum.outer(h, h)
+        self.narrower = np.minimum.outer(w, w)
+        self.union_w = np.maximum.outer(x1, x1) - np.minimum.outer(x0, x0)
+        self.union_h = np.maximum.outer(y1, y1) - np.minimum.outer(y0, y0)
+        self.y0, self.y1 = y0, y1
+
+
+def typical_height(geometry: PairGeometry, among: np.ndarray, fallback: float) -> float:
+    """The height of a whole digit on this page, from the blobs flagged in `among`.
 
     A digit broken across its strokes falls apart into pieces stacked one above the
     other, so blobs that overlap sideways and nearly touch are stacked first; the
     height of a whole digit is then a high quantile of the stacks' heights.
     """
-    if not blobs:
+    members = np.flatnonzero(among)
+    if members.size == 0:
         return fallback
-    boxes = [b.box for b in blobs]
-    stack_of = list(range(len(boxes)))
+    g = geometry
+    stacked = (g.overlap_x >= 0.5 * g.narrower) & (g.gap <= 0.15 * g.taller)
+    stack_of = {int(i): int(i) for i in members}
 
     def root(i: int) -> int:
         while stack_of[i] != i:
             i = stack_of[i]
         return i
 
-    for i, a in enumerate(boxes):
-        for j in range(i + 1, len(boxes)):
-            b = boxes[j]
-            if (overlap_x(a, b) >= 0.5 * min(a[2], b[2])
-                    and gap(a, b) <= 0.15 * max(a[3], b[3])):
-                stack_of[root(j)] = root(i)
-    stacks: dict[int, list[Box]] = {}
-    for i, box in enumerate(boxes):
-        stacks.setdefault(root(i), []).append(box)
-    return float(np.percentile([union_box(s)[3] for s in stacks.values()], 90))
+    for i, j in zip(*np.nonzero(np.triu(stacked, 1)), strict=True):
+        if i in stack_of and j in stack_of:
+            stack_of[root(int(j))] = root(int(i))
+    tops: dict[int, float] = {}
+    bottoms: dict[int, float] = {}
+    for i in stack_of:
+        r = root(i)
+        tops[r] = min(tops.get(r, np.inf), float(g.y0[i]))
+        bottoms[r] = max(bottoms.get(r, -np.inf), float(g.y1[i]))
+    return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))
 
 
-def _may_be_pieces(a: Box, b: Box, height: float) -> bool:
-    """Could these two blobs be pieces of one digit rather than two digits?
+def piece_pairs(geometry: PairGeometry, height: float) -> np.ndarray:
+    """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
     Close together (the gap under a quarter of the taller one, or a fifth of a digit),
     and one above the other: overlapping sideways by a quarter of the narrower one, or a
     much shorter piece overlapping the other sideways at all (the top bar of a 5, the
     tail of a 9). Two blobs side by side with a gap between them are two digits, even a
-    small 0 next to a tall 1.
+    small 0 next to a tall 1. Together they must still fit one digit's box.
     """
-    taller = max(a[3], b[3])
-    if gap(a, b) > max(0.25 * taller, 0.2 * height):
-        return False
-    sideways = overlap_x(a, b)
-    stacked = sideways >= 0.25 * min(a[2], b[2])
-    small_piece = sideways > 0 and min(a[3], b[3]) < 0.6 * taller
-    return (stacked or small_piece) and _fits_one_digit(union_box([a, b]), height)
+    g = geometry
+    close = g.gap <= np.maximum(0.25 * g.taller, 0.2 * height)
+    stacked = g.overlap_x >= 0.25 * g.narrower
+    small_piece = (g.overlap_x > 0) & (g.shorter < 0.6 * g.taller)
+    pieces = close & (stacked | small_piece) & _fits_one_digit(g.union_w, g.union_h, height)
+    np.fill_diagonal(pieces, False)
+    return pieces
 
 
-def _fits_one_digit(box: Box, height: float) -> bool:
-    _, _, w, h = box
-    return h <= 1.3 * height and w <= 1.3 * height and w <= 1.3 * h
+def _fits_one_digit(width, height_of_box, height: float):
+    return ((height_of_box <= 1.3 * height) & (width <= 1.3 * height)
+            & (width <= 1.3 * height_of_box))
 
 
-def attached_pieces(blobs: list[Candidate], height: float) -> set[int]:
+def attached_pieces(geometry: PairGeometry, pieces: np.ndarray) -> set[int]:
     """Blobs too small to be a digit beside the blob they sit on.
 
     Digits are written side by side, not one on top of another: a blob less than
     0.6 as tall as a blob it is stacked against is a piece of that digit (its top bar,
     its tail), never a digit of its own. It may join, or be dropped.
     """
-    attached = set()
-    for i, a in enumerate(blobs):
-        for b in blobs:
-            if (b.box[3] * 0.6 > a.box[3] and overlap_x(a.box, b.box) > 0
-                    and _may_be_pieces(a.box, b.box, height)):
-                attached.add(i)
-                break
-    return attached
+    h = geometry.heights
+    sits_on_bigger = pieces & (0.6 * h[None, :] > h[:, None]) & (geometry.overlap_x > 0)
+    return {int(i) for i in np.flatnonzero(sits_on_bigger.any(axis=1))}
 
 
-def fragment_groups(blobs: list[Candidate], height: float,
+def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
                     max_pieces: int = 5) -> list[frozenset[int]]:
-    """Sets of 2+ nearby blobs that together could be one digit: pieces of a broken one.
+    """Sets of 2+ blobs that together could be one digit: pieces of a broken one.
 
-    Two blobs are neighbours when the gap between them is under a quarter of the taller
-    one's height, and they are not two digits side by side: one is much shorter than
-    the other, or one stands above the other. A set of neighbours qualifies while its
-    union still fits one digit's box. Which sets really are one digit is for the
-    classifier to say.
+    Grown from the pairs in `pieces` (see piece_pairs) while the set's union still fits
+    one digit's box. Which sets really are one digit is for the classifier to say.
     """
-    neighbours: dict[int, set[int]] = {i: set() for i in range(len(blobs))}
-    for i, a in enumerate(blobs):
-        for j in range(i + 1, len(blobs)):
-            if _may_be_pieces(a.box, blobs[j].box, height):
-                neighbours[i].add(j)
-                neighbours[j].add(i)
+    neighbours = {i: set(np.flatnonzero(row).tolist()) for i, row in enumerate(pieces)}
     found: set[frozenset[int]] = set()
-    frontier = [frozenset((i, j)) for i in neighbours for j in neighbours[i] if i < j]
+    frontier = [frozenset((int(i), int(j))) for i, j in zip(*np.nonzero(np.triu(pieces)),
+                                                            strict=True)]
     while frontier:
         group = frontier.pop()
         if group in found:
@@ -219,8 +243,8 @@ def fragment_groups(blobs: list[Candidate], height: float,
             continue
         for k in set().union(*(neighbours[i] for i in group)) - group:
             bigger = group | {k}
-            if bigger not in found and _fits_one_digit(
-                    union_box([blobs[i].box for i in bigger]), height):
+            _, _, w, h = union_box([boxes[i] for i in bigger])
+            if bigger not in found and _fits_one_digit(w, h, height):
                 frontier.append(bigger)
     return sorted(found, key=sorted)
 

@@ -74,14 +74,24 @@ class LiveFrame:
 class SteadyReader:
     """DigitReader plus a tracker: what the live view and its benchmark use."""
 
+    # The ink's polarity (dark on paper, chalk on a board) is found again this often;
+    # it costs about 1 ms and changes only when the camera turns to another surface.
+    POLARITY_EVERY = 15
+
     def __init__(self, reader: DigitReader, steady: bool = True,
                  tracker_settings: TrackerSettings | None = None):
         self.reader = reader
         self.steady = steady
         self.tracker = DigitTracker(reader.settings.min_confidence, tracker_settings)
+        self._frames = 0
+        self._dark_ink: bool | None = None
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
-        reading = self.reader.read(frame, keep_steps=keep_steps)
+        known = None if self._frames % self.POLARITY_EVERY == 0 else self._dark_ink
+        reading = self.reader.read(frame, keep_steps=keep_steps, dark_ink=known,
+                                   group=False)  # grouped below, from the steady digits
+        self._dark_ink = reading.dark_ink
+        self._frames += 1
         if self.steady:
             self.tracker.min_confidence = self.reader.settings.min_confidence
             digits = self.tracker.update(reading.classified)

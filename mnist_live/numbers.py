@@ -12,8 +12,6 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from .boxes import Box, union_box
 
 # A gap between two neighbours wider than this * their mean height separates numbers.
@@ -67,7 +65,7 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box]) -> list[NumberRea
         run = [line[0]]
         for prev, cur in itertools.pairwise(line):
             gap = boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])
-            height = np.mean([boxes[prev][3], boxes[cur][3]])
+            height = (boxes[prev][3] + boxes[cur][3]) / 2
             if gap > NUMBER_GAP * height:
                 numbers.append(_number(run, digits, boxes))
                 run = []

@@ -21,12 +21,14 @@ from .candidates import (
     Box,
     Candidate,
     CandidateLimits,
+    PairGeometry,
     attached_pieces,
     close_gaps,
     find_blobs,
     fragment_groups,
     is_digit_sized,
     merge,
+    piece_pairs,
     remove_ruled_lines,
     split_touching,
     typical_height,
@@ -72,6 +74,7 @@ class FrameReading:
     numbers: list[NumberReading]
     # The global threshold level used (Otsu's or the manual one); NaN for adaptive.
     level: float = float("nan")
+    dark_ink: bool = True  # the ink's polarity: dark on light, or light on dark
     # Candidates the classifier was not sure about (below --min-confidence).
     unsure: list[DigitDetection] = field(default_factory=list)
     # Every classified candidate, in the order of `crops`.
@@ -115,7 +118,14 @@ class DigitReader:
         self.classifier = classifier
         self.settings = settings or PipelineSettings()
 
-    def read(self, frame: np.ndarray, keep_steps: bool = False) -> FrameReading:
+    def read(self, frame: np.ndarray, keep_steps: bool = False,
+             dark_ink: bool | None = None, group: bool = True) -> FrameReading:
+        """Read one frame.
+
+        `dark_ink`: the ink's polarity if the caller knows it (the live loop remembers it
+        between frames); None finds it out. `group=False` leaves `numbers` empty and the
+        digits unordered, for a caller that groups digits itself.
+        """
         settings = self.settings
         frame_h, frame_w = frame.shape[:2]
         gray_full = to_gray(frame)
@@ -123,7 +133,7 @@ class DigitReader:
 
         # A first guess of the digits' height sets the size of every window below.
         digit_height = min(gray.shape[:2]) / 10
-        binarized = binarize(gray, settings.threshold, scale=digit_height)
+        binarized = binarize(gray, settings.threshold, scale=digit_height, dark_ink=dark_ink)
         cleaned = close_gaps(remove_ruled_lines(binarized.binary, digit_height), digit_height)
         limits = CandidateLimits(border_fraction=settings.border_fraction)
         blobs, rejected = find_blobs(cleaned, limits)
@@ -135,11 +145,13 @@ class DigitReader:
             return DigitDetection(int(probs.argmax()), float(probs.max()), box, probs)
 
         classified = [to_detection(c, p) for c, p in candidates]
-        digits, numbers = in_reading_order(
-            [d for d in classified if d.confidence >= settings.min_confidence])
+        digits = [d for d in classified if d.confidence >= settings.min_confidence]
+        numbers = []
+        if group:
+            digits, numbers = in_reading_order(digits)
         reading = FrameReading(
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
-            level=binarized.level,
+            level=binarized.level, dark_ink=binarized.dark_ink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
             rejected=[_to_frame_box(b, scale, frame_w, frame_h) for b in rejected],
@@ -165,12 +177,14 @@ class DigitReader:
         digit made of three pieces beats one piece read on its own, and two neighbouring
         digits read surely beat one unsure blend of both.
         """
-        digit_sized = [b for b in blobs if is_digit_sized(b.box, limits, shape)]
-        height = typical_height(digit_sized, fallback_height)
-        attached = attached_pieces(blobs, height)
-        singles = [i for i, b in enumerate(blobs)
-                   if is_digit_sized(b.box, limits, shape) and i not in attached]
-        groups = fragment_groups(blobs, height)
+        boxes = [b.box for b in blobs]
+        digit_sized = np.array([is_digit_sized(box, limits, shape) for box in boxes], bool)
+        geometry = PairGeometry(boxes)
+        height = typical_height(geometry, digit_sized, fallback_height)
+        pieces = piece_pairs(geometry, height)
+        attached = attached_pieces(geometry, pieces)
+        singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
+        groups = fragment_groups(boxes, pieces, height)
         splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
         hypotheses = (
             [Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
