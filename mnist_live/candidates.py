@@ -52,9 +52,18 @@ def remove_ruled_lines(binary: np.ndarray, digit_height: float) -> np.ndarray:
     length = int(3 * digit_height)
     if not _has_long_lines(binary, length):
         return binary
-    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    lines |= cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    return cv2.subtract(binary, lines)
+    cleaned = binary
+    for along, across in (((1, length), (7, 1)), ((length, 1), (1, 7))):
+        lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(along, np.uint8))
+        if not lines.any():
+            continue
+        cleaned = cv2.subtract(cleaned, lines)
+        # A stroke crossing the line, or lying on it (the base of a 2 on ruled paper),
+        # has ink on both sides of it: close across the line, and keep what that puts
+        # back inside the line's own pixels.
+        mended = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones(across, np.uint8))
+        cleaned = cleaned | (mended & lines)
+    return cleaned
 
 
 def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
@@ -168,7 +177,7 @@ def typical_height(geometry: PairGeometry, among: np.ndarray, fallback: float) -
     if members.size == 0:
         return fallback
     g = geometry
-    stacked = (g.overlap_x >= 0.5 * g.narrower) & (g.gap <= 0.15 * g.taller)
+    stacked = (g.overlap_x >= 0.25 * g.narrower) & (g.gap <= 0.15 * g.taller)
     stack_of = {int(i): int(i) for i in members}
 
     def root(i: int) -> int:

@@ -206,3 +206,100 @@ def test_a_space_separates_numbers_and_lines_are_read_top_down():
 def test_a_slightly_tilted_line_is_still_one_line():
     boxes = [(50 + 40 * i, 100 + 6 * i, 34, 50) for i in range(5)]
     assert [n.text for n in group_numbers([1, 2, 3, 4, 5], boxes)] == ["12345"]
+
+
+# --- broken, touching and ruled ---------------------------------------------------------
+
+from mnist_live.candidates import (  # noqa: E402
+    Candidate,
+    PairGeometry,
+    attached_pieces,
+    fragment_groups,
+    merge,
+    piece_pairs,
+    remove_ruled_lines,
+    split_touching,
+)
+from mnist_live.pipeline import DigitReader  # noqa: E402
+
+
+def test_pieces_one_above_the_other_group_and_side_by_side_digits_do_not():
+    top, bottom = (100, 50, 12, 30), (101, 84, 12, 28)  # a 1 cut in two
+    left, right = (200, 50, 25, 60), (232, 50, 25, 60)  # two digits side by side
+    boxes = [top, bottom, left, right]
+    geometry = PairGeometry(boxes)
+    pieces = piece_pairs(geometry, height=60)
+    assert pieces[0, 1] and pieces[1, 0]
+    assert not pieces[2, 3]
+    assert fragment_groups(boxes, pieces, 60) == [frozenset({0, 1})]
+
+
+def test_a_small_piece_on_top_of_a_digit_is_never_a_digit_of_its_own():
+    body, bar, neighbour = (100, 70, 40, 50), (110, 55, 25, 10), (150, 70, 40, 50)
+    geometry = PairGeometry([body, bar, neighbour])
+    assert attached_pieces(geometry, piece_pairs(geometry, 55)) == {1}
+
+
+def test_merge_bridges_the_gap_between_pieces():
+    top = Candidate((10, 10, 6, 20), np.full((20, 6), 255, np.uint8))
+    bottom = Candidate((10, 36, 6, 20), np.full((20, 6), 255, np.uint8))
+    joined = merge([top, bottom])
+    assert joined.box == (10, 10, 6, 46)
+    assert joined.mask[23, 3] == 255  # inside the gap, now ink
+
+
+def test_two_touching_digits_split_into_two():
+    mask = np.zeros((60, 116), np.uint8)
+    cv2.circle(mask, (28, 30), 24, 255, 5)
+    cv2.circle(mask, (88, 30), 24, 255, 5)
+    cv2.line(mask, (50, 30), (66, 30), 255, 3)  # the pen ran on from one to the next
+    halves = split_touching(Candidate((0, 0, 116, 60), mask))
+    assert halves is not None
+    left, right = halves
+    assert left.box[0] + left.box[2] <= 67 and right.box[0] >= 50
+
+
+def test_one_digit_is_not_split():
+    mask = np.zeros((60, 50), np.uint8)
+    cv2.circle(mask, (25, 30), 24, 255, 5)
+    assert split_touching(Candidate((0, 0, 50, 60), mask)) is None
+
+
+def test_ruled_lines_go_and_the_digit_stays():
+    binary = np.zeros((240, 320), np.uint8)
+    cv2.line(binary, (0, 100), (319, 100), 255, 2)  # a ruled line
+    cv2.line(binary, (40, 0), (40, 239), 255, 2)  # a margin
+    cv2.circle(binary, (160, 100), 25, 255, 5)  # a 0 sitting on the line
+    cleaned = remove_ruled_lines(binary, digit_height=50)
+    assert cleaned[100, 300] == 0 and cleaned[200, 40] == 0
+    assert cleaned[125, 160] == 255 and cleaned[75, 160] == 255
+    assert cleaned[100, 135] == 255  # where the ring crosses the line, it is mended
+    # A page without long lines is left exactly as it was.
+    plain = np.zeros((240, 320), np.uint8)
+    cv2.circle(plain, (160, 100), 25, 255, 5)
+    assert remove_ruled_lines(plain, 50) is plain
+
+
+def test_a_broken_digit_is_read_as_one(mnist_test, classifier):
+    x, y = mnist_test
+    index = int(np.flatnonzero(y == 1)[0])
+    page = np.full((240, 320), 220, np.uint8)
+    box = paste_digit(page, x[index], 140, 60, 100)
+    page[box[1] + 45 : box[1] + 52, :] = 220  # the pen skipped: a 7-px gap across the 1
+    reading = DigitReader(classifier).read(page)
+    assert [d.digit for d in reading.digits] == [1]
+    found = reading.digits[0].box
+    assert abs(found[1] - box[1]) <= 3 and abs(found[3] - box[3]) <= 4
+
+
+def test_digits_on_lined_paper_are_read(mnist_test, classifier):
+    x, y = mnist_test
+    page = np.full((240, 480), 225, np.uint8)
+    truth = []
+    for k, index in enumerate([3, 2, 1]):  # MNIST test digits 0, 1, 2... labels below
+        paste_digit(page, x[index], 60 + 120 * k, 70, 70)
+        truth.append(int(y[index]))
+    for row in range(20, 240, 36):
+        cv2.line(page, (0, row), (479, row), 150, 2)
+    reading = DigitReader(classifier).read(page)
+    assert [d.digit for d in reading.digits] == truth
