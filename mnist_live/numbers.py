@@ -1,9 +1,11 @@
 """Group digits that stand side by side on one line into whole numbers.
 
 Digits are put into lines (boxes that share most of their height), lines are read top
-to bottom, and digits in a line left to right. Inside a line, a gap wider than a
-fraction of the digits' height starts a new number: the digits of "2024" nearly touch,
-while two numbers on a page are separated by a space.
+to bottom, and digits in a line left to right. Inside a line, a gap clearly wider than
+the gaps between the line's digits starts a new number: the digits of "2024" nearly
+touch, while two numbers are separated by a space. How wide a space is depends on the
+writer, so it is measured against the line's own narrow gaps: on a crowded page a
+space may be half a digit wide, on a tidy one a whole digit.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .boxes import Box, union_box
 
-# A gap between two neighbours wider than this * their mean height separates numbers.
-NUMBER_GAP = 0.6
+# A gap, as a fraction of the two neighbours' mean height, separates numbers when it is
+# wider than SPACE_FACTOR times the line's narrow gaps, but never needs to be wider than
+# MAX_DIGIT_GAP nor is it ever narrower than MIN_SPACE.
+SPACE_FACTOR = 2.5
+MIN_SPACE = 0.3
+MAX_DIGIT_GAP = 0.6
 
 
 @dataclass(frozen=True)
@@ -62,11 +70,16 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box]) -> list[NumberRea
     """Numbers in reading order from digits and their boxes."""
     numbers = []
     for line in group_lines(boxes):
+        gaps = [  # each gap between neighbours, relative to their mean height
+            (boxes[cur][0] - (boxes[prev][0] + boxes[prev][2]))
+            / ((boxes[prev][3] + boxes[cur][3]) / 2)
+            for prev, cur in itertools.pairwise(line)
+        ]
+        narrow = float(np.percentile(gaps, 25)) if gaps else 0.0
+        space = min(MAX_DIGIT_GAP, max(MIN_SPACE, SPACE_FACTOR * narrow))
         run = [line[0]]
-        for prev, cur in itertools.pairwise(line):
-            gap = boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])
-            height = (boxes[prev][3] + boxes[cur][3]) / 2
-            if gap > NUMBER_GAP * height:
+        for cur, gap in zip(line[1:], gaps, strict=True):
+            if gap > space:
                 numbers.append(_number(run, digits, boxes))
                 run = []
             run.append(cur)

@@ -303,3 +303,20 @@ def test_digits_on_lined_paper_are_read(mnist_test, classifier):
         cv2.line(page, (0, row), (479, row), 150, 2)
     reading = DigitReader(classifier).read(page)
     assert [d.digit for d in reading.digits] == truth
+
+
+def test_on_a_crowded_line_a_half_digit_space_separates_numbers():
+    # Digits 3 px apart inside numbers, numbers 18 px (half a digit) apart.
+    xs, boxes = 10, []
+    for length in (3, 2, 4):
+        for _ in range(length):
+            boxes.append((xs, 50, 30, 36))
+            xs += 33
+        xs += 15
+    numbers = group_numbers([1] * len(boxes), boxes)
+    assert [n.text for n in numbers] == ["111", "11", "1111"]
+
+
+def test_digits_spaced_wide_apart_are_separate_numbers():
+    boxes = [(10 + 90 * i, 50, 40, 55) for i in range(5)]  # test.jpg's spacing
+    assert len(group_numbers([0, 1, 2, 3, 4], boxes)) == 5
