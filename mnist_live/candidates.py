@@ -156,8 +156,8 @@ class PairGeometry:
         x1, y1 = x0 + w, y0 + h
         self.heights = h
         self.overlap_x = np.minimum.outer(x1, x1) - np.maximum.outer(x0, x0)
-        overlap_y = np.minimum.outer(y1, y1) - np.maximum.outer(y0, y0)
-        self.gap = np.maximum(np.maximum(-self.overlap_x, -overlap_y), 0)
+        self.overlap_y = np.minimum.outer(y1, y1) - np.maximum.outer(y0, y0)
+        self.gap = np.maximum(np.maximum(-self.overlap_x, -self.overlap_y), 0)
         self.taller = np.maximum.outer(h, h)
         self.shorter = np.minimum.outer(h, h)
         self.narrower = np.minimum.outer(w, w)
@@ -201,14 +201,15 @@ def piece_pairs(geometry: PairGeometry, height: float) -> np.ndarray:
     """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
     Close together (the gap under a quarter of the taller one, or a fifth of a digit),
-    and one above the other: overlapping sideways by a quarter of the narrower one, or a
+    and one above the other: overlapping sideways by a quarter of the narrower one, or
+    sharing little of their height (the two halves of a slanted 1 cut in two), or a
     much shorter piece overlapping the other sideways at all (the top bar of a 5, the
     tail of a 9). Two blobs side by side with a gap between them are two digits, even a
     small 0 next to a tall 1. Together they must still fit one digit's box.
     """
     g = geometry
     close = g.gap <= np.maximum(0.25 * g.taller, 0.2 * height)
-    stacked = g.overlap_x >= 0.25 * g.narrower
+    stacked = (g.overlap_x >= 0.25 * g.narrower) | (g.overlap_y <= 0.3 * g.shorter)
     small_piece = (g.overlap_x > 0) & (g.shorter < 0.6 * g.taller)
     pieces = close & (stacked | small_piece) & _fits_one_digit(g.union_w, g.union_h, height)
     np.fill_diagonal(pieces, False)
