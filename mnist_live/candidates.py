@@ -8,6 +8,7 @@ the same settings work on a 640x480 webcam frame and a 4000x3000 phone photo.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -36,9 +37,19 @@ class Candidate:
     box: Box
     mask: np.ndarray  # uint8 0/255, shape (h, w): this blob's ink only
 
-    @property
-    def height(self) -> int:
-        return self.box[3]
+    @functools.cached_property
+    def outline(self) -> np.ndarray:
+        """Up to ~80 points of the ink's outer edge, in the mask's coordinates."""
+        contours, _ = cv2.findContours(self.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        if not contours:
+            return np.zeros((1, 2), np.float32)
+        points = np.concatenate([c.reshape(-1, 2) for c in contours])
+        return points[:: max(1, len(points) // 80)].astype(np.float32)
+
+    @functools.cached_property
+    def stroke(self) -> float:
+        """Stroke width in pixels (see normalize.stroke_width)."""
+        return stroke_width(self.mask)
 
 
 def remove_ruled_lines(binary: np.ndarray, digit_height: float) -> np.ndarray:
@@ -129,16 +140,6 @@ def min_digit_height(limits: CandidateLimits, shape: tuple[int, ...]) -> float:
 def is_digit_sized(box: Box, limits: CandidateLimits, shape: tuple[int, ...]) -> bool:
     _, _, w, h = box
     return h >= min_digit_height(limits, shape) and w <= limits.max_width_to_height * h
-
-
-def find_candidates(
-    cleaned: np.ndarray, limits: CandidateLimits
-) -> tuple[list[Candidate], list[Box]]:
-    """Blobs the size and shape of a whole digit, and the boxes thrown out."""
-    blobs, rejected = find_blobs(cleaned, limits)
-    kept = [b for b in blobs if is_digit_sized(b.box, limits, cleaned.shape)]
-    rejected += [b.box for b in blobs if not is_digit_sized(b.box, limits, cleaned.shape)]
-    return kept, rejected
 
 
 # --- Broken and touching digits --------------------------------------------------------
@@ -234,28 +235,35 @@ def attached_pieces(geometry: PairGeometry, pieces: np.ndarray) -> set[int]:
 
 
 def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
-                    max_pieces: int = 5) -> list[frozenset[int]]:
+                    max_pieces: int = 5, max_groups: int = 64) -> list[frozenset[int]]:
     """Sets of 2+ blobs that together could be one digit: pieces of a broken one.
 
     Grown from the pairs in `pieces` (see piece_pairs) while the set's union still fits
-    one digit's box. Which sets really are one digit is for the classifier to say.
+    one digit's box, smallest sets first. Which sets really are one digit is for the
+    classifier to say. A page of text or graph paper would make thousands of such
+    sets, so at most `max_groups` are proposed (a broken digit needs a handful).
     """
     neighbours = {i: set(np.flatnonzero(row).tolist()) for i, row in enumerate(pieces)}
-    found: set[frozenset[int]] = set()
-    frontier = [frozenset((int(i), int(j))) for i, j in zip(*np.nonzero(np.triu(pieces)),
-                                                            strict=True)]
-    while frontier:
-        group = frontier.pop()
-        if group in found:
-            continue
-        found.add(group)
-        if len(group) == max_pieces:
-            continue
-        for k in set().union(*(neighbours[i] for i in group)) - group:
-            bigger = group | {k}
-            _, _, w, h = union_box([boxes[i] for i in bigger])
-            if bigger not in found and _fits_one_digit(w, h, height):
-                frontier.append(bigger)
+    pairs = [frozenset((int(i), int(j))) for i, j in zip(*np.nonzero(np.triu(pieces)),
+                                                         strict=True)]
+    found: list[frozenset[int]] = []
+    seen: set[frozenset[int]] = set(pairs)
+    layer = pairs
+    while layer and len(found) < max_groups:
+        found += layer[: max_groups - len(found)]
+        bigger_layer = []
+        for group in layer:
+            if len(group) == max_pieces:
+                continue
+            for k in set().union(*(neighbours[i] for i in group)) - group:
+                bigger = group | {k}
+                if bigger in seen:
+                    continue
+                seen.add(bigger)
+                _, _, w, h = union_box([boxes[i] for i in bigger])
+                if _fits_one_digit(w, h, height):
+                    bigger_layer.append(bigger)
+        layer = bigger_layer
     return sorted(found, key=sorted)
 
 
@@ -273,10 +281,8 @@ def merge(blobs: list[Candidate]) -> Candidate:
         x, y = b.box[0] - box[0], b.box[1] - box[1]
         region = mask[y : y + b.box[3], x : x + b.box[2]]
         np.maximum(region, b.mask, out=region)
-        contours, _ = cv2.findContours(b.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        points = np.concatenate([c.reshape(-1, 2) for c in contours]) + np.array([x, y])
-        outlines.append(points[:: max(1, len(points) // 80)].astype(np.float32))
-    width = max(1, round(float(np.median([stroke_width(b.mask) for b in blobs]))))
+        outlines.append(b.outline + np.array([x, y], np.float32))
+    width = max(1, round(float(np.median([b.stroke for b in blobs]))))
     joined = {0}
     while len(joined) < len(blobs):
         best = None

@@ -111,6 +111,12 @@ def _to_frame_box(box: Box, scale: float, frame_w: int, frame_h: int) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
+# Pairs of blobs are compared to join broken digits; a frame with more blobs than this
+# (a page of print, graph paper, gravel) is not handwriting to repair, and comparing
+# every pair would cost more than the frame is worth.
+MAX_BLOBS_TO_REPAIR = 200
+
+
 class DigitReader:
     """Reads digits and numbers in frames with one classifier and one set of settings."""
 
@@ -179,12 +185,15 @@ class DigitReader:
         """
         boxes = [b.box for b in blobs]
         digit_sized = np.array([is_digit_sized(box, limits, shape) for box in boxes], bool)
-        geometry = PairGeometry(boxes)
-        height = typical_height(geometry, digit_sized, fallback_height)
-        pieces = piece_pairs(geometry, height)
-        attached = attached_pieces(geometry, pieces)
+        if len(blobs) <= MAX_BLOBS_TO_REPAIR:
+            geometry = PairGeometry(boxes)
+            height = typical_height(geometry, digit_sized, fallback_height)
+            pieces = piece_pairs(geometry, height)
+            attached = attached_pieces(geometry, pieces)
+            groups = fragment_groups(boxes, pieces, height)
+        else:  # a page of print or a textured surface: read each blob as it is
+            height, attached, groups = fallback_height, set(), []
         singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
-        groups = fragment_groups(boxes, pieces, height)
         splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
         hypotheses = (
             [Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boxes import Box
+from .boxes import Box, iou
 from .pipeline import DigitDetection
 
 
@@ -97,9 +97,18 @@ class DigitTracker:
     def update(self, detections: list[DigitDetection]) -> list[TrackedDigit]:
         """Feed one frame's classified candidates (confident or not); get what to show."""
         settings = self.settings
-        scores = match_scores(np.array([t.box for t in self.tracks]).reshape(-1, 4),
-                              np.array([d.box for d in detections]).reshape(-1, 4),
-                              settings.min_iou)
+        track_boxes = np.array([t.box for t in self.tracks], np.float32).reshape(-1, 4)
+        boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
+        # Where the tracks should be now: moved by how the whole page moved (a pan).
+        track_boxes[:, :2] += self._page_shift(track_boxes, boxes, detections)
+        scores = match_scores(track_boxes, boxes, settings.min_iou)
+        if scores.size:
+            # A track continues best with a detection read as the same digit.
+            track_probs = np.array([t.probabilities for t in self.tracks])
+            probs = np.array([np.asarray(d.probabilities, np.float32) for d in detections])
+            norms = np.outer(np.linalg.norm(track_probs, axis=1), np.linalg.norm(probs, axis=1))
+            agreement = (track_probs @ probs.T) / np.maximum(norms, 1e-6)
+            scores = scores * (0.5 + 0.5 * agreement)
         rows, columns = np.nonzero(scores > 0)
         order = np.argsort(-scores[rows, columns], kind="stable")
         pairs = [(int(rows[k]), int(columns[k])) for k in order]
@@ -123,7 +132,12 @@ class DigitTracker:
         for d, detection in enumerate(detections):
             if d not in matched_detections:
                 survivors.append(self._start(detection))
-        self.tracks = survivors
+        # A track kept through a missed frame is stale if something seen now covers it.
+        seen_now = [t.box for t in survivors if t.missed == 0]
+        self.tracks = [
+            t for t in survivors
+            if t.missed == 0 or not any(iou(t.box, box) > 0.2 for box in seen_now)
+        ]
         keep_level = settings.keep_fraction * self.min_confidence
         for track in self.tracks:
             track.shown = track.confidence >= (keep_level if track.shown
@@ -133,6 +147,22 @@ class DigitTracker:
             for track in self.tracks
             if track.shown
         ]
+
+    def _page_shift(self, track_boxes: np.ndarray, boxes: np.ndarray,
+                    detections: list[DigitDetection]) -> np.ndarray:
+        """The page's move since the last frame: the median shift from each track to the
+        nearest detection read as the same digit (0 when nothing pairs up)."""
+        shifts = []
+        labels = [d.digit for d in detections]
+        for track, box in zip(self.tracks, track_boxes, strict=True):
+            same = [k for k, label in enumerate(labels) if label == track.label]
+            if not same:
+                continue
+            moves = boxes[same, :2] - box[:2]
+            k = int(np.argmin(np.hypot(moves[:, 0], moves[:, 1])))
+            if np.hypot(*moves[k]) < 1.5 * max(box[3], 1):
+                shifts.append(moves[k])
+        return np.median(shifts, axis=0) if shifts else np.zeros(2, np.float32)
 
     def _start(self, detection: DigitDetection) -> Track:
         track = Track(self._next_id, detection.box,

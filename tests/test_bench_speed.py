@@ -140,7 +140,7 @@ def test_profile_stage_rows_sum_known_functions():
     assert rows["binarize"] == (pytest.approx(2.0), 1)
     assert rows["mnist_crop (all crops)"] == (pytest.approx(10.0), 10)
     assert rows["interpreter invoke"] == (pytest.approx(1.5), 1)
-    assert "find_candidates" not in rows
+    assert "find_blobs" not in rows  # no such call in the fake profile
 
 
 @pytest.mark.slow

@@ -292,3 +292,16 @@ def test_an_unreadable_video_is_one_clear_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {fake}: cannot open as a video or stream")
+
+
+def test_a_pan_of_most_of_a_digit_keeps_every_label():
+    tracker = DigitTracker(min_confidence=0.7)
+    boxes = {2: (100, 50, 30, 45), 4: (135, 50, 30, 45), 7: (170, 50, 30, 45)}
+    for _ in range(4):
+        tracker.update([detection(d, b) for d, b in boxes.items()])
+    ids = {d.digit: d.track for d in tracker.update([detection(d, b) for d, b in boxes.items()])}
+    for step in range(1, 6):  # the page moves 25 px a frame: most of a digit's width
+        moved = [detection(d, (b[0] + 25 * step, b[1], b[2], b[3])) for d, b in boxes.items()]
+        shown = tracker.update(moved)
+        assert sorted(d.digit for d in shown) == [2, 4, 7], step
+        assert {d.digit: d.track for d in shown} == ids

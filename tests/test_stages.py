@@ -8,7 +8,7 @@ import pytest
 from conftest import paste_digit
 
 from mnist_live.binarize import binarize, ink_is_dark, parse_threshold, to_gray
-from mnist_live.candidates import CandidateLimits, close_gaps, find_candidates
+from mnist_live.candidates import CandidateLimits, close_gaps, find_blobs, is_digit_sized
 from mnist_live.normalize import mnist_crop, stroke_width
 from mnist_live.numbers import group_lines, group_numbers
 
@@ -101,11 +101,18 @@ def binary_with(shapes) -> np.ndarray:
 LIMITS = CandidateLimits(border_fraction=0.05)
 
 
+def digit_blobs(binary):
+    """The blobs the pipeline would consider as whole digits, and all thrown out."""
+    blobs, rejected = find_blobs(binary, LIMITS)
+    kept = [b for b in blobs if is_digit_sized(b.box, LIMITS, binary.shape)]
+    return kept, rejected + [b.box for b in blobs if b not in kept]
+
+
 def test_a_digit_gives_one_candidate_with_its_box(mnist_test):
     page = np.full((240, 320), 220, np.uint8)
     box = paste_digit(page, mnist_test[0][0], 100, 60, 80)
     binary = binarize(page, "otsu", scale=80).binary
-    kept, _ = find_candidates(close_gaps(binary, 80), LIMITS)
+    kept, _ = digit_blobs(close_gaps(binary, 80))
     assert len(kept) == 1
     x, y, w, h = kept[0].box
     assert abs(x - box[0]) <= 3 and abs(y - box[1]) <= 3
@@ -120,7 +127,7 @@ def test_border_small_wide_and_hairline_blobs_are_rejected():
         lambda im: cv2.line(im, (40, 200), (280, 200), 255, 3),  # a ruled line
         lambda im: cv2.circle(im, (150, 110), 25, 255, 5),  # the one real candidate
     ])
-    kept, rejected = find_candidates(binary, LIMITS)
+    kept, rejected = digit_blobs(binary)
     assert [c.box for c in kept] == [(122, 82, 57, 57)]  # radius 25 + half the pen
     assert len(rejected) == 3
 
@@ -132,8 +139,8 @@ def test_border_scales_with_the_frame():
     cv2.circle(small, (60, 120), 25, 255, 5)
     large = np.zeros((960, 1280), np.uint8)
     cv2.circle(large, (60, 480), 25, 255, 5)
-    assert len(find_candidates(small, LIMITS)[0]) == 1
-    assert len(find_candidates(large, LIMITS)[0]) == 0
+    assert len(digit_blobs(small)[0]) == 1
+    assert len(digit_blobs(large)[0]) == 0
 
 
 def test_a_neighbours_stroke_does_not_leak_into_the_mask():
@@ -141,7 +148,7 @@ def test_a_neighbours_stroke_does_not_leak_into_the_mask():
         lambda im: cv2.circle(im, (150, 110), 30, 255, 5),
         lambda im: cv2.line(im, (195, 70), (195, 150), 255, 5),
     ])
-    kept, _ = find_candidates(binary, LIMITS)
+    kept, _ = digit_blobs(binary)
     ring = max(kept, key=lambda c: c.box[2])
     x, _, w, h = ring.box
     assert x + w < 195  # the ring's box does not reach the line
@@ -320,3 +327,12 @@ def test_on_a_crowded_line_a_half_digit_space_separates_numbers():
 def test_digits_spaced_wide_apart_are_separate_numbers():
     boxes = [(10 + 90 * i, 50, 40, 55) for i in range(5)]  # test.jpg's spacing
     assert len(group_numbers([0, 1, 2, 3, 4], boxes)) == 5
+
+
+def test_a_grid_of_dashes_proposes_a_bounded_number_of_joins():
+    # Graph paper or a page of print: thousands of sets of nearby marks could be
+    # "pieces of one digit"; only a bounded number are proposed.
+    boxes = [(20 + 14 * i, 20 + 12 * j, 8, 4) for i in range(30) for j in range(30)]
+    geometry = PairGeometry(boxes)
+    groups = fragment_groups(boxes, piece_pairs(geometry, 30), 30)
+    assert 0 < len(groups) <= 64

@@ -3,7 +3,7 @@
 Runs the live loop (`live.run_live`, headless, tracking, numbers, JSON lines written to
 /dev/null) over the speed benchmark's video twice in this process: once plainly, for
 the true ms/frame, then under cProfile. It prints the time per frame of each pipeline
-stage it knows (decode, to_gray, binarize, close_gaps, find_candidates, mnist_crop,
+stage it knows (decode, to_gray, binarize, ruled lines, close_gaps, blobs, hypotheses, mnist_crop,
 the classifier, tracking, numbers, JSON), then the functions that take the most time
 of their own. cProfile slows Python code more than OpenCV or LiteRT calls, so the
 stages add up to more than the plain run: compare stages with each other, and
@@ -45,13 +45,17 @@ STAGES = [
     ("  binarize", "binarize.py", "binarize"),
     ("    ink_is_dark", "binarize.py", "ink_is_dark"),
     ("    ink_image", "binarize.py", "ink_image"),
+    ("  remove_ruled_lines", "candidates.py", "remove_ruled_lines"),
     ("  close_gaps", "candidates.py", "close_gaps"),
-    ("  find_candidates", "candidates.py", "find_candidates"),
+    ("  find_blobs", "candidates.py", "find_blobs"),
+    ("  hypotheses (_segment)", "pipeline.py", "_segment"),
+    ("    merge (joined pieces)", "candidates.py", "merge"),
+    ("    best_cover", "pipeline.py", "best_cover"),
     ("  mnist_crop (all crops)", "normalize.py", "mnist_crop"),
     ("    stroke_width", "normalize.py", "stroke_width"),
     ("  classifier.probabilities", "classifier.py", "probabilities"),
     ("    interpreter invoke", "", ".Invoke>"),  # a built-in: matched by name
-    ("  group_numbers (pipeline + live)", "numbers.py", "group_numbers"),
+    ("  group_numbers", "numbers.py", "group_numbers"),
     ("tracking (DigitTracker.update)", "tracking.py", "update"),
     ("JSON (to_json)", "live.py", "to_json"),
     ("JSON (json.dumps)", "__init__.py", "dumps"),
