@@ -332,7 +332,7 @@ def test_digits_spaced_wide_apart_are_separate_numbers():
 def test_a_grid_of_dashes_proposes_a_bounded_number_of_joins():
     # Graph paper or a page of print: thousands of sets of nearby marks could be
     # "pieces of one digit"; only a bounded number are proposed.
-    boxes = [(20 + 14 * i, 20 + 12 * j, 8, 4) for i in range(30) for j in range(30)]
+    boxes = [(20 + 14 * i, 20 + 7 * j, 8, 4) for i in range(30) for j in range(30)]
     geometry = PairGeometry(boxes)
     groups = fragment_groups(boxes, piece_pairs(geometry, 30), 30)
     assert 0 < len(groups) <= 64
