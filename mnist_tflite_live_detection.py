@@ -41,7 +41,8 @@ With --json, stdout carries one JSON object per frame:
 
 --record OUT.mp4 saves what the window shows, one video frame per processed frame.
 
-Exit status: 0 done, 1 the source or model could not be used, 2 bad options.
+Exit status: 0 done, 1 the source or model could not be used, 2 bad options,
+130 stopped with Ctrl+C (after closing the recording and the camera).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read handwritten digits live from a camera, video, image or stream "
                     "with a TensorFlow Lite MNIST model.",
         epilog="Keys: q/Esc quit, space snapshot, b binary view, t threshold mode. "
-               "Exit status: 0 done, 1 source or model unusable, 2 bad options.",
+               "Exit status: 0 done, 1 source or model unusable, 2 bad options, 130 Ctrl+C.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("input")
@@ -80,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
              "built-in moving page of digits, or picamera for the Raspberry Pi camera "
              "(default: %(default)s)",
     )
-    source.add_argument("--width", type=cli.positive_int, metavar="PX",
+    source.add_argument("--width", type=cli.frame_side, metavar="PX",
                         help="ask the camera for this frame width (synth: page width)")
-    source.add_argument("--height", type=cli.positive_int, metavar="PX",
+    source.add_argument("--height", type=cli.frame_side, metavar="PX",
                         help="ask the camera for this frame height (synth: page height)")
     source.add_argument("--max-frames", type=cli.positive_int, metavar="N",
                         help="stop after N frames (default: run until the source ends or "

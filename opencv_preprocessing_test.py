@@ -16,7 +16,7 @@ Examples:
 
 Each digit found is printed as a line like
     Detected digit: [7] at x=267, y=282, w=36, h=52 (99.974%)
-With --json, stdout carries one JSON object per image instead, in the order given:
+With --json, stdout carries one JSON object per image read, in the order given:
     {"image": PATH, "width": W, "height": H,
      "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h]}, ...],
      "numbers": [{"text": "407", "box": [x, y, w, h]}, ...]}
@@ -25,13 +25,14 @@ Pictures go to --out-dir/<image name>/ (default preprocessing_output/). Windows 
 steps unless --no-show is given or there is no display; then press any key for the next
 image, q or Esc to stop.
 
-Exit status: 0 all images read, 1 some could not be read (each named on stderr),
-2 bad options.
+Exit status: 0 all images read, 1 some could not be read or their pictures saved (each
+named on stderr), 2 bad options, 130 Ctrl+C.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Read handwritten digits in still images and save each preprocessing "
                     "step as a picture.",
-        epilog="Exit status: 0 all images read, 1 some could not be read, 2 bad options.",
+        epilog="Exit status: 0 all images read, 1 some could not be read, 2 bad options, "
+               "130 Ctrl+C.",
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
                         help="image files to read (jpg, png, bmp, tiff, webp...)")
@@ -91,23 +93,48 @@ def fit(picture, max_side: int = PICTURE_MAX_SIDE):
 
 
 def step_pictures(image, reading: FrameReading) -> dict[str, object]:
-    """The pictures to save and show, in pipeline order."""
+    """The pictures to save and show, in pipeline order, at most PICTURE_MAX_SIDE wide."""
     steps = reading.steps
     labels = [f"{d.digit} {d.confidence:.0%}" for d in reading.classified]
-    kept = [d.box for d in reading.classified]
-    # The candidate boxes are in frame pixels; draw them on a frame-sized binary.
-    binary = cv2.resize(steps["cleaned"], (reading.width, reading.height),
-                        interpolation=cv2.INTER_NEAREST)
+    # Candidate boxes are in the image's pixels: draw them on the cleaned binary at the
+    # picture's size, never on a full-size copy of a 48-megapixel photo.
+    cleaned = fit(steps["cleaned"])
+    scale = cleaned.shape[1] / reading.width
+
+    def scaled(boxes):
+        return [tuple(round(v * scale) for v in box) for box in boxes]
+
+    result = fit(image)
+    result_scale = result.shape[1] / reading.width
+
     pictures = {
         "1_gray": steps["gray"],
         "2_ink": steps["ink"],
         "3_binary": steps["binary"],
         "4_cleaned": steps["cleaned"],
-        "5_candidates": draw.draw_candidates(binary, kept, reading.rejected),
+        "5_candidates": draw.draw_candidates(
+            cleaned, scaled([d.box for d in reading.classified]), scaled(reading.rejected)),
         "6_crops": draw.crop_sheet(reading.crops, labels),
-        "7_result": draw.draw_reading(image, reading, show_unsure=True),
+        "7_result": draw.draw_reading(result, scaled_reading(reading, result_scale),
+                                      show_unsure=True),
     }
     return {name: fit(picture) for name, picture in pictures.items()}
+
+
+def scaled_reading(reading: FrameReading, scale: float) -> FrameReading:
+    """The reading with its boxes scaled, to draw on a resized picture."""
+    if scale == 1.0:
+        return reading
+
+    def box(b):
+        return tuple(round(v * scale) for v in b)
+
+    return dataclasses.replace(
+        reading,
+        digits=[dataclasses.replace(d, box=box(d.box)) for d in reading.digits],
+        unsure=[dataclasses.replace(d, box=box(d.box)) for d in reading.unsure],
+        numbers=[dataclasses.replace(n, box=box(n.box)) for n in reading.numbers],
+    )
 
 
 def save_pictures(pictures: dict[str, object], folder: Path) -> None:
@@ -118,12 +145,16 @@ def save_pictures(pictures: dict[str, object], folder: Path) -> None:
 
 
 def show_pictures(pictures: dict[str, object], title: str) -> bool:
-    """Show the steps; False if the user pressed q or Esc to stop."""
+    """Show the steps; False if the user pressed q or Esc (or closed the result)."""
     for name in ("3_binary", "5_candidates", "6_crops", "7_result"):
         cv2.imshow(name, pictures[name])
     cv2.setWindowTitle("7_result", f"{title} - any key: next, q: quit")
-    key = cv2.waitKey(0) & 0xFF
-    return key not in (ord("q"), 27)
+    while True:  # short waits, so Ctrl+C and the window's close button work
+        key = cv2.waitKey(100)
+        if key != -1:
+            return (key & 0xFF) not in (ord("q"), 27)
+        if cv2.getWindowProperty("7_result", cv2.WND_PROP_VISIBLE) < 1:
+            return False
 
 
 def out_folder(base: Path, image: Path, used: set[str]) -> Path:
@@ -154,7 +185,8 @@ def main() -> int:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        reading = reader.read(image, keep_steps=True)
+        make_pictures = show or not args.no_save
+        reading = reader.read(image, keep_steps=make_pictures)
         if args.json:
             print(json.dumps({"image": str(path), "width": reading.width,
                               "height": reading.height, **reading.to_json()}), flush=True)
@@ -166,17 +198,24 @@ def main() -> int:
                 x, y, w, h = number.box
                 print(f"Detected number: {number.text} at x={x}, y={y}, w={w}, h={h}",
                       file=human)
+        if not make_pictures:
+            continue
         pictures = step_pictures(image, reading)
         if not args.no_save:
             folder = out_folder(args.out_dir, path, used_names)
-            save_pictures(pictures, folder)
-            log.info("Saved %d step pictures in %s", len(pictures), folder)
+            try:
+                save_pictures(pictures, folder)
+                log.info("Saved %d step pictures in %s", len(pictures), folder)
+            except UserError as exc:  # e.g. a full disk: say so, go on with the rest
+                print(f"error: {exc}", file=sys.stderr)
+                failed += 1
         if show and not show_pictures(pictures, path.name):
             break
     if show:
         cv2.destroyAllWindows()
     if failed:
-        print(f"{failed} of {len(args.images)} images could not be read", file=sys.stderr)
+        print(f"{failed} of {len(args.images)} images could not be read or saved",
+              file=sys.stderr)
     return cli.EXIT_FAILED if failed else cli.EXIT_OK
 
 

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import UserError
+
 
 class AtomicFile:
     """A temporary file beside `destination`, moved there by `commit()`.
@@ -23,20 +25,31 @@ class AtomicFile:
 
     def __init__(self, destination: str | os.PathLike):
         self.destination = Path(destination)
-        self.destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(
-            prefix=f".{self.destination.stem}.", suffix=f".tmp{self.destination.suffix}",
-            dir=self.destination.parent,
-        )
+        try:
+            self.destination.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp_name = tempfile.mkstemp(
+                prefix=f".{self.destination.stem}.",
+                suffix=f".tmp{self.destination.suffix}", dir=self.destination.parent,
+            )
+        except OSError as exc:
+            raise UserError(f"cannot write {self.destination}: {_reason(exc)}") from None
         os.close(fd)
         self.temp = Path(temp_name)
         self.temp.chmod(0o644)  # mkstemp makes 0600; the result is an ordinary file
 
     def commit(self) -> None:
-        os.replace(self.temp, self.destination)
+        try:
+            os.replace(self.temp, self.destination)
+        except OSError as exc:
+            self.discard()
+            raise UserError(f"cannot write {self.destination}: {_reason(exc)}") from None
 
     def discard(self) -> None:
         self.temp.unlink(missing_ok=True)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 @contextlib.contextmanager

@@ -63,7 +63,7 @@ def why_undecodable(data: bytes) -> str:
 def to_bgr8(image: np.ndarray) -> np.ndarray:
     """Any decoded image (gray, BGR, BGRA; 8/16-bit or float) -> 8-bit BGR."""
     if image.dtype == np.uint16:
-        image = (image / 257.0).round().astype(np.uint8)
+        image = cv2.convertScaleAbs(image, alpha=1 / 257)  # 65535 -> 255, no float copy
     elif image.dtype != np.uint8:
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if image.ndim == 2:
@@ -119,8 +119,9 @@ class VideoSource:
 
     still = False
 
-    def __init__(self, target: int | str, width: int | None, height: int | None):
-        self.live = isinstance(target, int) or str(target).startswith(STREAM_PREFIXES)
+    def __init__(self, target: int | str, width: int | None, height: int | None,
+                 live: bool):
+        self.live = live  # a camera or stream (frames come whether we read them or not)
         self.capture = cv2.VideoCapture(target)
         if not self.capture.isOpened():
             self.capture.release()
@@ -138,7 +139,9 @@ class VideoSource:
         w = int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         h = int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.description = f"{kind} {target} ({w}x{h})"
-        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or None
+        # Drivers report nonsense at times (0, or 90000 for RTSP's clock): keep sane ones.
+        fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if 1 <= fps <= 120 else None
 
     def read(self) -> np.ndarray | None:
         ok, frame = self.capture.read()
@@ -193,10 +196,10 @@ def open_source(source: str | int, width: int | None = None, height: int | None 
         return SynthSource(width, height)
     if text.lower() == "picamera":
         return PicameraSource(width, height)
-    if text.isdigit():
-        return VideoSource(int(text), width, height)
+    if text.isascii() and text.isdecimal():
+        return VideoSource(int(text), width, height, live=True)
     if text.lower().startswith(STREAM_PREFIXES):
-        return VideoSource(text, width, height)
+        return VideoSource(text, width, height, live=True)
     path = Path(text).expanduser()
     if not path.exists():
         raise SourceError(
@@ -205,7 +208,7 @@ def open_source(source: str | int, width: int | None = None, height: int | None 
         )
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
-    return VideoSource(str(path), width, height)
+    return VideoSource(str(path), width, height, live=False)
 
 
 class LatestFrameReader:
@@ -240,39 +243,47 @@ class LatestFrameReader:
 
     def _run(self) -> None:
         failures = 0
-        while not self._stop.is_set():
-            try:
-                frame = self.source.read()
-            except Exception as exc:  # a driver error is a lost frame, not a crash
-                log.warning("reading %s failed: %s", self.description, exc)
-                frame = None
-            if frame is None:
-                failures += 1
-                if failures > self.retries:
-                    log.warning("%s stopped delivering frames.", self.description)
-                    break
-                self._stop.wait(self.retry_delay)
-                continue
-            failures = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    frame = self.source.read()
+                except Exception as exc:  # a driver error is a lost frame, not a crash
+                    log.warning("reading %s failed: %s", self.description, exc)
+                    frame = None
+                if frame is None:
+                    failures += 1
+                    if failures > self.retries:
+                        log.warning("%s stopped delivering frames.", self.description)
+                        break
+                    self._stop.wait(self.retry_delay)
+                    continue
+                failures = 0
+                with self._changed:
+                    if self._fresh:
+                        self.dropped += 1
+                    self._frame, self._fresh = frame, True
+                    self._changed.notify_all()
+        finally:
+            # The thread that reads the source closes it: never while a read is running.
+            self.source.close()
             with self._changed:
-                if self._fresh:
-                    self.dropped += 1
-                self._frame, self._fresh = frame, True
+                self._ended = True
                 self._changed.notify_all()
-        with self._changed:
-            self._ended = True
-            self._changed.notify_all()
 
-    def read(self, timeout: float = 10.0) -> np.ndarray | None:
-        """The newest frame not yet returned; None once the source has ended."""
+    def read(self, should_stop=None) -> np.ndarray | None:
+        """The newest frame not yet returned; None once the source has ended (or as
+        soon as `should_stop()` is true, checked a few times a second)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._fresh or self._ended, timeout=timeout)
+            while not (self._fresh or self._ended):
+                if should_stop is not None and should_stop():
+                    return None
+                self._changed.wait(timeout=0.2)
             if not self._fresh:
                 return None
             self._fresh = False
             return self._frame
 
     def close(self) -> None:
+        """Stop reading; the reader thread releases the source when its read returns."""
         self._stop.set()
         self._thread.join(timeout=2.0)
-        self.source.close()

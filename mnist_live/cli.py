@@ -56,6 +56,7 @@ def _number_in(kind: type, low: float, high: float | None, what: str) -> Callabl
 probability = _number_in(float, 0.0, 1.0, "number between 0 and 1")
 border_fraction = _number_in(float, 0.0, 0.45, "fraction of the frame, e.g. 0.02")
 positive_int = _number_in(int, 1, None, "positive whole number")
+frame_side = _number_in(int, 16, 8192, "frame size in pixels")
 thread_count = _number_in(int, 1, 64, "number of threads")
 
 
@@ -155,10 +156,26 @@ def display_available() -> bool:
     if "NONE" in gui_line.upper():
         return False
     if sys.platform.startswith("linux"):
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        if not (_x_display_reachable() or os.environ.get("WAYLAND_DISPLAY")):
             return False
         _use_system_fonts_for_qt()
     return True
+
+
+def _x_display_reachable() -> bool:
+    """DISPLAY is set and, for a local display (":0"), its X server is there.
+
+    A stale DISPLAY (an SSH session without X forwarding, a closed X server) would make
+    Qt abort the process at the first window. Remote displays ("host:10.0", SSH X
+    forwarding) cannot be checked this cheaply and are trusted.
+    """
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        return False
+    if not display.startswith(":"):
+        return True
+    number = display[1:].split(".")[0]
+    return os.path.exists(f"/tmp/.X11-unix/X{number}")
 
 
 def _use_system_fonts_for_qt() -> None:
@@ -188,8 +205,8 @@ def run(main: Callable[[], int]) -> None:
         print("interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader of our output went away (e.g. `| head`): stop quietly. Point stdout
-        # at /dev/null so Python's own flush at exit does not complain again.
+        # The reader of our output went away (e.g. `| head`): its choice, not a failure.
+        # Point stdout at /dev/null so Python's own flush at exit does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = EXIT_FAILED
+        code = EXIT_OK
     sys.exit(code)

@@ -15,10 +15,10 @@ closed and moved into place, the camera released and the window closed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -31,6 +31,7 @@ import numpy as np
 from . import config, draw
 from .atomic import atomic_path
 from .capture import LatestFrameReader
+from .errors import SourceError, UserError
 from .numbers import NumberReading, in_reading_order
 from .pipeline import DigitReader, FrameReading
 from .record import Recorder
@@ -96,7 +97,7 @@ class SteadyReader:
             self.tracker.min_confidence = self.reader.settings.min_confidence
             digits = self.tracker.update(reading.classified)
         else:
-            digits = [TrackedDigit(d.digit, d.confidence, d.box, 0) for d in reading.digits]
+            digits = [TrackedDigit(d.digit, d.confidence, d.box, None) for d in reading.digits]
         digits, numbers = in_reading_order(digits)
         return LiveFrame(reading, digits, numbers)
 
@@ -127,7 +128,8 @@ def save_snapshot(image: np.ndarray, folder: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")[:-3]
     path = folder / f"snapshot_{stamp}.png"
     with atomic_path(path) as temp:
-        cv2.imwrite(str(temp), image)
+        if not cv2.imwrite(str(temp), image):
+            raise UserError(f"cannot write the snapshot {path}")
     return path
 
 
@@ -188,7 +190,10 @@ class Window:
         if key in (ord("q"), KEY_ESC):
             return False
         if key == ord(" "):
-            log.info("Snapshot saved: %s", save_snapshot(annotated, snapshot_dir))
+            try:
+                log.info("Snapshot saved: %s", save_snapshot(annotated, snapshot_dir))
+            except UserError as exc:  # a full disk must not end the session
+                log.warning("Snapshot not saved: %s", exc)
         elif key == ord("b"):
             self.show_binary = not self.show_binary
         elif key == ord("t"):
@@ -213,15 +218,17 @@ class StopOnCtrlC:
     """The first Ctrl+C asks the loop to finish its frame and stop; a second one forces.
 
     Stopping between frames is what makes every ending clean: the frame being drawn is
-    recorded whole, the recording is closed and the camera released.
+    recorded whole, the recording is closed and the camera released. While that
+    cleaning up runs (`cleaning_up`), Ctrl+C is ignored, so it cannot be cut short.
     """
 
     def __init__(self):
         self.requested = False
         self._previous = None
+        self._installed = threading.current_thread() is threading.main_thread()
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
+        if self._installed:
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
@@ -230,34 +237,56 @@ class StopOnCtrlC:
             raise KeyboardInterrupt
         self.requested = True
 
+    @contextlib.contextmanager
+    def cleaning_up(self):
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            if self._installed:
+                signal.signal(signal.SIGINT, self._handle)
+
     def __exit__(self, *exc):
-        if self._previous is not None:
+        if self._installed:
             signal.signal(signal.SIGINT, self._previous)
         return False
 
 
 def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
     """Run until the source ends, --max-frames is reached, the user quits or presses
-    Ctrl+C; return the exit status (130 after Ctrl+C)."""
+    Ctrl+C (then KeyboardInterrupt is raised, after everything is closed).
+
+    A source that ends before its first frame (a camera that opens but delivers
+    nothing, a video with no readable frame) is a SourceError.
+    """
     max_frames = options.max_frames
     if options.headless and source.still and max_frames is None:
         max_frames = 1  # one picture, no window: reading it once is the whole job
-    loop = LiveLoop(reader, source, options)
+    loop = None
+    ended = False
     with StopOnCtrlC() as ctrl_c:
         try:
-            loop.open_window()
+            loop = LiveLoop(reader, source, options)
             while (max_frames is None or loop.index < max_frames) and not ctrl_c.requested:
-                frame = loop.frames.read()
+                frame = loop.read_frame(stop=lambda: ctrl_c.requested)
                 if frame is None:
-                    log.info("End of %s after %d frames.", source.description, loop.index)
+                    ended = not ctrl_c.requested
                     break
                 if not loop.process(frame):
                     break
         finally:
-            loop.close()
+            with ctrl_c.cleaning_up():
+                if loop is not None:
+                    loop.close()
+                else:
+                    source.close()
     if ctrl_c.requested:
-        print("interrupted", file=sys.stderr)
-        return 130
+        raise KeyboardInterrupt
+    if ended and loop.index == 0:
+        raise SourceError(f"{source.description} delivered no frames")
+    if ended:
+        log.info("End of %s after %d frames.", source.description, loop.index)
     return 0
 
 
@@ -267,17 +296,30 @@ class LiveLoop:
     def __init__(self, reader: DigitReader, source, options: LiveOptions):
         self.options = options
         self.source = source
+        # In this order: what may fail (the recording's file, the window) before the
+        # camera thread starts, so a failure leaves nothing running.
+        self.recorder = Recorder(options.record, source.fps) if options.record else None
+        self.window = None if options.headless else Window(reader)
         self.frames = LatestFrameReader(source) if source.live else source
         self.steady = SteadyReader(reader, options.steady)
-        self.recorder = Recorder(options.record, source.fps) if options.record else None
-        self.window: Window | None = None
         self.fps = FpsMeter()
+        # Files and pictures play at their own pace in a window (no point reading a
+        # photo 300 times a second); cameras and streams set their own.
+        self.pace = (1.0 / source.fps if self.window is not None and not source.live
+                     and source.fps else 0.0)
+        self._next_frame_at = 0.0
         self.start = time.perf_counter()
         self.index = 0  # frames fully processed
 
-    def open_window(self) -> None:
-        if not self.options.headless:
-            self.window = Window(self.steady.reader)
+    def read_frame(self, stop) -> np.ndarray | None:
+        if self.pace:
+            delay = self._next_frame_at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self._next_frame_at = time.perf_counter() + self.pace
+        if isinstance(self.frames, LatestFrameReader):
+            return self.frames.read(should_stop=stop)
+        return self.frames.read()
 
     def process(self, frame: np.ndarray) -> bool:
         """Read, print, draw, record and show one frame; False when the user quits."""

@@ -143,7 +143,7 @@ class DigitReader:
         cleaned = close_gaps(remove_ruled_lines(binarized.binary, digit_height), digit_height)
         limits = CandidateLimits(border_fraction=settings.border_fraction)
         blobs, rejected = find_blobs(cleaned, limits)
-        candidates, pieces = self._segment(blobs, limits, cleaned.shape, digit_height)
+        candidates, pieces, crops = self._segment(blobs, limits, cleaned.shape, digit_height)
         rejected += pieces
 
         def to_detection(candidate: Candidate, probs: np.ndarray) -> DigitDetection:
@@ -169,11 +169,12 @@ class DigitReader:
                 "binary": binarized.binary,
                 "cleaned": cleaned,
             }
-            reading.crops = _crops([c for c, _ in candidates])
+            reading.crops = crops
         return reading
 
     def _segment(self, blobs: list[Candidate], limits: CandidateLimits, shape,
-                 fallback_height: float) -> tuple[list[tuple[Candidate, np.ndarray]], list]:
+                 fallback_height: float) -> tuple[list[tuple[Candidate, np.ndarray]], list,
+                                                  np.ndarray]:
         """Decide which blobs are digits, which pieces join, which touching pairs split.
 
         Hypotheses: each blob the size of a digit; each set of nearby pieces joined into
@@ -202,16 +203,20 @@ class DigitReader:
             + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()]
         )
         batch = [c for h in hypotheses for c in h.candidates]
-        probs = iter(self.classifier.probabilities(_crops(batch)))
+        crops = _crops(batch)
+        probs = iter(self.classifier.probabilities(crops))
+        rows = iter(range(len(batch)))
         for h in hypotheses:
             h.probabilities = [next(probs) for _ in h.candidates]
+            h.rows = [next(rows) for _ in h.candidates]
             h.value = sum(p.max() * shape_prior(c.box, height) * cv2.countNonZero(c.mask)
                           for c, p in zip(h.candidates, h.probabilities, strict=True))
         chosen = best_cover(hypotheses)
         used = set().union(*(h.blobs for h in chosen))
         pieces = [b.box for i, b in enumerate(blobs) if i not in used]
-        return [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
-                                                     strict=True)], pieces
+        pairs = [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
+                                                      strict=True)]
+        return pairs, pieces, crops[[row for h in chosen for row in h.rows]]
 
 
 def shape_prior(box: Box, height: float) -> float:
@@ -228,6 +233,7 @@ class Hypothesis:
     blobs: frozenset[int]
     candidates: list[Candidate]
     probabilities: list[np.ndarray] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # its crops' rows in the batch
     value: float = 0.0
 
 

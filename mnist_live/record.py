@@ -38,7 +38,7 @@ class Recorder:
 
     def __init__(self, path: Path, fps: float):
         self.path = Path(path)
-        self.fps = fps if fps and fps > 0 else 15.0
+        self.fps = fps if fps and 1 <= fps <= 120 else 15.0
         self.frames = 0
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None

@@ -56,7 +56,7 @@ class TrackedDigit:
     digit: int
     confidence: float
     box: Box
-    track: int
+    track: int | None  # None when tracking is off
 
     def to_json(self) -> dict:
         return {"digit": self.digit, "confidence": round(self.confidence, 4),

@@ -126,7 +126,7 @@ class CountingSource:
 def test_the_reader_hands_out_the_newest_frame_and_counts_dropped_ones():
     reader = LatestFrameReader(CountingSource(60), retries=1, retry_delay=0.01)
     seen = []
-    while (frame := reader.read(timeout=2)) is not None:
+    while (frame := reader.read()) is not None:
         seen.append(int(frame[0, 0, 0]))
         time.sleep(0.05)  # a slow pipeline: the camera runs ahead
     reader.close()
@@ -138,7 +138,7 @@ def test_the_reader_hands_out_the_newest_frame_and_counts_dropped_ones():
 def test_a_camera_that_stops_delivering_ends_the_reader_after_retries():
     source = CountingSource(3)
     reader = LatestFrameReader(source, retries=3, retry_delay=0.01)
-    frames = [reader.read(timeout=2) for _ in range(5)]
+    frames = [reader.read() for _ in range(5)]
     reader.close()
     assert frames[-1] is None
     assert source.closed

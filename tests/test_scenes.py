@@ -231,20 +231,10 @@ def test_bench_read_prints_a_table_and_dumps_failures(tmp_path, capsys):
     assert (tmp_path / "r.json").is_file()
 
 
-def test_ours_is_the_pipeline_module_when_there_is_one(monkeypatch):
-    import sys
-    import types
-
+def test_ours_is_our_pipeline_with_the_given_model():
     from mnist_live.bench import readers
+    from mnist_live.pipeline import DigitReader
 
-    class FakeReader:
-        def __init__(self, classifier, settings):
-            self.classifier, self.settings = classifier, settings
-
-    fake = types.ModuleType("mnist_live.pipeline")
-    fake.DigitReader, fake.PipelineSettings = FakeReader, lambda: "defaults"
-    monkeypatch.setitem(sys.modules, "mnist_live.pipeline", fake)
     ours = readers.our_reader(reference_model_path())
-    assert isinstance(ours.reader, FakeReader)
-    assert ours.reader.settings == "defaults"
-    assert ours.notes == []
+    assert isinstance(ours.reader, DigitReader)
+    assert ours.model_path == reference_model_path()

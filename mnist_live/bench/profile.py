@@ -22,7 +22,6 @@ import contextlib
 import cProfile
 import os
 import pstats
-import sys
 import time
 from pathlib import Path
 
@@ -32,7 +31,6 @@ from ..classifier import ClassifierOptions, DigitClassifier
 from ..live import LiveOptions, run_live
 from ..pipeline import DigitReader
 from . import speed
-from .reference import reference_model_path
 
 HELP = "cProfile of the live loop on the speed video: ms/frame per stage and function"
 
@@ -66,8 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=300, metavar="N",
                         help="frames of the speed video (default: %(default)s)")
     parser.add_argument("--model", type=Path, metavar="PATH",
-                        help="our model (default: the shipped mnist.tflite; while it does "
-                             "not exist, reference_mnist.tflite, with a note)")
+                        help="our model (default: the shipped mnist.tflite)")
     parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
     parser.add_argument("--top", type=int, default=20, metavar="N",
@@ -83,7 +80,7 @@ def live_run(reader: DigitReader, video: Path) -> float:
     options = LiveOptions(headless=True, json_lines=True)
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        run_live(reader, VideoSource(str(video), None, None), options)
+        run_live(reader, VideoSource(str(video), None, None, live=False), options)
     return time.perf_counter() - start
 
 
@@ -102,9 +99,6 @@ def stage_times(stats: pstats.Stats, frames: int) -> list[tuple[str, float, int]
 
 def run(args: argparse.Namespace) -> int:
     model = args.model or config.DEFAULT_MODEL_PATH
-    if args.model is None and not model.is_file():
-        print(f"note: {model.name} not found: using reference_mnist.tflite", file=sys.stderr)
-        model = reference_model_path()
     folder = args.video_dir or speed.default_video_dir()
     video = speed.make_video(speed.video_path(folder, args.frames, 0), args.frames)
     reader = DigitReader(DigitClassifier(ClassifierOptions(model, num_threads=args.threads)))

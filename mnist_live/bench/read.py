@@ -41,8 +41,7 @@ GREEN, BLUE, RED = (0, 170, 0), (230, 90, 0), (0, 0, 230)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", type=Path, metavar="PATH",
-        help="our model (default: the shipped mnist.tflite; while it does not exist, "
-             "reference_mnist.tflite, with a note)",
+        help="our model (default: the shipped mnist.tflite)",
     )
     parser.add_argument(
         "--scenes-per-category", type=int, default=10, metavar="N",

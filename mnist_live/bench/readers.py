@@ -2,18 +2,17 @@
 
 Both are objects with `.read(frame_bgr) -> reading`, where `reading.digits` lists
 objects with `.digit`, `.confidence` and `.box`. "Ours" is `mnist_live.pipeline`'s
-DigitReader with its default settings and our shipped model; while either is missing,
-a stand-in is used and `notes` says so, so the benchmark still runs end to end.
+DigitReader with its default settings and our shipped model (or the one given).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
 from ..classifier import ClassifierOptions, DigitClassifier
+from ..pipeline import DigitReader, PipelineSettings
 from .reference import ReferenceReader, reference_model_path
 
 
@@ -37,28 +36,9 @@ def reference_reader(num_threads: int = config.DEFAULT_NUM_THREADS) -> NamedRead
 def our_reader(
     model_path: Path | None = None, num_threads: int = config.DEFAULT_NUM_THREADS
 ) -> NamedReader:
-    """Our pipeline with `model_path` (default: the shipped model).
-
-    Without an explicit model and with no shipped model yet, it falls back to the
-    reference's model; without `mnist_live.pipeline` it falls back to the reference
-    pipeline. Either way the fallback is written into `notes`.
-    """
-    notes = []
-    if model_path is None:
-        model_path = config.DEFAULT_MODEL_PATH
-        if not model_path.is_file():
-            notes.append(f"{model_path.name} not found: 'ours' uses reference_mnist.tflite")
-            model_path = reference_model_path()
+    """Our pipeline with `model_path` (default: the shipped mnist.tflite)."""
+    model_path = model_path or config.DEFAULT_MODEL_PATH
     classifier = DigitClassifier(
         ClassifierOptions(model_path=model_path, num_threads=num_threads)
     )
-    try:
-        pipeline = importlib.import_module("mnist_live.pipeline")
-    except ModuleNotFoundError as exc:
-        if exc.name != "mnist_live.pipeline":
-            raise  # the pipeline exists but something it imports is missing: a real error
-        notes.append("mnist_live.pipeline not found: 'ours' runs the reference pipeline")
-        reader = ReferenceReader(classifier)
-    else:
-        reader = pipeline.DigitReader(classifier, pipeline.PipelineSettings())
-    return NamedReader("ours", reader, model_path, notes)
+    return NamedReader("ours", DigitReader(classifier, PipelineSettings()), model_path)

@@ -34,7 +34,6 @@ from ..classifier import ClassifierOptions, DigitClassifier
 from ..live import LiveOptions, run_live
 from ..pipeline import DigitReader
 from . import speed
-from .reference import reference_model_path
 
 HELP = "RSS of the live loop over a long run (10,000 frames): is memory flat?"
 
@@ -54,8 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="length of the looped video (default: %(default)s, the speed "
                              "benchmark's video)")
     parser.add_argument("--model", type=Path, metavar="PATH",
-                        help="our model (default: the shipped mnist.tflite; while it does "
-                             "not exist, reference_mnist.tflite, with a note)")
+                        help="our model (default: the shipped mnist.tflite)")
     parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
     parser.add_argument("--video-dir", type=Path, metavar="DIR",
@@ -80,13 +78,13 @@ class LoopingVideo:
         self.description = f"video {path.name} in a loop"
         self.count = 0
         self.loops = 0
-        self._source = VideoSource(str(path), None, None)
+        self._source = VideoSource(str(path), None, None, live=False)
 
     def read(self) -> np.ndarray | None:
         frame = self._source.read()
         if frame is None:  # the end: open it again, as a new run would
             self._source.close()
-            self._source = VideoSource(str(self.path), None, None)
+            self._source = VideoSource(str(self.path), None, None, live=False)
             self.loops += 1
             frame = self._source.read()
             if frame is None:
@@ -147,9 +145,6 @@ def soak(reader: DigitReader, video: Path, frames: int, every: int = 100,
 
 def run(args: argparse.Namespace) -> int:
     model = args.model or config.DEFAULT_MODEL_PATH
-    if args.model is None and not model.is_file():
-        print(f"note: {model.name} not found: using reference_mnist.tflite", file=sys.stderr)
-        model = reference_model_path()
     folder = args.video_dir or speed.default_video_dir()
     video = speed.make_video(speed.video_path(folder, args.video_frames, 0),
                              args.video_frames)

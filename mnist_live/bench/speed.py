@@ -70,8 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed rounds of a, b, c (default: %(default)s)")
     parser.add_argument("--model", type=Path, metavar="PATH",
                         help="our model, passed to the live script as --model (default: "
-                             "the shipped mnist.tflite; while it does not exist, "
-                             "reference_mnist.tflite, with a note)")
+                             "the shipped mnist.tflite)")
     parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads, for (b) and (c) alike "
                                           "(default: %(default)s)")
@@ -166,7 +165,7 @@ class _Result:
 
 def timed_run(kind: str, video: Path, threads: int) -> dict:
     """Read the whole video (decode only, or decode + reference); time frames 2..N."""
-    source = VideoSource(str(video), None, None)
+    source = VideoSource(str(video), None, None, live=False)
     reader = None
     if kind == "reference":
         reader = ReferenceReader(InterpreterClassifier(reference_model_path(), threads))
@@ -295,10 +294,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the reference's model is needed for (b) and was not found: "
                         f"{reference_model_path()} (set {config.DATA_DIR_ENV})")
     model = args.model or config.DEFAULT_MODEL_PATH
-    if args.model is None and not model.is_file():
-        print(f"note: {model.name} not found: (c) uses reference_mnist.tflite",
-              file=sys.stderr)
-        model = reference_model_path()
     if not model.is_file():
         raise UserError(f"model not found: {model}")
     model = model.resolve()
