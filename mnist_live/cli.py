@@ -198,6 +198,7 @@ def run(main: Callable[[], int]) -> None:
     """Run a script's main: UserError -> one line on stderr and exit 1; Ctrl+C -> 130."""
     try:
         code = main()
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         code = EXIT_FAILED

@@ -209,7 +209,7 @@ class Window:
 def annotate(frame: np.ndarray, live: LiveFrame, binary_view: bool) -> np.ndarray:
     view = frame
     if binary_view:
-        view = cv2.resize(live.reading.steps["binary"], (frame.shape[1], frame.shape[0]),
+        view = cv2.resize(live.reading.steps["cleaned"], (frame.shape[1], frame.shape[0]),
                           interpolation=cv2.INTER_NEAREST)
     return draw.draw_reading(view, live)
 

@@ -305,3 +305,74 @@ def test_a_pan_of_most_of_a_digit_keeps_every_label():
         shown = tracker.update(moved)
         assert sorted(d.digit for d in shown) == [2, 4, 7], step
         assert {d.digit: d.track for d in shown} == ids
+
+
+def test_a_camera_that_opens_but_delivers_nothing_is_an_error(classifier):
+    from mnist_live.errors import SourceError
+    from mnist_live.live import LiveOptions, run_live
+    from mnist_live.pipeline import DigitReader
+
+    source = CountingSource(0)
+    source.description = "camera 0"
+    with pytest.raises(SourceError, match="camera 0 delivered no frames"):
+        run_live(DigitReader(classifier), source, LiveOptions(headless=True))
+    assert source.closed
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("synth", "SynthSource"),
+    ("SYNTH", "SynthSource"),
+])
+def test_open_source_knows_each_kind(text, kind):
+    from mnist_live.capture import open_source
+
+    source = open_source(text, 320, 240)
+    assert type(source).__name__ == kind
+    assert source.read().shape == (240, 320, 3)
+    source.close()
+
+
+def test_open_source_images_videos_and_bad_names(tmp_path, test_jpg):
+    from mnist_live.capture import ImageSource, open_source
+    from mnist_live.errors import SourceError
+
+    assert isinstance(open_source(str(test_jpg)), ImageSource)
+    video = tmp_path / "clip.avi"
+    write_synth_video(video, 3)
+    clip = open_source(str(video))
+    assert not clip.live and clip.read().shape == (240, 320, 3)
+    clip.close()
+    with pytest.raises(SourceError, match="no such file"):
+        open_source("²")  # a superscript two is not a camera index
+    with pytest.raises(SourceError, match="Picamera2"):
+        open_source("picamera")  # not installed here: a clear message, no traceback
+
+
+def test_window_keys_and_trackbar(monkeypatch, classifier, tmp_path):
+    import mnist_live.live as live
+    from mnist_live.pipeline import DigitReader
+
+    calls = {"created": None}
+    monkeypatch.setattr(live.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(live.cv2, "createTrackbar",
+                        lambda name, win, value, top, callback: calls.update(
+                            created=(value, top), callback=callback))
+    monkeypatch.setattr(live.cv2, "getTrackbarPos", lambda name, win: 120)
+    monkeypatch.setattr(live.cv2, "getWindowProperty", lambda *a: 1.0)
+    reader = DigitReader(classifier)
+    window = live.Window(reader)
+    assert calls["created"] == (160, 255)  # the reference's hint, until the user moves it
+    frame = np.zeros((40, 40, 3), np.uint8)
+
+    def press(key):
+        monkeypatch.setattr(live.cv2, "waitKey", lambda delay: key)
+        return window.handle_keys(frame, tmp_path)
+
+    assert press(ord("t")) and reader.settings.threshold == "adaptive"
+    assert press(ord("t")) and reader.settings.threshold == 120  # the trackbar's level
+    assert press(ord("t")) and reader.settings.threshold == "otsu"
+    calls["callback"](90)  # the user drags the trackbar
+    assert reader.settings.threshold == 90
+    assert press(ord("b")) and window.show_binary
+    assert press(ord(" ")) and len(list(tmp_path.glob("snapshot_*.png"))) == 1
+    assert not press(ord("q")) and not press(27)

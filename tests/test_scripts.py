@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
-from conftest import iou, run_script
+from conftest import PROJECT_ROOT, iou, run_script
 
 from mnist_live.synth import SynthCamera
 
@@ -73,7 +75,8 @@ def test_still_script_reads_test_jpg(test_jpg, test_jpg_truth, tmp_path):
 
 
 def test_still_script_prints_detection_lines_without_json(test_jpg, tmp_path):
-    result = run_script(STILL, str(test_jpg), "--no-show", "--no-save")
+    result = run_script(STILL, str(test_jpg), "--no-show", "--no-save",
+                        "--out-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("Detected digit")]
     assert len(lines) == 10
@@ -186,21 +189,39 @@ def test_out_of_range_options_are_refused_by_argparse(script, option, test_jpg):
     assert "error: argument" in result.stderr and "Traceback" not in result.stderr
 
 
+def help_entries(text: str) -> dict[str, str]:
+    """argparse --help output -> {option: its help text, without the option's names}."""
+    entries: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if line.startswith("  -"):
+            names, _, rest = stripped.partition("  ")
+            current = [n.split()[0] for n in names.split(", ")][-1]
+            entries[current] = rest.strip()
+        elif current and line.startswith(" " * 6) and stripped:
+            entries[current] += " " + stripped
+        else:
+            current = None
+    return entries
+
+
 @pytest.mark.parametrize("script,options", [
     (STILL, ["--out-dir", "--no-save", "--no-show", "--json", "--threshold",
-             "--min-confidence", "--border", "--model", "--runtime", "--threads"]),
+             "--min-confidence", "--border", "--model", "--runtime", "--threads",
+             "--verbose", "--quiet"]),
     (LIVE, ["--source", "--width", "--height", "--max-frames", "--headless", "--json",
-            "--snapshot-dir", "--threshold", "--min-confidence", "--border", "--model",
-            "--runtime", "--threads"]),
+            "--record", "--no-tracking", "--snapshot-dir", "--threshold", "--min-confidence",
+            "--border", "--model", "--runtime", "--threads", "--verbose", "--quiet"]),
 ])
 def test_help_explains_every_option(script, options):
     result = run_script(script, "--help")
     assert result.returncode == 0
+    entries = help_entries(result.stdout)
     for option in options:
-        line = next((ln for ln in result.stdout.splitlines() if option in ln), None)
-        assert line is not None, option
-    # Every option has words after it, not just its name.
-    assert "otsu" in result.stdout and "adaptive" in result.stdout
+        assert option in entries, option
+        assert len(entries[option].split()) >= 4, (option, entries[option])
+    assert "otsu" in entries["--threshold"] and "adaptive" in entries["--threshold"]
 
 
 def test_scripts_find_the_bundled_model_from_any_folder(tmp_path, test_jpg):
@@ -232,3 +253,30 @@ def test_a_model_from_another_project_is_refused_in_one_line(model, message, tes
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and message in last
     assert "Traceback" not in result.stderr
+
+
+def test_live_json_without_tracking_has_no_track_ids(test_jpg):
+    result = run_script(LIVE, "--source", str(test_jpg), "--headless", "--json",
+                        "--max-frames", "2", "--no-tracking")
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.splitlines():
+        digits = json.loads(line)["digits"]
+        assert len(digits) == 10 and all(d["track"] is None for d in digits)
+
+
+def test_an_out_dir_that_is_a_file_is_one_line(test_jpg, tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    result = run_script(STILL, str(test_jpg), "--no-show", "--out-dir", str(blocker))
+    assert result.returncode == 1
+    assert "error: cannot write" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly(test_jpg):
+    script = PROJECT_ROOT / STILL
+    result = subprocess.run(
+        f"{sys.executable} {script} {' '.join([str(test_jpg)] * 60)} --no-show --no-save "
+        "| head -1",
+        shell=True, capture_output=True, text=True, timeout=60)
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
