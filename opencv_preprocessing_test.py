@@ -79,12 +79,7 @@ def detection_line(detection) -> str:
             f"({detection.confidence * 100:.3f}%)")
 
 
-# Pictures of huge photos are saved at this size (longer side): enough to see every
-# step, and a 48-megapixel PNG would take seconds to write each.
-PICTURE_MAX_SIDE = 1600
-
-
-def fit(picture, max_side: int = PICTURE_MAX_SIDE):
+def fit(picture, max_side: int = config.PICTURE_MAX_SIDE):
     longer = max(picture.shape[:2])
     if longer <= max_side:
         return picture

@@ -46,6 +46,15 @@ DEFAULT_BORDER_FRACTION = 0.02
 # Interpreter threads: the interpreter is small, two threads suit a Pi and a laptop.
 DEFAULT_NUM_THREADS = 2
 
+# Frames larger than this (longer side) are scaled down before digits are looked for;
+# boxes are still reported in the frame's own pixels. 1280 keeps 20-px digits readable.
+MAX_WORKING_SIDE = 1280
+
+# Pairs of blobs are compared to join broken digits; a frame with more blobs than this
+# (a page of print, graph paper, gravel) is not handwriting to repair, and comparing
+# every pair would cost more than the frame is worth.
+MAX_BLOBS_TO_REPAIR = 200
+
 # The MNIST box: ink fitted into 20x20, centred by centre of mass in 28x28.
 MNIST_SIZE = 28
 MNIST_INK_BOX = 20
@@ -54,4 +63,18 @@ MNIST_INK_BOX = 20
 
 DEFAULT_CAMERA = 0
 DEFAULT_SNAPSHOT_DIR = Path("snapshots")
+
+# Where the threshold trackbar starts: the reference README's manual level.
+DEFAULT_MANUAL_LEVEL = 160
+
+# The ink's polarity (dark on paper, chalk on a board) is found again every this many
+# live frames; it costs about 1 ms and changes only when the camera turns elsewhere.
+POLARITY_EVERY_FRAMES = 15
+
+# --- Still images -----------------------------------------------------------------------
+
 DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")
+
+# Step pictures of huge photos are saved at most this wide (longer side): enough to see
+# every step, where a 48-megapixel PNG would take seconds to write.
+PICTURE_MAX_SIDE = 1600

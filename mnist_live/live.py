@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 WINDOW = "MNIST live detection"
 TRACKBAR = "threshold"
 KEY_ESC = 27
-DEFAULT_MANUAL_LEVEL = 160  # the reference README's hint
 
 
 @dataclass(frozen=True)
@@ -68,16 +67,12 @@ class LiveFrame:
             "frame": index,
             "time": round(seconds, 3),
             "digits": [d.to_json() for d in self.digits],
-            "numbers": [{"text": n.text, "box": list(n.box)} for n in self.numbers],
+            "numbers": [n.to_json() for n in self.numbers],
         }
 
 
 class SteadyReader:
     """DigitReader plus a tracker: what the live view and its benchmark use."""
-
-    # The ink's polarity (dark on paper, chalk on a board) is found again this often;
-    # it costs about 1 ms and changes only when the camera turns to another surface.
-    POLARITY_EVERY = 15
 
     def __init__(self, reader: DigitReader, steady: bool = True,
                  tracker_settings: TrackerSettings | None = None):
@@ -88,7 +83,7 @@ class SteadyReader:
         self._dark_ink: bool | None = None
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
-        known = None if self._frames % self.POLARITY_EVERY == 0 else self._dark_ink
+        known = None if self._frames % config.POLARITY_EVERY_FRAMES == 0 else self._dark_ink
         reading = self.reader.read(frame, keep_steps=keep_steps, dark_ink=known,
                                    group=False)  # grouped below, from the steady digits
         self._dark_ink = reading.dark_ink
@@ -161,7 +156,7 @@ class Window:
         cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
         start = reader.settings.threshold
         cv2.createTrackbar(TRACKBAR, WINDOW, start if isinstance(start, int)
-                           else DEFAULT_MANUAL_LEVEL, 255, self._on_trackbar)
+                           else config.DEFAULT_MANUAL_LEVEL, 255, self._on_trackbar)
         self._ready = True
 
     def _on_trackbar(self, level: int) -> None:

@@ -34,6 +34,9 @@ class NumberReading:
     box: Box
     members: tuple[int, ...]  # indices into the digit list, left to right
 
+    def to_json(self) -> dict:
+        return {"text": self.text, "box": list(self.box)}
+
 
 def group_lines(boxes: Sequence[Box]) -> list[list[int]]:
     """Indices of `boxes` grouped into text lines, top line first, each left to right."""

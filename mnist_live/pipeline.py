@@ -45,9 +45,7 @@ class PipelineSettings:
     threshold: str | int = config.DEFAULT_THRESHOLD
     min_confidence: float = config.DEFAULT_MIN_CONFIDENCE
     border_fraction: float = config.DEFAULT_BORDER_FRACTION
-    # Frames larger than this (longer side) are scaled down for the search; boxes are
-    # reported in the frame's own pixels.
-    max_working_side: int = 1280
+    max_working_side: int = config.MAX_WORKING_SIDE
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ class FrameReading:
     def to_json(self) -> dict:
         return {
             "digits": [d.to_json() for d in self.digits],
-            "numbers": [{"text": n.text, "box": list(n.box)} for n in self.numbers],
+            "numbers": [n.to_json() for n in self.numbers],
         }
 
 
@@ -109,12 +107,6 @@ def _to_frame_box(box: Box, scale: float, frame_w: int, frame_h: int) -> Box:
     x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
     x1, y1 = min(frame_w, int(np.ceil(x + w))), min(frame_h, int(np.ceil(y + h)))
     return (x0, y0, x1 - x0, y1 - y0)
-
-
-# Pairs of blobs are compared to join broken digits; a frame with more blobs than this
-# (a page of print, graph paper, gravel) is not handwriting to repair, and comparing
-# every pair would cost more than the frame is worth.
-MAX_BLOBS_TO_REPAIR = 200
 
 
 class DigitReader:
@@ -186,7 +178,7 @@ class DigitReader:
         """
         boxes = [b.box for b in blobs]
         digit_sized = np.array([is_digit_sized(box, limits, shape) for box in boxes], bool)
-        if len(blobs) <= MAX_BLOBS_TO_REPAIR:
+        if len(blobs) <= config.MAX_BLOBS_TO_REPAIR:
             geometry = PairGeometry(boxes)
             height = typical_height(geometry, digit_sized, fallback_height)
             pieces = piece_pairs(geometry, height)

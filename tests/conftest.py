@@ -18,6 +18,7 @@ import pytest
 
 from mnist_live import config
 from mnist_live.bench.sets import TEST_JPG_TRUTH
+from mnist_live.boxes import iou  # noqa: F401  (for the tests that import it from here)
 from mnist_live.classifier import ClassifierOptions, DigitClassifier
 
 PROJECT_ROOT = config.PROJECT_ROOT
@@ -73,15 +74,6 @@ def paste_digit(page: np.ndarray, digit_image: np.ndarray, x: int, y: int, heigh
     )
     ys, xs = np.nonzero(alpha.squeeze() > 0.3)
     return (x + int(xs.min()), y + int(ys.min()), int(np.ptp(xs) + 1), int(np.ptp(ys) + 1))
-
-
-def iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / float(aw * ah + bw * bh - inter)
 
 
 def run_script(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
