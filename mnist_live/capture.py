@@ -90,7 +90,7 @@ class ImageSource:
         self.description = f"image {path}"
 
     def read(self) -> np.ndarray | None:
-        return self.image.copy()
+        return self.image  # nothing downstream writes into frames
 
     def close(self) -> None:
         pass
