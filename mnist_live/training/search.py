@@ -1,0 +1,278 @@
+"""Step 2: the AutoKeras search space and the search itself.
+
+Two search spaces:
+
+    convblock (default)  ImageInput -> Normalization -> ImageAugmentation (shift and
+                         rotation, no flips) -> PenAugmentation (zoom, stroke width,
+                         softness) -> ConvBlock (tuned) -> ClassificationHead (tuned).
+                         Every model it can produce has at most MAX_PARAMS parameters
+                         (int8 .tflite <= 150 KB) and trains on a 2-core CPU in minutes.
+    imageclassifier      `ak.ImageClassifier`, the reference's search. Its trial 2 is a
+                         ResNet50 at 224 px and trial 3 downloads EfficientNet weights,
+                         and its augmentation flips digits: for GPUs and online use.
+
+The optimizer is fixed (Adam, cosine-decayed learning rate) rather than tuned: the few
+trials a CPU can afford are better spent on the architecture.
+
+Keras, TensorFlow and AutoKeras are imported inside the functions (and in `augment`),
+so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UserError
+
+SEARCHES = ("convblock", "imageclassifier")
+PROJECT_NAME = "mnist"
+MAX_PARAMS = 140_000  # int8 .tflite of about 150 KB
+
+# The tuned part of the default search. Names are AutoKeras' hyperparameter names.
+CONV_BLOCK = {
+    "kernel_size": [3],  # ConvBlock pools by kernel_size - 1: 5 or 7 would pool 4x, 6x
+    "num_blocks": [2, 3],
+    "num_layers": [1, 2],
+    "filters": [16, 32, 48],  # chosen per layer; 3 blocks x 2 layers x 48 = 106k params
+    "max_pooling": [True],
+    "separable": [False],
+    "dropout": [0.0, 0.1, 0.25],
+}
+HEAD = {
+    "reduction_type": ["flatten", "global_avg"],
+    "dropout": [0.0, 0.25, 0.5],
+}
+# The first trial: a plain VGG-style net (32-32 / 48-48, flatten), known to be good.
+FIRST_TRIAL = {
+    "conv_block/kernel_size": 3,
+    "conv_block/num_blocks": 2,
+    "conv_block/num_layers": 2,
+    "conv_block/filters_0_0": 32,
+    "conv_block/filters_0_1": 32,
+    "conv_block/filters_1_0": 48,
+    "conv_block/filters_1_1": 48,
+    "conv_block/dropout": 0.1,
+    "reduction/reduction_type": "flatten",
+    "classification_head/dropout": 0.25,
+}
+# Augmentation (fixed, not tuned: the validation split is MNIST, so a search would
+# always prefer the weakest augmentation, whatever it does for other writers).
+AUGMENT = {
+    "translation_factor": 0.1,  # up to +-2.8 px
+    "rotation_factor": 0.03,  # up to +-11 degrees
+    "zoom": 0.1,  # 90%-110%
+    "thinnest": -0.5,
+    "thickest": 1.0,
+    "softness": 0.5,
+}
+OPTIMIZER = {"optimizer": "adam", "learning_rate": 2e-3, "schedule": "cosine to 1%"}
+
+
+@dataclass
+class SearchSettings:
+    search: str = "convblock"
+    max_trials: int = 4
+    epochs: int = 15
+    batch_size: int = 128
+    patience: int = 4  # early stopping on val_loss
+    learning_rate: float = OPTIMIZER["learning_rate"]
+    seed: int = 42
+    project_dir: Path = Path("autokeras_search")
+    overwrite: bool = False
+    verbose: int = 1
+    augment: dict = field(default_factory=lambda: dict(AUGMENT))
+    first_trial: dict = field(default_factory=lambda: dict(FIRST_TRIAL))
+
+    def describe(self) -> dict:
+        """What defines the search (for the card and for the resume check)."""
+        if self.search == "imageclassifier":
+            return {"search": "imageclassifier (ak.ImageClassifier defaults)"}
+        return {
+            "search": self.search,
+            "pipeline": "ImageInput -> Normalization -> ImageAugmentation -> "
+            "PenAugmentation -> ConvBlock -> ClassificationHead",
+            "conv_block": CONV_BLOCK,
+            "classification_head": HEAD,
+            "augmentation": self.augment,
+            "first_trial": self.first_trial,
+            "optimizer": {**OPTIMIZER, "learning_rate": self.learning_rate},
+            "max_params": MAX_PARAMS,
+            "tuner": "greedy",
+            "objective": "val_loss",
+        }
+
+
+def build_auto_model(settings: SearchSettings):
+    """Make the AutoKeras AutoModel for `settings.search` (not trained yet)."""
+    import autokeras as ak
+    import keras_tuner
+
+    from . import augment
+
+    common = dict(
+        max_trials=settings.max_trials,
+        directory=str(settings.project_dir),
+        project_name=PROJECT_NAME,
+        overwrite=settings.overwrite,
+        seed=settings.seed,
+    )
+    if settings.search == "imageclassifier":
+        return ak.ImageClassifier(**common)
+    if settings.search != "convblock":
+        raise UserError(f"unknown search {settings.search!r}; choose one of {SEARCHES}")
+
+    choice = keras_tuner.engine.hyperparameters.Choice
+    a = settings.augment
+    inputs = ak.ImageInput()
+    x = ak.Normalization()(inputs)
+    x = ak.ImageAugmentation(
+        translation_factor=a["translation_factor"],
+        rotation_factor=a["rotation_factor"],
+        zoom_factor=0.0,  # done by PenAugmentation (AutoKeras 3.0.0 skips zoom)
+        contrast_factor=0.0,
+        horizontal_flip=False,
+        vertical_flip=False,
+    )(x)
+    x = augment.PenAugmentation(
+        zoom=a["zoom"], thinnest=a["thinnest"], thickest=a["thickest"],
+        softness=a["softness"],
+    )(x)
+    x = ak.ConvBlock(
+        name="conv_block",
+        kernel_size=choice("kernel_size", CONV_BLOCK["kernel_size"]),
+        num_blocks=choice("num_blocks", CONV_BLOCK["num_blocks"], default=2),
+        num_layers=choice("num_layers", CONV_BLOCK["num_layers"], default=2),
+        filters=choice("filters", CONV_BLOCK["filters"], default=32),
+        max_pooling=CONV_BLOCK["max_pooling"][0],
+        separable=CONV_BLOCK["separable"][0],
+        dropout=choice("dropout", CONV_BLOCK["dropout"], default=0.1),
+    )(x)
+    x = ak.SpatialReduction(name="reduction")(x)  # tuned below; the head then has none
+    outputs = ak.ClassificationHead(name="classification_head")(x)
+
+    # Fix the optimizer: AutoKeras would tune it (adam / sgd / adamw, 1e-1 ... 1e-5).
+    # Its "adam_weight_decay" schedule is sized by the whole array length (one
+    # "step" per epoch), so decay is done by a callback here instead.
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("optimizer", OPTIMIZER["optimizer"])
+    hp.Fixed("learning_rate", settings.learning_rate)
+    # The reduction's and the head's dropout choices are fixed lists in AutoKeras;
+    # registering them first narrows them.
+    hp.Choice("reduction/reduction_type", HEAD["reduction_type"],
+              default=settings.first_trial["reduction/reduction_type"])
+    hp.Choice("classification_head/dropout", HEAD["dropout"],
+              default=settings.first_trial["classification_head/dropout"])
+    return ak.AutoModel(
+        inputs=inputs,
+        outputs=outputs,
+        tuner="greedy",
+        objective="val_loss",
+        hyperparameters=hp,
+        tune_new_entries=True,
+        initial_hps=[settings.first_trial],
+        max_model_size=MAX_PARAMS,
+        **common,
+    )
+
+
+def cosine_schedule(epochs: int, start: float, end_fraction: float = 0.01):
+    """Learning rate per epoch: cosine from `start` down to `start * end_fraction`."""
+
+    def rate(epoch: int, _current: float) -> float:
+        progress = min(epoch / max(1, epochs - 1), 1.0)
+        cosine = 0.5 * (1 + math.cos(math.pi * progress))  # 1 -> 0
+        return start * (end_fraction + (1 - end_fraction) * cosine)
+
+    return rate
+
+
+def check_resume(settings: SearchSettings, fingerprint: dict) -> None:
+    """Refuse to resume a search that was started with other settings."""
+    project = Path(settings.project_dir) / PROJECT_NAME
+    record = project / "mnist_live_settings.json"
+    if settings.overwrite or not record.is_file():
+        return
+    previous = json.loads(record.read_text())
+    if previous != fingerprint:
+        changed = sorted(k for k in set(previous) | set(fingerprint)
+                         if previous.get(k) != fingerprint.get(k))
+        raise UserError(
+            f"{project} holds a search made with other settings ({', '.join(changed)} "
+            "differ); pass --overwrite to start over or --project-dir for a new one"
+        )
+
+
+def record_settings(settings: SearchSettings, fingerprint: dict) -> None:
+    from ..atomic import write_text
+
+    record = Path(settings.project_dir) / PROJECT_NAME / "mnist_live_settings.json"
+    write_text(record, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
+
+
+def run_search(auto_model, settings: SearchSettings, train, validation):
+    """Fit the AutoModel: every trial on `train`, judged on `validation`.
+
+    Returns the best Keras model (with AutoKeras' cast and normalization layers, so it
+    takes raw uint8 pixels [N, 28, 28]).
+    """
+    import warnings
+
+    import keras
+
+    # Two harmless warnings on every trial: AutoKeras feeds the model a bare array
+    # where Keras expects a list of one, and the reloaded best model has no optimizer
+    # state (it is only used for inference).
+    warnings.filterwarnings("ignore", "The structure of `inputs` doesn't match")
+    warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+    callbacks = [keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=settings.patience, min_delta=1e-4)]
+    if settings.search == "convblock":
+        callbacks.append(keras.callbacks.LearningRateScheduler(
+            cosine_schedule(settings.epochs, settings.learning_rate)))
+    # Passing validation_data (not validation_split) and our own EarlyStopping means
+    # AutoKeras keeps the best trial's best epoch as it is, with no retraining on
+    # train + validation: what the search validated is what ships.
+    auto_model.fit(
+        train[0], train[1],
+        validation_data=validation,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        callbacks=callbacks,
+        verbose=settings.verbose,
+    )
+    return auto_model.export_model()
+
+
+def trial_summaries(auto_model) -> list[dict]:
+    """Every finished trial: hyperparameters, score and per-epoch metrics."""
+    oracle = auto_model.tuner.oracle
+    trials = []
+    for trial_id, trial in sorted(oracle.trials.items()):
+        history = {}
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            if trial.metrics.exists(name):
+                history[name] = [float(obs.mean()) for obs in trial.metrics.get_history(name)]
+        trials.append({
+            "trial_id": trial_id,
+            "status": str(trial.status),
+            "score": None if trial.score is None else float(trial.score),
+            "best_epoch": None if trial.score is None else int(trial.best_step) + 1,
+            "hyperparameters": {k: _plain(v) for k, v in trial.hyperparameters.values.items()},
+            "history": history,
+        })
+    return trials
+
+
+def best_hyperparameters(auto_model) -> dict:
+    best = auto_model.tuner.oracle.get_best_trials(1)
+    if not best:
+        return {}
+    return {k: _plain(v) for k, v in best[0].hyperparameters.values.items()}
+
+
+def _plain(value):
+    """numpy scalars -> Python scalars, for JSON."""
+    return value.item() if hasattr(value, "item") else value
