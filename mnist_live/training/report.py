@@ -102,7 +102,10 @@ def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
 def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None) -> None:
     """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    lowest = 100.0
     for trial in trials:
         history = trial["history"]
         if not history.get("val_loss"):
@@ -116,6 +119,7 @@ def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None)
             ax_loss.plot(epochs, history["loss"][: len(epochs)], "--", lw=width * 0.7,
                          color=line.get_color())
         if history.get("val_accuracy"):
+            lowest = min(lowest, 100 * min(history["val_accuracy"]))
             ax_acc.plot(epochs, 100 * np.array(history["val_accuracy"]), lw=width,
                         color=line.get_color(), label=label)
         if history.get("accuracy"):
@@ -127,9 +131,11 @@ def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None)
     ax_loss.set_title("loss: validation solid, training (augmented) dashed")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (%)")
-    ax_acc.set_ylim(95, 100)
-    ax_acc.set_title("accuracy: validation solid, training dashed")
+    # Zoom on the last points that matter, unless a quick run never got there.
+    ax_acc.set_ylim(min(95.0, np.floor(lowest)), 100)
+    ax_acc.set_title("accuracy: validation solid, training (augmented) dashed")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_acc.legend(fontsize=8, loc="lower right")
     _save(fig, path)

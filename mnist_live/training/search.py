@@ -110,7 +110,7 @@ def build_auto_model(settings: SearchSettings):
     import autokeras as ak
     import keras_tuner
 
-    from . import augment
+    from . import augment, tuner
 
     common = dict(
         max_trials=settings.max_trials,
@@ -168,7 +168,7 @@ def build_auto_model(settings: SearchSettings):
     return ak.AutoModel(
         inputs=inputs,
         outputs=outputs,
-        tuner="greedy",
+        tuner=tuner.GreedyWithHistory,  # AutoKeras' "greedy", keeping epoch histories
         objective="val_loss",
         hyperparameters=hp,
         tune_new_entries=True,
@@ -247,21 +247,23 @@ def run_search(auto_model, settings: SearchSettings, train, validation):
 
 
 def trial_summaries(auto_model) -> list[dict]:
-    """Every finished trial: hyperparameters, score and per-epoch metrics."""
-    oracle = auto_model.tuner.oracle
+    """Every trial: status, hyperparameters, best score and per-epoch metrics."""
+    from . import tuner as tuner_module
+
     trials = []
-    for trial_id, trial in sorted(oracle.trials.items()):
+    for trial_id, trial in sorted(auto_model.tuner.oracle.trials.items()):
         history = {}
-        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            if trial.metrics.exists(name):
-                history[name] = [float(obs.mean()) for obs in trial.metrics.get_history(name)]
+        if isinstance(auto_model.tuner, tuner_module.GreedyWithHistory):
+            history = tuner_module.load_history(auto_model.tuner, trial_id)
         trials.append({
             "trial_id": trial_id,
             "status": str(trial.status),
             "score": None if trial.score is None else float(trial.score),
             "best_epoch": None if trial.score is None else int(trial.best_step) + 1,
             "hyperparameters": {k: _plain(v) for k, v in trial.hyperparameters.values.items()},
-            "history": history,
+            "history": {name: [round(v, 5) for v in values]
+                        for name, values in history.items()
+                        if name in ("loss", "accuracy", "val_loss", "val_accuracy")},
         })
     return trials
 
