@@ -91,6 +91,10 @@ def train(options: TrainerOptions) -> dict:
         "seed": settings.seed, "max_trials": settings.max_trials,
     }
     search_step.check_resume(settings, fingerprint)
+    resumed = not settings.overwrite and (
+        Path(settings.project_dir) / search_step.PROJECT_NAME / "oracle.json").is_file()
+    if resumed:
+        print(f"Resuming the search in {settings.project_dir} (--overwrite starts over)")
     auto_model = search_step.build_auto_model(settings)
     search_step.record_settings(settings, fingerprint)
     search_started = time.perf_counter()
@@ -186,6 +190,7 @@ def train(options: TrainerOptions) -> dict:
         "trials": trials,
         "seed": settings.seed,
         "training_time_s": round(search_seconds, 1),
+        "search_resumed": resumed,  # if so, training_time_s counts only the last part
         "total_time_s": None,  # filled in below
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
