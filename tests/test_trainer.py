@@ -394,3 +394,13 @@ def test_resume_with_other_settings_is_refused(tiny_run):
 
     with pytest.raises(UserError, match="--overwrite"):
         mnist_tflite_trainer.main(args)
+
+
+@pytest.mark.slow
+def test_every_model_of_the_search_space_fits_the_size_budget():
+    from mnist_live.training import search
+
+    sizes = {name: model.count_params()
+             for name, model in search.largest_models(search.SearchSettings())}
+    assert len(sizes) == 8
+    assert max(sizes.values()) <= search.MAX_PARAMS, sizes

@@ -80,6 +80,8 @@ class SearchSettings:
     patience: int = 4  # early stopping on val_loss
     learning_rate: float = OPTIMIZER["learning_rate"]
     seed: int = 42
+    batch_norm: bool | None = False
+    hidden_units: tuple = ()  # choices for one optional hidden Dense layer; () for none
     project_dir: Path = Path("autokeras_search")
     overwrite: bool = False
     verbose: int = 1
@@ -110,7 +112,7 @@ def build_auto_model(settings: SearchSettings):
     import autokeras as ak
     import keras_tuner
 
-    from . import augment, tuner
+    from . import augment, blocks, tuner
 
     common = dict(
         max_trials=settings.max_trials,
@@ -120,10 +122,9 @@ def build_auto_model(settings: SearchSettings):
         seed=settings.seed,
     )
     if settings.search == "imageclassifier":
-        return ak.ImageClassifier(**common)
+        return ak.ImageClassifier(tuner=tuner.ImageClassifierTunerWithHistory, **common)
     if settings.search != "convblock":
         raise UserError(f"unknown search {settings.search!r}; choose one of {SEARCHES}")
-
     choice = keras_tuner.engine.hyperparameters.Choice
     a = settings.augment
     inputs = ak.ImageInput()
@@ -140,8 +141,9 @@ def build_auto_model(settings: SearchSettings):
         zoom=a["zoom"], thinnest=a["thinnest"], thickest=a["thickest"],
         softness=a["softness"],
     )(x)
-    x = ak.ConvBlock(
+    x = blocks.ConvBlock(
         name="conv_block",
+        batch_norm=settings.batch_norm,
         kernel_size=choice("kernel_size", CONV_BLOCK["kernel_size"]),
         num_blocks=choice("num_blocks", CONV_BLOCK["num_blocks"], default=2),
         num_layers=choice("num_layers", CONV_BLOCK["num_layers"], default=2),
@@ -151,6 +153,14 @@ def build_auto_model(settings: SearchSettings):
         dropout=choice("dropout", CONV_BLOCK["dropout"], default=0.1),
     )(x)
     x = ak.SpatialReduction(name="reduction")(x)  # tuned below; the head then has none
+    if settings.hidden_units:
+        x = ak.DenseBlock(
+            name="hidden",
+            num_layers=choice("num_layers", [0, 1], default=1),
+            num_units=choice("num_units", list(settings.hidden_units)),
+            use_batchnorm=False,
+            dropout=choice("dropout", [0.25, 0.5], default=0.5),
+        )(x)
     outputs = ak.ClassificationHead(name="classification_head")(x)
 
     # Fix the optimizer: AutoKeras would tune it (adam / sgd / adamw, 1e-1 ... 1e-5).
@@ -253,7 +263,7 @@ def trial_summaries(auto_model) -> list[dict]:
     trials = []
     for trial_id, trial in sorted(auto_model.tuner.oracle.trials.items()):
         history = {}
-        if isinstance(auto_model.tuner, tuner_module.GreedyWithHistory):
+        if isinstance(auto_model.tuner, tuner_module.KeepHistory):
             history = tuner_module.load_history(auto_model.tuner, trial_id)
         trials.append({
             "trial_id": trial_id,
@@ -278,3 +288,42 @@ def best_hyperparameters(auto_model) -> dict:
 def _plain(value):
     """numpy scalars -> Python scalars, for JSON."""
     return value.item() if hasattr(value, "item") else value
+
+
+def largest_models(settings: SearchSettings):
+    """Yield (description, Keras model) for the largest models the default space allows.
+
+    Parameters grow with every filter count, so the largest model of each shape (blocks,
+    layers, reduction) has every filter count at its maximum. Used to check that the
+    whole space fits MAX_PARAMS. Builds through AutoKeras' own graph, on a dummy batch.
+    """
+    import tempfile
+
+    import keras_tuner
+    import numpy as np
+
+    x = np.zeros((10, 28, 28), np.uint8)
+    y = np.arange(10, dtype=np.uint8)
+    widest = max(CONV_BLOCK["filters"])
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = SearchSettings(**{**settings.__dict__, "project_dir": Path(scratch),
+                                  "overwrite": True, "max_trials": 1})
+        auto_model = build_auto_model(probe)
+        # What AutoModel.fit does before its first trial: learn shapes from the data.
+        dataset, _ = auto_model._check_and_adapt(x, y, None)
+        auto_model._analyze_data(dataset)
+        auto_model._build_hyper_pipeline()
+        for blocks in CONV_BLOCK["num_blocks"]:
+            for layers in CONV_BLOCK["num_layers"]:
+                for reduction in HEAD["reduction_type"]:
+                    hp = keras_tuner.HyperParameters()
+                    hp.Fixed("conv_block/num_blocks", blocks)
+                    hp.Fixed("conv_block/num_layers", layers)
+                    hp.Fixed("conv_block/kernel_size", max(CONV_BLOCK["kernel_size"]))
+                    for i in range(blocks):
+                        for j in range(layers):
+                            hp.Fixed(f"conv_block/filters_{i}_{j}", widest)
+                    hp.Fixed("reduction/reduction_type", reduction)
+                    auto_model.tuner._prepare_model_build(hp, x=dataset[0], y=dataset[1])
+                    model = auto_model.tuner.hypermodel.build(hp)
+                    yield f"{blocks} blocks x {layers} layers x {widest}, {reduction}", model
