@@ -55,7 +55,9 @@ class ConvBlock(ak.ConvBlock):
                     padding=self._get_padding(kernel_size, output_node),
                     use_bias=False,  # the batch normalization's offset replaces it
                 )(output_node)
-                output_node = layers.BatchNormalization()(output_node)
+                # momentum 0.9 (Keras' default is 0.99): the moving averages used at
+                # inference settle within tens of steps, so even a quick run is usable.
+                output_node = layers.BatchNormalization(momentum=0.9)(output_node)
                 output_node = layers.ReLU()(output_node)
             if max_pooling:
                 output_node = pool(

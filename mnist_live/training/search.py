@@ -4,7 +4,9 @@ Two search spaces:
 
     convblock (default)  ImageInput -> Normalization -> ImageAugmentation (shift and
                          rotation, no flips) -> PenAugmentation (zoom, stroke width,
-                         softness) -> ConvBlock (tuned) -> ClassificationHead (tuned).
+                         softness; off by default) -> ConvBlock (tuned, with batch
+                         norm) -> SpatialReduction (tuned) -> DenseBlock (0 or 1 hidden
+                         layer, tuned) -> ClassificationHead (tuned dropout).
                          Every model it can produce has at most MAX_PARAMS parameters
                          (int8 .tflite <= 150 KB) and trains on a 2-core CPU in minutes.
     imageclassifier      `ak.ImageClassifier`, the reference's search. Its trial 2 is a
@@ -36,37 +38,46 @@ CONV_BLOCK = {
     "kernel_size": [3],  # ConvBlock pools by kernel_size - 1: 5 or 7 would pool 4x, 6x
     "num_blocks": [2, 3],
     "num_layers": [1, 2],
-    "filters": [16, 32, 48],  # chosen per layer; 3 blocks x 2 layers x 48 = 106k params
+    "filters": [16, 32, 48],  # chosen per layer; 3 blocks x 2 layers x 48 = 107k params
     "max_pooling": [True],
     "separable": [False],
+    "batch_norm": [True],  # measured: +0.2 points of validation accuracy for the big net
     "dropout": [0.0, 0.1, 0.25],
+}
+HIDDEN = {  # an optional Dense layer between the reduction and the head
+    "num_layers": [0, 1],
+    "num_units": [32, 64],  # 64 x 768 (2 blocks, flatten) still fits MAX_PARAMS
+    "dropout": [0.25, 0.5],
 }
 HEAD = {
     "reduction_type": ["flatten", "global_avg"],
     "dropout": [0.0, 0.25, 0.5],
 }
-# The first trial: a plain VGG-style net (32-32 / 48-48, flatten), known to be good.
+# The first trial: the largest VGG-style net of the space (3 blocks of two 3x3
+# convolutions, 48 filters, batch norm, flatten): 99.5-99.6% on the validation split
+# in 20 epochs in the quick runs. Later trials change one group of choices at a time.
 FIRST_TRIAL = {
     "conv_block/kernel_size": 3,
-    "conv_block/num_blocks": 2,
+    "conv_block/num_blocks": 3,
     "conv_block/num_layers": 2,
-    "conv_block/filters_0_0": 32,
-    "conv_block/filters_0_1": 32,
-    "conv_block/filters_1_0": 48,
-    "conv_block/filters_1_1": 48,
+    **{f"conv_block/filters_{i}_{j}": 48 for i in range(3) for j in range(2)},
     "conv_block/dropout": 0.1,
+    "hidden/num_layers": 0,
     "reduction/reduction_type": "flatten",
     "classification_head/dropout": 0.25,
 }
-# Augmentation (fixed, not tuned: the validation split is MNIST, so a search would
-# always prefer the weakest augmentation, whatever it does for other writers).
+# Augmentation, fixed rather than tuned: the validation split is MNIST, so a search
+# would always pick the weakest augmentation whatever it does for other writers.
+# Shift and rotation buy +0.2 validation and +0.7 USPS points. The pen augmentation
+# (zoom, stroke width, softness; see `augment`) cost 0.1-0.25 validation points and
+# bought nothing on USPS in 15-epoch runs, so it is off (0) by default.
 AUGMENT = {
     "translation_factor": 0.1,  # up to +-2.8 px
     "rotation_factor": 0.03,  # up to +-11 degrees
-    "zoom": 0.1,  # 90%-110%
-    "thinnest": -0.5,
-    "thickest": 1.0,
-    "softness": 0.5,
+    "zoom": 0.0,  # e.g. 0.1: 90%-110%
+    "thinnest": 0.0,  # e.g. -0.5: half-way to a 3x3 erosion
+    "thickest": 0.0,  # e.g. 1.0: a full 3x3 dilation
+    "softness": 0.0,  # e.g. 0.5: half-way to a 3x3 box blur
 }
 OPTIMIZER = {"optimizer": "adam", "learning_rate": 2e-3, "schedule": "cosine to 1%"}
 
@@ -75,13 +86,11 @@ OPTIMIZER = {"optimizer": "adam", "learning_rate": 2e-3, "schedule": "cosine to 
 class SearchSettings:
     search: str = "convblock"
     max_trials: int = 4
-    epochs: int = 15
+    epochs: int = 20
     batch_size: int = 128
-    patience: int = 4  # early stopping on val_loss
+    patience: int = 5  # early stopping on val_loss
     learning_rate: float = OPTIMIZER["learning_rate"]
     seed: int = 42
-    batch_norm: bool | None = False
-    hidden_units: tuple = ()  # choices for one optional hidden Dense layer; () for none
     project_dir: Path = Path("autokeras_search")
     overwrite: bool = False
     verbose: int = 1
@@ -95,8 +104,10 @@ class SearchSettings:
         return {
             "search": self.search,
             "pipeline": "ImageInput -> Normalization -> ImageAugmentation -> "
-            "PenAugmentation -> ConvBlock -> ClassificationHead",
+            "PenAugmentation -> ConvBlock (+ batch norm) -> SpatialReduction -> "
+            "DenseBlock (0 or 1 layer) -> ClassificationHead",
             "conv_block": CONV_BLOCK,
+            "hidden": HIDDEN,
             "classification_head": HEAD,
             "augmentation": self.augment,
             "first_trial": self.first_trial,
@@ -143,7 +154,7 @@ def build_auto_model(settings: SearchSettings):
     )(x)
     x = blocks.ConvBlock(
         name="conv_block",
-        batch_norm=settings.batch_norm,
+        batch_norm=CONV_BLOCK["batch_norm"][0],
         kernel_size=choice("kernel_size", CONV_BLOCK["kernel_size"]),
         num_blocks=choice("num_blocks", CONV_BLOCK["num_blocks"], default=2),
         num_layers=choice("num_layers", CONV_BLOCK["num_layers"], default=2),
@@ -153,14 +164,13 @@ def build_auto_model(settings: SearchSettings):
         dropout=choice("dropout", CONV_BLOCK["dropout"], default=0.1),
     )(x)
     x = ak.SpatialReduction(name="reduction")(x)  # tuned below; the head then has none
-    if settings.hidden_units:
-        x = ak.DenseBlock(
-            name="hidden",
-            num_layers=choice("num_layers", [0, 1], default=1),
-            num_units=choice("num_units", list(settings.hidden_units)),
-            use_batchnorm=False,
-            dropout=choice("dropout", [0.25, 0.5], default=0.5),
-        )(x)
+    x = ak.DenseBlock(
+        name="hidden",
+        num_layers=choice("num_layers", HIDDEN["num_layers"], default=0),
+        num_units=choice("num_units", HIDDEN["num_units"], default=64),
+        use_batchnorm=False,
+        dropout=choice("dropout", HIDDEN["dropout"], default=0.5),
+    )(x)
     outputs = ak.ClassificationHead(name="classification_head")(x)
 
     # Fix the optimizer: AutoKeras would tune it (adam / sgd / adamw, 1e-1 ... 1e-5).
@@ -324,6 +334,8 @@ def largest_models(settings: SearchSettings):
                         for j in range(layers):
                             hp.Fixed(f"conv_block/filters_{i}_{j}", widest)
                     hp.Fixed("reduction/reduction_type", reduction)
+                    hp.Fixed("hidden/num_layers", max(HIDDEN["num_layers"]))
+                    hp.Fixed("hidden/units_0", max(HIDDEN["num_units"]))
                     auto_model.tuner._prepare_model_build(hp, x=dataset[0], y=dataset[1])
                     model = auto_model.tuner.hypermodel.build(hp)
                     yield f"{blocks} blocks x {layers} layers x {widest}, {reduction}", model

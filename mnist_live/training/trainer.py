@@ -134,7 +134,7 @@ def train(options: TrainerOptions) -> dict:
                 usps_scores[kind] = evaluate_step.evaluate_tflite(path, usps[0], usps[1])
                 line += f"   USPS: {100 * usps_scores[kind].accuracy:.3f}%"
             print(line)
-    loss_points = 100 * (scores["float"].accuracy - scores["int8"].accuracy)
+    loss_points = round(100 * (scores["float"].accuracy - scores["int8"].accuracy), 6)
     shipped = "int8" if loss_points <= options.max_int8_loss else "float"
     print(f"int8 loses {loss_points:+.3f} points against float (limit "
           f"{options.max_int8_loss}): shipping the {shipped} model")
