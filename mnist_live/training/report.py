@@ -111,7 +111,8 @@ def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None)
         if not history.get("val_loss"):
             continue
         best = trial["trial_id"] == best_trial
-        label = f"trial {trial['trial_id']}" + (" (best)" if best else "")
+        # Numbered from 1 like the search's log ("Running Trial #1"); ids start at 0.
+        label = f"trial #{int(trial['trial_id']) + 1}" + (" (best)" if best else "")
         width = 2.0 if best else 1.0
         epochs = np.arange(1, len(history["val_loss"]) + 1)
         line, = ax_loss.plot(epochs, history["val_loss"], lw=width, label=label)
@@ -128,12 +129,14 @@ def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss (log)")
-    ax_loss.set_title("loss: validation solid, training (augmented) dashed")
+    ax_loss.set_title("loss")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (%)")
     # Zoom on the last points that matter, unless a quick run never got there.
     ax_acc.set_ylim(min(95.0, np.floor(lowest)), 100)
-    ax_acc.set_title("accuracy: validation solid, training (augmented) dashed")
+    ax_acc.set_title("accuracy")
+    fig.suptitle("validation split: solid lines; training split (augmented): dashed",
+                 fontsize=10)
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -104,7 +104,7 @@ def train(options: TrainerOptions) -> dict:
     trials = search_step.trial_summaries(auto_model)
     best_hps = search_step.best_hyperparameters(auto_model)
     best_trial = auto_model.tuner.oracle.get_best_trials(1)[0]
-    print(f"Best trial {best_trial.trial_id} of {len(trials)}: val_loss "
+    print(f"Best trial: #{int(best_trial.trial_id) + 1} of {len(trials)}, val_loss "
           f"{best_trial.score:.4f} at epoch {best_trial.best_step + 1}")
     for name, value in best_hps.items():
         print(f"  {name} = {value}")
