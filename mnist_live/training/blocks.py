@@ -1,8 +1,10 @@
 """AutoKeras' ConvBlock with an optional batch normalization after each convolution.
 
-`ak.ConvBlock` stacks plain Conv2D + ReLU layers. Batch normalization between each
-convolution and its ReLU lets such small nets train faster and further; the TFLite
-converter folds it into the convolution's weights, so it costs nothing at inference.
+`ak.ConvBlock` stacks plain Conv2D + ReLU layers. The default search puts a batch
+normalization between each convolution and its ReLU (the usual recipe for the best
+small MNIST nets; its 3-block net reached 99.55% validation accuracy where plain
+ConvBlock nets stayed near 99.3%, though the 3-block net without it was not measured).
+The TFLite converter folds it into the convolution's weights: no cost at inference.
 `batch_norm` is one more hyperparameter (tuned when left as None); everything else is
 ConvBlock's own code path.
 

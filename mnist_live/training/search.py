@@ -41,7 +41,7 @@ CONV_BLOCK = {
     "filters": [16, 32, 48],  # chosen per layer; 3 blocks x 2 layers x 48 = 107k params
     "max_pooling": [True],
     "separable": [False],
-    "batch_norm": [True],  # measured: +0.2 points of validation accuracy for the big net
+    "batch_norm": [True],  # see blocks.py; not tuned
     "dropout": [0.0, 0.1, 0.25],
 }
 HIDDEN = {  # an optional Dense layer between the reduction and the head
@@ -54,8 +54,9 @@ HEAD = {
     "dropout": [0.0, 0.25, 0.5],
 }
 # The first trial: the largest VGG-style net of the space (3 blocks of two 3x3
-# convolutions, 48 filters, batch norm, flatten): 99.5-99.6% on the validation split
-# in 20 epochs in the quick runs. Later trials change one group of choices at a time.
+# convolutions, 48 filters, batch norm, flatten). In 20 epochs it reached 99.55% on the
+# validation split, where the 2-block net (32-32/48-48, with or without batch norm)
+# stayed at 99.3% after 15 or 30 epochs. Later trials change one group of choices.
 FIRST_TRIAL = {
     "conv_block/kernel_size": 3,
     "conv_block/num_blocks": 3,
