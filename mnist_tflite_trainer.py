@@ -77,6 +77,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="convblock: a small CNN search sized for a CPU (ConvBlock, no flips, "
         "int8 <= 150 KB; the default); imageclassifier: ak.ImageClassifier, the "
         "reference's search (ResNet/EfficientNet trials: GPU and internet needed)")
+    model.add_argument(
+        "--pen-augmentation", action="store_true",
+        help="also train on digits zoomed 90-110%%, with thicker or thinner and softer "
+        "strokes (off by default: in quick runs it cost 0.1-0.25 validation points and "
+        "did not help on USPS; it may help with thick markers or blurry cameras)")
     model.add_argument("--max-trials", type=cli.positive_int, default=defaults.max_trials,
                        metavar="N", help="models to try (default %(default)s)")
     model.add_argument("--epochs", type=cli.positive_int, default=defaults.epochs, metavar="N",
@@ -123,6 +128,8 @@ def main(argv=None) -> int:
         batch_size=args.batch_size, patience=args.patience, seed=args.seed,
         project_dir=args.project_dir, overwrite=args.overwrite, verbose=args.verbose,
     )
+    if args.pen_augmentation:
+        settings.augment.update(search.PEN_AUGMENT)
     options = TrainerOptions(
         data=args.data, subset=args.subset, validation_fraction=args.validation_fraction,
         output_dir=args.output_dir, usps=args.usps, use_usps=not args.no_usps,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +147,9 @@ def _load_keras():
             f"{str(exc).splitlines()[0] if str(exc) else ''}); "
             "offline? pass --data PATH to an mnist.npz or a folder of IDX files"
         ) from None
-    cached = Path(keras.utils.get_file.__globals__.get("KERAS_HOME", "~/.keras"))
-    cached = (cached.expanduser() / "datasets" / "mnist.npz")
+    # Where load_data() keeps its download (Keras' cache folder), for the data hash.
+    cached = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser()
+    cached = cached / "datasets" / "mnist.npz"
     digest = file_sha256(cached) if cached.is_file() else ""
     return (x_train, y_train, x_test, y_test), "keras.datasets.mnist", digest
 

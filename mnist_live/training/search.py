@@ -80,6 +80,8 @@ AUGMENT = {
     "thickest": 0.0,  # e.g. 1.0: a full 3x3 dilation
     "softness": 0.0,  # e.g. 0.5: half-way to a 3x3 box blur
 }
+# --pen-augmentation: the settings that were measured (camera crops, markers, pencils).
+PEN_AUGMENT = {"zoom": 0.1, "thinnest": -0.5, "thickest": 1.0, "softness": 0.5}
 OPTIMIZER = {"optimizer": "adam", "learning_rate": 2e-3, "schedule": "cosine to 1%"}
 
 
