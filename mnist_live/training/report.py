@@ -1,0 +1,144 @@
+"""Step 5: the model card (JSON) and three pictures next to the model.
+
+    model_card.json         what the model is, how well it does, how it was made
+    confusion_matrix.png    true digit x predicted digit on the MNIST test set
+    misclassified.png       the test digits the shipped model gets wrong
+    training_curves.png     loss and accuracy per epoch, every trial
+
+Every file is written atomically (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path, write_text
+from .evaluate import Evaluation
+
+LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "autokeras", "keras-tuner",
+             "ai-edge-litert", "numpy")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_card(path: Path, card: dict) -> None:
+    write_text(path, json.dumps(card, indent=2) + "\n")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    plt = _pyplot()
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_confusion(evaluation: Evaluation, path: Path, title: str) -> None:
+    plt = _pyplot()
+    matrix = evaluation.confusion()
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    # Log colours: the diagonal (about 1000) would otherwise hide the few errors.
+    image = ax.imshow(np.log10(matrix + 1), cmap="Blues")
+    for true in range(10):
+        for pred in range(10):
+            count = matrix[true, pred]
+            if count:
+                ax.text(pred, true, str(count), ha="center", va="center", fontsize=8,
+                        color="white" if true == pred else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="log10(count + 1)")
+    _save(fig, path)
+
+
+def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
+                       title: str, limit: int = 60) -> None:
+    """A grid of wrongly classified digits, each captioned `true -> predicted (p)`."""
+    plt = _pyplot()
+    wrong = np.flatnonzero(evaluation.predictions != evaluation.labels)[:limit]
+    columns = 10
+    rows = max(1, -(-len(wrong) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.45 + 0.6),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, index in zip(axes.flat, wrong, strict=False):
+        ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
+        ax.set_title(
+            f"{evaluation.labels[index]}→{evaluation.predictions[index]} "
+            f"({evaluation.confidences[index]:.2f})\n#{index}", fontsize=7,
+        )
+    total = evaluation.errors
+    shown = f"all {total}" if total <= limit else f"first {limit} of {total}"
+    fig.suptitle(f"{title}: {shown} errors (true→predicted (probability), test index)",
+                 fontsize=9)
+    _save(fig, path)
+
+
+def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None) -> None:
+    """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial."""
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    lowest = 100.0
+    for trial in trials:
+        history = trial["history"]
+        if not history.get("val_loss"):
+            continue
+        best = trial["trial_id"] == best_trial
+        # Numbered from 1 like the search's log ("Running Trial #1"); ids start at 0.
+        label = f"trial #{int(trial['trial_id']) + 1}" + (" (best)" if best else "")
+        width = 2.0 if best else 1.0
+        epochs = np.arange(1, len(history["val_loss"]) + 1)
+        line, = ax_loss.plot(epochs, history["val_loss"], lw=width, label=label)
+        if history.get("loss"):
+            ax_loss.plot(epochs, history["loss"][: len(epochs)], "--", lw=width * 0.7,
+                         color=line.get_color())
+        if history.get("val_accuracy"):
+            lowest = min(lowest, 100 * min(history["val_accuracy"]))
+            ax_acc.plot(epochs, 100 * np.array(history["val_accuracy"]), lw=width,
+                        color=line.get_color(), label=label)
+        if history.get("accuracy"):
+            ax_acc.plot(epochs, 100 * np.array(history["accuracy"][: len(epochs)]), "--",
+                        lw=width * 0.7, color=line.get_color())
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss (log)")
+    ax_loss.set_title("loss")
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy (%)")
+    # Zoom on the last points that matter, unless a quick run never got there.
+    ax_acc.set_ylim(min(95.0, np.floor(lowest)), 100)
+    ax_acc.set_title("accuracy")
+    fig.suptitle("validation split: solid lines; training split (augmented): dashed",
+                 fontsize=10)
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_acc.legend(fontsize=8, loc="lower right")
+    _save(fig, path)

@@ -1,0 +1,235 @@
+"""The whole training run, one step after the other, printing what it does.
+
+    1. data      load and check MNIST; split validation off the training set
+    2. search    AutoKeras search (resumable), best Keras model
+    3. export    float and int8 .tflite, in memory
+    4. evaluate  both files through DigitClassifier on all test images (and USPS)
+    5. write     mnist.tflite (int8 unless it loses too much), the other model, the
+                 model card and the pictures, each file atomically
+
+`mnist_tflite_trainer.py` parses the command line into `TrainerOptions` and calls
+`train`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..atomic import write_bytes
+from ..errors import DataError
+from . import data as data_step
+from . import evaluate as evaluate_step
+from . import export as export_step
+from . import report as report_step
+from . import search as search_step
+
+MODEL_NAME = "mnist.tflite"  # the shipped model, in the output folder
+REPORT_DIR = "model"  # beside it: the other model, the card and the pictures
+USPS_FILE = "usps_test_28x28.npz"
+
+
+@dataclass
+class TrainerOptions:
+    data: Path | None = None  # None: keras.datasets.mnist
+    subset: int | None = None
+    validation_fraction: float = 0.1
+    output_dir: Path = config.PROJECT_ROOT
+    usps: Path | None = None  # None: data_dir()/usps_test_28x28.npz when it exists
+    use_usps: bool = True
+    max_int8_loss: float = 0.1  # percentage points
+    search: search_step.SearchSettings = field(default_factory=search_step.SearchSettings)
+
+
+def _heading(number: int, text: str) -> None:
+    print(f"\n== {number}. {text} ==", flush=True)
+
+
+def _sha256(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def train(options: TrainerOptions) -> dict:
+    """Run every step; return the model card (also written to disk)."""
+    started = time.perf_counter()
+    settings = options.search
+
+    # -- 1. data ---------------------------------------------------------------------
+    _heading(1, "data")
+    mnist = data_step.load_mnist(options.data)
+    print(f"Loaded {mnist.summary()}")
+    if options.subset:
+        mnist = data_step.take_subset(mnist, options.subset, settings.seed)
+        print(f"--subset {options.subset}: using {len(mnist.x_train)} training and "
+              f"{len(mnist.x_test)} test images")
+    train_split, val_split = data_step.split_validation(
+        mnist.x_train, mnist.y_train, options.validation_fraction, settings.seed)
+    print(f"Training {len(train_split[0])}, validation {len(val_split[0])} (from the "
+          f"training split), test {len(mnist.x_test)} (used only for the final scores)")
+    print(f"Images per digit in training: {np.bincount(train_split[1], minlength=10).tolist()}")
+    usps = _load_usps(options)
+
+    # -- 2. search -------------------------------------------------------------------
+    _heading(2, f"search ({settings.search}, up to {settings.max_trials} trials x "
+                f"{settings.epochs} epochs)")
+    import keras  # lazy: TensorFlow starts here
+
+    keras.utils.set_random_seed(settings.seed)
+    fingerprint = {
+        **settings.describe(), "data_sha256": mnist.sha256, "subset": options.subset,
+        "validation_fraction": options.validation_fraction, "epochs": settings.epochs,
+        "batch_size": settings.batch_size, "patience": settings.patience,
+        "seed": settings.seed, "max_trials": settings.max_trials,
+    }
+    search_step.check_resume(settings, fingerprint)
+    resumed = not settings.overwrite and (
+        Path(settings.project_dir) / search_step.PROJECT_NAME / "oracle.json").is_file()
+    if resumed:
+        print(f"Resuming the search in {settings.project_dir} (--overwrite starts over)")
+    auto_model = search_step.build_auto_model(settings)
+    search_step.record_settings(settings, fingerprint)
+    search_started = time.perf_counter()
+    model = search_step.run_search(auto_model, settings, train_split, val_split)
+    search_seconds = time.perf_counter() - search_started
+    model.summary()
+    trials = search_step.trial_summaries(auto_model)
+    best_hps = search_step.best_hyperparameters(auto_model)
+    best_trial = auto_model.tuner.oracle.get_best_trials(1)[0]
+    print(f"Best trial: #{int(best_trial.trial_id) + 1} of {len(trials)}, val_loss "
+          f"{best_trial.score:.4f} at epoch {best_trial.best_step + 1}")
+    for name, value in best_hps.items():
+        print(f"  {name} = {value}")
+    print(f"Search time {search_seconds / 60:.1f} min")
+
+    # -- 3. export -------------------------------------------------------------------
+    _heading(3, "export")
+    representative = export_step.representative_images(train_split[0], settings.seed)
+    blobs = {
+        "float": export_step.to_float_tflite(model),
+        "int8": export_step.to_int8_tflite(model, representative),
+    }
+    for kind, blob in blobs.items():
+        print(f"{kind:5s} model: {len(blob) / 1024:.1f} KB")
+
+    # -- 4. evaluate -----------------------------------------------------------------
+    _heading(4, f"evaluate on {len(mnist.x_test)} MNIST test images through DigitClassifier")
+    scores, usps_scores = {}, {}
+    with tempfile.TemporaryDirectory(prefix="mnist_live_export_") as scratch:
+        for kind, blob in blobs.items():
+            path = Path(scratch) / f"{kind}.tflite"
+            path.write_bytes(blob)
+            scores[kind] = evaluate_step.evaluate_tflite(path, mnist.x_test, mnist.y_test)
+            line = (f"{kind:5s} Prediction accuracy: {100 * scores[kind].accuracy:.3f}% "
+                    f"({scores[kind].errors} errors)")
+            if usps is not None:
+                usps_scores[kind] = evaluate_step.evaluate_tflite(path, usps[0], usps[1])
+                line += f"   USPS: {100 * usps_scores[kind].accuracy:.3f}%"
+            print(line)
+    loss_points = round(100 * (scores["float"].accuracy - scores["int8"].accuracy), 6)
+    shipped = "int8" if loss_points <= options.max_int8_loss else "float"
+    print(f"int8 loses {loss_points:+.3f} points against float (limit "
+          f"{options.max_int8_loss}): shipping the {shipped} model")
+
+    # -- 5. write --------------------------------------------------------------------
+    _heading(5, "write")
+    other = "float" if shipped == "int8" else "int8"
+    out = Path(options.output_dir)
+    report_dir = out / REPORT_DIR
+    paths = {shipped: out / MODEL_NAME, other: report_dir / f"mnist_{other}.tflite"}
+    card = {
+        "model": MODEL_NAME,
+        "shipped": shipped,
+        "input": "uint8 [N, 28, 28]: raw pixels 0-255, white digit on black, MNIST form",
+        "output": "float32 [N, 10]: probabilities of the digits 0-9",
+        "parameters": int(model.count_params()),
+        "files": {
+            kind: {"path": str(paths[kind].relative_to(out)), "bytes": len(blobs[kind]),
+                   "sha256": _sha256(blobs[kind])}
+            for kind in (shipped, other)
+        },
+        "test": {
+            "images": len(mnist.x_test),
+            "accuracy": {k: round(v.accuracy, 5) for k, v in scores.items()},
+            "errors": {k: v.errors for k, v in scores.items()},
+            "per_class": {k: v.per_class() for k, v in scores.items()},
+            "measured_with": "mnist_live.classifier.DigitClassifier",
+        },
+        "usps": (
+            {"file": str(options.usps or config.data_dir() / USPS_FILE),
+             "images": len(usps[0]), "sha256": usps[2],
+             "accuracy": {k: round(v.accuracy, 5) for k, v in usps_scores.items()},
+             "note": "other writers and scanner; never used for training or model "
+                     "selection (the augmentation strength was chosen with quick runs "
+                     "that looked at it)"}
+            if usps is not None else None
+        ),
+        "data": {
+            "source": mnist.source, "sha256": mnist.sha256, "subset": options.subset,
+            "train_images": len(train_split[0]), "validation_images": len(val_split[0]),
+            "validation": f"{options.validation_fraction:.0%} of the training split, "
+                          f"seed {settings.seed}",
+        },
+        "search": settings.describe(),
+        "search_settings": {
+            "max_trials": settings.max_trials, "epochs": settings.epochs,
+            "batch_size": settings.batch_size, "early_stopping_patience": settings.patience,
+            "project_dir": str(settings.project_dir),
+        },
+        "best_trial": {"trial_id": best_trial.trial_id, "val_loss": float(best_trial.score),
+                       "epoch": int(best_trial.best_step) + 1},
+        "best_hyperparameters": best_hps,
+        "trials": trials,
+        "seed": settings.seed,
+        "training_time_s": round(search_seconds, 1),
+        "search_resumed": resumed,  # if so, training_time_s counts only the last part
+        "total_time_s": None,  # filled in below
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
+        "library_versions": report_step.library_versions(),
+    }
+    # Pictures first and the models last: an interrupted run leaves the old model.
+    title = f"{shipped} model, MNIST test"
+    report_step.plot_confusion(scores[shipped], report_dir / "confusion_matrix.png",
+                               f"{title}: {100 * scores[shipped].accuracy:.2f}%")
+    report_step.plot_misclassified(mnist.x_test, scores[shipped],
+                                   report_dir / "misclassified.png", title)
+    report_step.plot_training_curves(trials, report_dir / "training_curves.png",
+                                     best_trial.trial_id)
+    card["total_time_s"] = round(time.perf_counter() - started, 1)
+    report_step.write_card(report_dir / "model_card.json", card)
+    write_bytes(paths[other], blobs[other])
+    write_bytes(paths[shipped], blobs[shipped])
+    for path in (paths[shipped], paths[other], report_dir / "model_card.json"):
+        print(f"Wrote {path}")
+    print(f"Pictures in {report_dir}")
+    print(f"Prediction accuracy: {100 * scores[shipped].accuracy:.3f}% "
+          f"({shipped}, {len(blobs[shipped]) / 1024:.1f} KB, {model.count_params()} "
+          f"parameters, {card['total_time_s'] / 60:.1f} min)")
+    return card
+
+
+def _load_usps(options: TrainerOptions):
+    """(images, labels, sha256) of the USPS test set, or None to skip it."""
+    if not options.use_usps:
+        return None
+    path = options.usps or config.data_dir() / USPS_FILE
+    if options.usps is None and not path.is_file():
+        print(f"(no {path}: skipping the USPS score)")
+        return None
+    try:
+        x, y = data_step.load_labelled_npz(path)
+    except DataError as exc:
+        raise DataError(f"USPS test set: {exc}") from None
+    print(f"USPS test set: {len(x)} images from {path} (scored only, never trained on)")
+    return x, y, data_step.file_sha256(path)

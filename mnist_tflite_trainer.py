@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Train the MNIST digit model with AutoKeras and export it as TensorFlow Lite (LiteRT).
+
+What it does:
+    1. loads MNIST (Keras' download, an .npz with Keras' keys, or a folder of the four
+       IDX files) and checks it; 10% of the training split becomes the validation set
+    2. searches a small CNN with AutoKeras (resumable; see --project-dir)
+    3. exports the best model twice: float32 and full-integer int8, both taking raw
+       uint8 pixels [N, 28, 28] like the reference model
+    4. scores both files on all MNIST test images (and on USPS digits, other writers)
+       through the same DigitClassifier the live script uses
+    5. writes mnist.tflite (the int8 model unless it loses more than 0.1 points) and,
+       in model/, the other model, model_card.json and three pictures
+
+Usage:
+    python mnist_tflite_trainer.py --data ../shared/data/mnist.npz     # the shipped model
+    python mnist_tflite_trainer.py                                      # MNIST via Keras
+    python mnist_tflite_trainer.py --data DIR --subset 2000 --max-trials 1 --epochs 2 \\
+        --output-dir /tmp/quick                                         # a quick try
+
+A search interrupted with Ctrl+C resumes when the same command is run again;
+--overwrite starts over.
+
+Exit status: 0 done, 1 failed (one-line reason), 2 bad options, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mnist_live import cli, config
+from mnist_live.training import search
+from mnist_live.training.trainer import USPS_FILE, TrainerOptions, train
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    defaults = search.SearchSettings()
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--data", type=Path, metavar="PATH",
+        help="MNIST as an .npz with keys x_train, y_train, x_test, y_test, or a folder "
+        "with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+        "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]; "
+        "default: keras.datasets.mnist.load_data() (downloads)")
+    data.add_argument(
+        "--subset", type=cli.positive_int, metavar="N",
+        help="quick run: only N random training images and the first N test images")
+    data.add_argument(
+        "--validation-fraction", type=fraction, default=0.1, metavar="F",
+        help="share of the TRAINING split held out to judge trials (the test split is "
+        "only used for the final scores; default %(default)s)")
+    data.add_argument(
+        "--usps", type=Path, metavar="PATH",
+        help="USPS digits in MNIST form (.npz with keys x, y) to score the models on; "
+        f"default: {USPS_FILE} in the data folder "
+        f"({config.DATA_DIR_ENV} or ../shared/data) when it exists")
+    data.add_argument("--no-usps", action="store_true", help="do not score on USPS")
+
+    model = parser.add_argument_group("search")
+    model.add_argument(
+        "--search", choices=search.SEARCHES, default=defaults.search,
+        help="convblock: a small CNN search sized for a CPU (ConvBlock, no flips, "
+        "int8 <= 150 KB; the default); imageclassifier: ak.ImageClassifier, the "
+        "reference's search (ResNet/EfficientNet trials: GPU and internet needed)")
+    model.add_argument(
+        "--pen-augmentation", action="store_true",
+        help="also train on digits zoomed 90-110%%, with thicker or thinner and softer "
+        "strokes (off by default: in quick runs it cost 0.1-0.25 validation points and "
+        "did not help on USPS; it may help with thick markers or blurry cameras)")
+    model.add_argument("--max-trials", type=cli.positive_int, default=defaults.max_trials,
+                       metavar="N", help="models to try (default %(default)s)")
+    model.add_argument("--epochs", type=cli.positive_int, default=defaults.epochs, metavar="N",
+                       help="epochs per trial; the learning rate decays over them "
+                       "(default %(default)s)")
+    model.add_argument("--batch-size", type=cli.positive_int, default=defaults.batch_size,
+                       metavar="N", help="images per training step (default %(default)s)")
+    model.add_argument("--patience", type=cli.positive_int, default=defaults.patience,
+                       metavar="N",
+                       help="early stopping: end a trial after N epochs without a "
+                       "better validation loss (default %(default)s)")
+    model.add_argument("--seed", type=int, default=defaults.seed,
+                       help="random seed: validation split, search, initial weights "
+                       "(default %(default)s)")
+    model.add_argument(
+        "--project-dir", type=Path, default=defaults.project_dir, metavar="DIR",
+        help="where AutoKeras keeps the search; running the same command again resumes "
+        "it (default %(default)s)")
+    model.add_argument("--overwrite", action="store_true",
+                       help="start the search over instead of resuming it")
+
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--output-dir", type=Path, default=config.PROJECT_ROOT, metavar="DIR",
+        help="writes DIR/mnist.tflite and DIR/model/ (the other model, model_card.json, "
+        "confusion_matrix.png, misclassified.png, training_curves.png); default: the "
+        "project folder")
+    out.add_argument(
+        "--max-int8-loss", type=float, default=0.1, metavar="POINTS",
+        help="ship the int8 model unless its test accuracy is more than this many "
+        "percentage points below the float model's (default %(default)s)")
+    out.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                     default=1 if sys.stdout.isatty() else 2,
+                     help="Keras output: 0 silent, 1 progress bars, 2 one line per epoch "
+                     "(default: 1 on a terminal, 2 in a log)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ chatter
+    settings = search.SearchSettings(
+        search=args.search, max_trials=args.max_trials, epochs=args.epochs,
+        batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+        project_dir=args.project_dir, overwrite=args.overwrite, verbose=args.verbose,
+    )
+    if args.pen_augmentation:
+        settings.augment.update(search.PEN_AUGMENT)
+    options = TrainerOptions(
+        data=args.data, subset=args.subset, validation_fraction=args.validation_fraction,
+        output_dir=args.output_dir, usps=args.usps, use_usps=not args.no_usps,
+        max_int8_loss=args.max_int8_loss, search=settings,
+    )
+    try:
+        train(options)
+    except KeyboardInterrupt:
+        print("\nThe search so far is kept: run the same command again to resume it.",
+              file=sys.stderr)
+        raise
+    return cli.EXIT_OK
+
+
+if __name__ == "__main__":
+    cli.run(main)  # UserError -> one line and exit 1; Ctrl+C -> exit 130

@@ -1,0 +1,406 @@
+"""Tests for the trainer (mnist_tflite_trainer.py and mnist_live.training).
+
+Data checks use tiny .npz and IDX files made in tmp_path. The end-to-end tests run a
+real search on a few hundred MNIST images from the shared data folder
+(mnist_live.config.data_dir()) and are marked slow; they are skipped when the data is
+not there.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_live import config
+from mnist_live.errors import DataError
+from mnist_live.training import data
+
+# -- tiny data files -----------------------------------------------------------------
+
+
+def tiny_arrays(n_train=30, n_test=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+
+
+def write_npz(path: Path, **arrays) -> Path:
+    np.savez(path, **arrays)
+    return path
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, data.IDX_UBYTE, array.ndim])
+    header += b"".join(struct.pack(">I", d) for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx_folder(folder: Path, arrays: dict, gz: bool = False, dotted: bool = False):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, key in zip(data.IDX_NAMES, data.NPZ_KEYS, strict=True):
+        if dotted:
+            name = name[: name.rindex("-")] + "." + name[name.rindex("-") + 1 :]
+        blob = idx_bytes(arrays[key])
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(blob))
+        else:
+            (folder / name).write_bytes(blob)
+    return folder
+
+
+# -- data: what loads ------------------------------------------------------------------
+
+
+def test_npz_with_keras_keys_loads(tmp_path):
+    arrays = tiny_arrays()
+    loaded = data.load_mnist(write_npz(tmp_path / "m.npz", **arrays))
+    for key in data.NPZ_KEYS:
+        np.testing.assert_array_equal(getattr(loaded, key), arrays[key])
+    assert loaded.x_train.dtype == np.uint8 and loaded.y_train.dtype == np.uint8
+    assert len(loaded.sha256) == 64
+
+
+def test_channel_axis_and_int64_labels_are_accepted(tmp_path):
+    arrays = tiny_arrays()
+    arrays["x_train"] = arrays["x_train"][..., None]
+    arrays["y_test"] = arrays["y_test"].astype(np.int64)
+    loaded = data.load_mnist(write_npz(tmp_path / "m.npz", **arrays))
+    assert loaded.x_train.shape == (30, 28, 28)
+    assert loaded.y_test.dtype == np.uint8
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("dotted", [False, True])
+def test_idx_folder_loads_plain_or_gzip(tmp_path, gz, dotted):
+    arrays = tiny_arrays()
+    loaded = data.load_mnist(write_idx_folder(tmp_path / "idx", arrays, gz=gz, dotted=dotted))
+    for key in data.NPZ_KEYS:
+        np.testing.assert_array_equal(getattr(loaded, key), arrays[key])
+
+
+# -- data: what is refused, and how it is said -----------------------------------------
+
+
+def expect_data_error(path, *words):
+    with pytest.raises(DataError) as caught:
+        data.load_mnist(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message, message
+    return message
+
+
+def test_missing_path(tmp_path):
+    expect_data_error(tmp_path / "nope.npz", "not found", "nope.npz")
+
+
+def test_npz_missing_key(tmp_path):
+    arrays = tiny_arrays()
+    del arrays["y_test"]
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "missing key", "y_test")
+
+
+def test_npz_float_images(tmp_path):
+    arrays = tiny_arrays()
+    arrays["x_train"] = arrays["x_train"] / 255.0
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "x_train", "float64", "uint8")
+
+
+def test_npz_wrong_image_shape(tmp_path):
+    arrays = tiny_arrays()
+    arrays["x_test"] = np.zeros((20, 32, 32), np.uint8)
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "x_test", "(20, 32, 32)")
+
+
+def test_labels_outside_0_to_9(tmp_path):
+    arrays = tiny_arrays()
+    arrays["y_train"][3] = 10
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "y_train", "outside 0-9", "10")
+
+
+def test_one_hot_labels(tmp_path):
+    arrays = tiny_arrays()
+    arrays["y_train"] = np.eye(10, dtype=np.uint8)[arrays["y_train"]]
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "y_train", "one-hot")
+
+
+def test_float_labels(tmp_path):
+    arrays = tiny_arrays()
+    arrays["y_test"] = arrays["y_test"].astype(np.float32)
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "y_test", "float32")
+
+
+def test_image_and_label_counts_differ(tmp_path):
+    arrays = tiny_arrays()
+    arrays["y_train"] = arrays["y_train"][:-1]
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "30", "29", "train")
+
+
+def test_empty_split(tmp_path):
+    arrays = tiny_arrays()
+    arrays["x_test"], arrays["y_test"] = arrays["x_test"][:0], arrays["y_test"][:0]
+    expect_data_error(write_npz(tmp_path / "m.npz", **arrays), "test", "empty")
+
+
+def test_corrupt_npz(tmp_path):
+    path = tmp_path / "m.npz"
+    write_npz(path, **tiny_arrays())
+    path.write_bytes(path.read_bytes()[:200])  # cut short
+    expect_data_error(path, "m.npz", "not a readable .npz")
+
+
+def test_text_file_as_npz(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_text("hello")
+    expect_data_error(path, "not a readable .npz")
+
+
+def test_idx_folder_missing_file(tmp_path):
+    folder = write_idx_folder(tmp_path / "idx", tiny_arrays())
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    expect_data_error(folder, "t10k-labels-idx1-ubyte")
+
+
+def test_idx_truncated(tmp_path):
+    folder = write_idx_folder(tmp_path / "idx", tiny_arrays())
+    target = folder / "train-images-idx3-ubyte"
+    target.write_bytes(target.read_bytes()[:-5])
+    expect_data_error(folder, "train-images-idx3-ubyte", "truncated")
+
+
+def test_idx_bad_magic(tmp_path):
+    folder = write_idx_folder(tmp_path / "idx", tiny_arrays())
+    target = folder / "train-labels-idx1-ubyte"
+    target.write_bytes(b"\x12\x34" + target.read_bytes()[2:])
+    expect_data_error(folder, "train-labels-idx1-ubyte", "magic")
+
+
+def test_idx_corrupt_gzip(tmp_path):
+    folder = write_idx_folder(tmp_path / "idx", tiny_arrays(), gz=True)
+    target = folder / "t10k-images-idx3-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:30])
+    expect_data_error(folder, "t10k-images-idx3-ubyte.gz", "decompress")
+
+
+def test_idx_images_with_wrong_size(tmp_path):
+    arrays = tiny_arrays()
+    arrays["x_train"] = np.zeros((30, 20, 20), np.uint8)
+    expect_data_error(write_idx_folder(tmp_path / "idx", arrays), "x_train", "(30, 20, 20)")
+
+
+# -- splits ----------------------------------------------------------------------------
+
+
+def test_validation_comes_from_training_split_only(tmp_path):
+    loaded = data.load_mnist(write_npz(tmp_path / "m.npz", **tiny_arrays(100, 20)))
+    (x_tr, y_tr), (x_val, y_val) = data.split_validation(
+        loaded.x_train, loaded.y_train, 0.1, seed=3)
+    assert len(x_val) == 10 and len(x_tr) == 90
+    # Together they are exactly the training images, each once, with its own label.
+    def pairs(x, y):
+        return sorted((bytes(image), int(label)) for image, label in zip(x, y, strict=True))
+
+    split = pairs(np.concatenate([x_tr, x_val]), np.concatenate([y_tr, y_val]))
+    assert split == pairs(loaded.x_train, loaded.y_train)
+    again = data.split_validation(loaded.x_train, loaded.y_train, 0.1, seed=3)
+    np.testing.assert_array_equal(again[1][0], x_val)  # same seed, same split
+
+
+def test_subset(tmp_path):
+    loaded = data.load_mnist(write_npz(tmp_path / "m.npz", **tiny_arrays(100, 50)))
+    small = data.take_subset(loaded, 40, seed=1)
+    assert len(small.x_train) == 40 and len(small.y_train) == 40
+    assert len(small.x_test) == 40
+    with pytest.raises(DataError):
+        data.take_subset(loaded, 5, seed=1)
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def test_help_and_usage_errors(capsys):
+    import mnist_tflite_trainer
+
+    with pytest.raises(SystemExit) as caught:
+        mnist_tflite_trainer.parse_args(["--help"])
+    assert caught.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--data", "--subset", "--search", "--max-trials", "--epochs", "--seed",
+                   "--project-dir", "--overwrite", "--output-dir"):
+        assert option in text
+    with pytest.raises(SystemExit) as caught:
+        mnist_tflite_trainer.parse_args(["--epochs", "0"])
+    assert caught.value.code == 2
+
+
+def test_bad_data_is_one_line_and_exit_1(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(config.PROJECT_ROOT / "mnist_tflite_trainer.py"),
+         "--data", str(tmp_path / "missing.npz"), "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: data not found: {tmp_path / 'missing.npz'}"]
+    assert not (tmp_path / "mnist.tflite").exists()
+
+
+# -- end to end: a tiny real search ------------------------------------------------------
+
+MNIST_NPZ = config.data_dir() / "mnist.npz"
+needs_mnist = pytest.mark.skipif(not MNIST_NPZ.is_file(), reason=f"no {MNIST_NPZ}")
+SUBSET = 1000
+
+
+def tiny_run_args(out: Path) -> list[str]:
+    return [
+        "--data", str(MNIST_NPZ), "--subset", str(SUBSET), "--max-trials", "1",
+        "--epochs", "1", "--batch-size", "16", "--verbose", "0",
+        "--output-dir", str(out), "--project-dir", str(out / "search"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny search, export and report; later tests resume it (fast)."""
+    import mnist_tflite_trainer
+
+    out = tmp_path_factory.mktemp("tiny_run")
+    assert mnist_tflite_trainer.main(tiny_run_args(out)) == 0
+    card = json.loads((out / "model" / "model_card.json").read_text())
+    return out, card
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_tiny_search_exports_two_working_models(tiny_run):
+    from mnist_live.classifier import ClassifierOptions, DigitClassifier
+
+    out, card = tiny_run
+    mnist = data.load_mnist(MNIST_NPZ)
+    x_test, y_test = mnist.x_test[:SUBSET], mnist.y_test[:SUBSET]
+    shipped = out / "mnist.tflite"
+    other_kind = "float" if card["shipped"] == "int8" else "int8"
+    other = out / "model" / f"mnist_{other_kind}.tflite"
+    kinds = {card["shipped"]: shipped, other_kind: other}
+    for kind, path in kinds.items():
+        classifier = DigitClassifier(ClassifierOptions(model_path=path))
+        # The contract of both files: raw uint8 pixels [N, 28, 28] in.
+        assert classifier.input_spec.dtype == np.uint8
+        assert not classifier.input_spec.has_channel_axis
+        accuracy = float((classifier.probabilities(x_test).argmax(1) == y_test).mean())
+        assert accuracy > 0.5, (kind, accuracy)  # chance is 0.1
+        assert card["test"]["accuracy"][kind] == pytest.approx(accuracy, abs=1e-4)
+        assert card["files"][kind]["bytes"] == path.stat().st_size
+    # The int8 file really is quantized inside (and so much smaller).
+    assert kinds["int8"].stat().st_size < 0.5 * kinds["float"].stat().st_size
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_tiny_search_card_and_pictures(tiny_run):
+    out, card = tiny_run
+    for key in ("model", "shipped", "input", "output", "parameters", "files", "test",
+                "usps", "data", "search", "best_hyperparameters", "trials", "seed",
+                "library_versions", "training_time_s", "total_time_s"):
+        assert key in card, key
+    assert set(card["test"]["accuracy"]) == {"float", "int8"}
+    assert card["test"]["images"] == SUBSET
+    per_class = card["test"]["per_class"][card["shipped"]]
+    assert set(per_class) == {str(d) for d in range(10)}
+    assert {"precision", "recall", "support"} <= set(per_class["0"])
+    assert card["data"]["sha256"] == data.file_sha256(MNIST_NPZ)
+    assert card["data"]["train_images"] + card["data"]["validation_images"] == SUBSET
+    assert card["seed"] == 42
+    assert 0 < card["parameters"] <= 140_000
+    assert "conv_block/num_blocks" in card["best_hyperparameters"]
+    assert {"tensorflow-cpu", "keras", "autokeras"} <= set(card["library_versions"]) | {
+        "tensorflow-cpu"}
+    if (config.data_dir() / "usps_test_28x28.npz").is_file():
+        assert set(card["usps"]["accuracy"]) == {"float", "int8"}
+    for picture in ("confusion_matrix.png", "misclassified.png", "training_curves.png"):
+        assert (out / "model" / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    leftovers = [p.name for p in out.rglob("*.tmp*")]
+    assert not leftovers
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_failed_conversion_leaves_existing_model_untouched(tiny_run, monkeypatch):
+    import mnist_tflite_trainer
+    from mnist_live.training import export
+
+    out, _ = tiny_run
+    shipped = out / "mnist.tflite"
+    before = shipped.read_bytes()
+    card_before = (out / "model" / "model_card.json").read_bytes()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("converter crashed")
+
+    monkeypatch.setattr(export, "to_int8_tflite", broken)
+    with pytest.raises(RuntimeError, match="converter crashed"):
+        mnist_tflite_trainer.main(tiny_run_args(out))  # resumes the finished search
+    assert shipped.read_bytes() == before
+    assert (out / "model" / "model_card.json").read_bytes() == card_before
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_failure_while_writing_mnist_tflite_keeps_the_old_file(tiny_run, monkeypatch):
+    """The disk fills up half-way through writing the new mnist.tflite."""
+    import mnist_tflite_trainer
+
+    out, _ = tiny_run
+    shipped = out / "mnist.tflite"
+    before = shipped.read_bytes()
+    real_write_bytes = Path.write_bytes
+
+    def disk_full(self, blob):
+        if self.name.startswith(".mnist.") and self.parent == out:  # atomic temp file
+            real_write_bytes(self, blob[: len(blob) // 2])
+            raise OSError(28, "No space left on device")
+        return real_write_bytes(self, blob)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        mnist_tflite_trainer.main(tiny_run_args(out))
+    assert shipped.read_bytes() == before
+    assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_resume_with_other_settings_is_refused(tiny_run):
+    import mnist_tflite_trainer
+
+    out, _ = tiny_run
+    args = tiny_run_args(out)
+    args[args.index("--batch-size") + 1] = "32"
+    from mnist_live.errors import UserError
+
+    with pytest.raises(UserError, match="--overwrite"):
+        mnist_tflite_trainer.main(args)
+
+
+@pytest.mark.slow
+def test_every_model_of_the_search_space_fits_the_size_budget():
+    from mnist_live.training import search
+
+    sizes = {name: model.count_params()
+             for name, model in search.largest_models(search.SearchSettings())}
+    assert len(sizes) == 8  # blocks x layers x reduction, each at its widest
+    assert max(sizes.values()) <= search.MAX_PARAMS, sizes
