@@ -14,8 +14,6 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from .boxes import Box, union_box
 
 # A gap, as a fraction of the two neighbours' mean height, separates numbers when it is
@@ -78,7 +76,7 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box]) -> list[NumberRea
             / ((boxes[prev][3] + boxes[cur][3]) / 2)
             for prev, cur in itertools.pairwise(line)
         ]
-        narrow = float(np.percentile(gaps, 25)) if gaps else 0.0
+        narrow = sorted(gaps)[len(gaps) // 4] if gaps else 0.0  # the narrow quarter
         space = min(MAX_DIGIT_GAP, max(MIN_SPACE, SPACE_FACTOR * narrow))
         run = [line[0]]
         for cur, gap in zip(line[1:], gaps, strict=True):

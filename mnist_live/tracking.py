@@ -152,17 +152,19 @@ class DigitTracker:
                     detections: list[DigitDetection]) -> np.ndarray:
         """The page's move since the last frame: the median shift from each track to the
         nearest detection read as the same digit (0 when nothing pairs up)."""
-        shifts = []
-        labels = [d.digit for d in detections]
-        for track, box in zip(self.tracks, track_boxes, strict=True):
-            same = [k for k, label in enumerate(labels) if label == track.label]
-            if not same:
-                continue
-            moves = boxes[same, :2] - box[:2]
-            k = int(np.argmin(np.hypot(moves[:, 0], moves[:, 1])))
-            if np.hypot(*moves[k]) < 1.5 * max(box[3], 1):
-                shifts.append(moves[k])
-        return np.median(shifts, axis=0) if shifts else np.zeros(2, np.float32)
+        if not len(track_boxes) or not len(boxes):
+            return np.zeros(2, np.float32)
+        moves = boxes[None, :, :2] - track_boxes[:, None, :2]  # (tracks, detections, 2)
+        distance = np.hypot(moves[..., 0], moves[..., 1])
+        same = (np.array([t.label for t in self.tracks])[:, None]
+                == np.array([d.digit for d in detections])[None, :])
+        distance = np.where(same, distance, np.inf)
+        nearest = distance.argmin(axis=1)
+        rows = np.arange(len(track_boxes))
+        near_enough = distance[rows, nearest] < 1.5 * np.maximum(track_boxes[:, 3], 1)
+        if not near_enough.any():
+            return np.zeros(2, np.float32)
+        return np.median(moves[rows, nearest][near_enough], axis=0)
 
     def _start(self, detection: DigitDetection) -> Track:
         track = Track(self._next_id, detection.box,
