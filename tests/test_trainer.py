@@ -236,7 +236,7 @@ def test_help_and_usage_errors(capsys):
     assert caught.value.code == 0
     text = capsys.readouterr().out
     for option in ("--data", "--subset", "--search", "--max-trials", "--epochs", "--seed",
-                   "--project-dir", "--overwrite", "--output-dir"):
+                   "--project-dir", "--overwrite", "--no-refit", "--output-dir"):
         assert option in text
     with pytest.raises(SystemExit) as caught:
         mnist_tflite_trainer.parse_args(["--epochs", "0"])
@@ -258,7 +258,7 @@ def test_bad_data_is_one_line_and_exit_1(tmp_path):
     assert not (tmp_path / "mnist.tflite").exists()
 
 
-# -- end to end: a tiny real search ------------------------------------------------------
+# -- end to end: a tiny real search, refit and export ------------------------------------
 
 MNIST_NPZ = config.data_dir() / "mnist.npz"
 needs_mnist = pytest.mark.skipif(not MNIST_NPZ.is_file(), reason=f"no {MNIST_NPZ}")
@@ -275,7 +275,7 @@ def tiny_run_args(out: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """One tiny search, export and report; later tests resume it (fast)."""
+    """One tiny search, refit, export and report; later tests resume it (fast)."""
     import mnist_tflite_trainer
 
     out = tmp_path_factory.mktemp("tiny_run")
@@ -324,6 +324,16 @@ def test_tiny_search_card_and_pictures(tiny_run):
     assert {"precision", "recall", "support"} <= set(per_class["0"])
     assert card["data"]["sha256"] == data.file_sha256(MNIST_NPZ)
     assert card["data"]["train_images"] + card["data"]["validation_images"] == SUBSET
+    # The shipped model was trained again on every training image, validation included,
+    # for the best trial's best epoch count, with no validation of its own.
+    refit = card["refit"]
+    assert refit["done"] is True
+    assert refit["images"] == SUBSET
+    assert refit["epochs"] == card["best_trial"]["epoch"] == 1
+    assert set(refit["history"]) >= {"loss", "accuracy"}
+    assert all(len(values) == refit["epochs"] for values in refit["history"].values())
+    assert not any(name.startswith("val_") for name in refit["history"])
+    assert refit["time_s"] > 0 and card["refit_time_s"] == refit["time_s"]
     assert card["seed"] == 42
     assert 0 < card["parameters"] <= 140_000
     assert "conv_block/num_blocks" in card["best_hyperparameters"]
@@ -380,6 +390,25 @@ def test_failure_while_writing_mnist_tflite_keeps_the_old_file(tiny_run, monkeyp
         mnist_tflite_trainer.main(tiny_run_args(out))
     assert shipped.read_bytes() == before
     assert not [p.name for p in out.iterdir() if ".tmp" in p.name]
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_no_refit_resumes_the_same_search_and_ships_the_checkpoint(tiny_run, tmp_path):
+    """--no-refit is not part of the search's identity: the finished search resumes."""
+    import mnist_tflite_trainer
+
+    out, card = tiny_run
+    args = tiny_run_args(out)
+    args[args.index("--output-dir") + 1] = str(tmp_path)  # same --project-dir
+    assert mnist_tflite_trainer.main([*args, "--no-refit"]) == 0
+    checkpoint = json.loads((tmp_path / "model" / "model_card.json").read_text())
+    assert checkpoint["search_resumed"] is True
+    assert checkpoint["refit"]["done"] is False
+    assert checkpoint["refit"]["images"] == card["data"]["train_images"] < SUBSET
+    assert checkpoint["refit_time_s"] == 0
+    assert checkpoint["best_trial"] == card["best_trial"]
+    assert checkpoint["parameters"] == card["parameters"]  # the same model, other weights
 
 
 @pytest.mark.slow

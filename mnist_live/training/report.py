@@ -3,7 +3,7 @@
     model_card.json         what the model is, how well it does, how it was made
     confusion_matrix.png    true digit x predicted digit on the MNIST test set
     misclassified.png       the test digits the shipped model gets wrong
-    training_curves.png     loss and accuracy per epoch, every trial
+    training_curves.png     loss and accuracy per epoch, every trial (and the refit)
 
 Every file is written atomically (temporary file, then rename).
 """
@@ -99,8 +99,13 @@ def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
     _save(fig, path)
 
 
-def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None) -> None:
-    """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial."""
+def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None,
+                         refit: dict | None = None, refit_images: int = 0) -> None:
+    """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial.
+
+    `refit` (loss and accuracy per epoch of the final training on all the training
+    images, which has no validation) is drawn dotted in black.
+    """
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
@@ -126,6 +131,13 @@ def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None)
         if history.get("accuracy"):
             ax_acc.plot(epochs, 100 * np.array(history["accuracy"][: len(epochs)]), "--",
                         lw=width * 0.7, color=line.get_color())
+    if refit and refit.get("loss"):
+        label = f"refit on all {refit_images} (training, augmented)"
+        epochs = np.arange(1, len(refit["loss"]) + 1)
+        ax_loss.plot(epochs, refit["loss"], ":", color="black", lw=1.8, label=label)
+        if refit.get("accuracy"):
+            ax_acc.plot(epochs, 100 * np.array(refit["accuracy"]), ":", color="black",
+                        lw=1.8, label=label)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("loss (log)")

@@ -235,29 +235,42 @@ def record_settings(settings: SearchSettings, fingerprint: dict) -> None:
     write_text(record, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
 
 
-def run_search(auto_model, settings: SearchSettings, train, validation):
-    """Fit the AutoModel: every trial on `train`, judged on `validation`.
-
-    Returns the best Keras model (with AutoKeras' cast and normalization layers, so it
-    takes raw uint8 pixels [N, 28, 28]).
-    """
-    import warnings
-
+def _learning_rate_callbacks(settings: SearchSettings) -> list:
+    """The search's learning-rate schedule (cosine over `settings.epochs`), if any."""
     import keras
+
+    if settings.search != "convblock":
+        return []
+    return [keras.callbacks.LearningRateScheduler(
+        cosine_schedule(settings.epochs, settings.learning_rate))]
+
+
+def _quiet_autokeras_warnings() -> None:
+    import warnings
 
     # Two harmless warnings on every trial: AutoKeras feeds the model a bare array
     # where Keras expects a list of one, and the reloaded best model has no optimizer
     # state (it is only used for inference).
     warnings.filterwarnings("ignore", "The structure of `inputs` doesn't match")
     warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+
+
+def run_search(auto_model, settings: SearchSettings, train, validation):
+    """Fit the AutoModel: every trial on `train`, judged on `validation`.
+
+    Returns the best trial's best checkpoint as a Keras model (with AutoKeras' cast
+    and normalization layers, so it takes raw uint8 pixels [N, 28, 28]); it was
+    trained on `train` only. `refit_best` trains the same model on all the data.
+    """
+    import keras
+
+    _quiet_autokeras_warnings()
     callbacks = [keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=settings.patience, min_delta=1e-4)]
-    if settings.search == "convblock":
-        callbacks.append(keras.callbacks.LearningRateScheduler(
-            cosine_schedule(settings.epochs, settings.learning_rate)))
+    callbacks += _learning_rate_callbacks(settings)
     # Passing validation_data (not validation_split) and our own EarlyStopping means
-    # AutoKeras keeps the best trial's best epoch as it is, with no retraining on
-    # train + validation: what the search validated is what ships.
+    # AutoKeras 3.0.0 does no final training of its own: export_model() returns the
+    # best trial's checkpoint, trained without the validation images.
     auto_model.fit(
         train[0], train[1],
         validation_data=validation,
@@ -267,6 +280,44 @@ def run_search(auto_model, settings: SearchSettings, train, validation):
         verbose=settings.verbose,
     )
     return auto_model.export_model()
+
+
+def best_epochs(auto_model) -> int:
+    """Epochs the best trial trained for up to its best val_loss (AutoKeras' rule)."""
+    best = auto_model.tuner.oracle.get_best_trials(1)[0]
+    return int(best.best_step) + 1
+
+
+def refit_best(auto_model, settings: SearchSettings, x, y, epochs: int):
+    """Train the best trial's model once more, from scratch, on (x, y): no validation.
+
+    What AutoKeras' own final fit does (`AutoTuner.final_fit`), which AutoKeras 3.0.0
+    skips when the search is given validation data: the best hyperparameters build a
+    fresh model through the search's graph, so the same cast, Normalization (adapted
+    on `x`), augmentation and layers; it trains for `epochs` epochs with the same
+    batch size, optimizer and seed, and the search's learning-rate schedule, so epoch
+    k has the learning rate epoch k of the trial had. No early stopping: there is
+    nothing to judge it on.
+
+    Call after `run_search` (it sets up AutoKeras' data pipeline). Returns the Keras
+    model and its history (loss and accuracy per epoch).
+    """
+    import keras
+
+    _quiet_autokeras_warnings()
+    # The raw arrays in AutoKeras' form, as AutoModel.fit passes them to the tuner.
+    (x, y), _ = auto_model._check_and_adapt(x, y, None)
+    tuner = auto_model.tuner
+    tuner.hypermodel.set_fit_args(0, epochs=epochs)
+    keras.utils.set_random_seed(settings.seed)
+    _pipeline, model, history = tuner.final_fit(
+        x=x, y=y,
+        epochs=epochs,
+        batch_size=settings.batch_size,
+        callbacks=_learning_rate_callbacks(settings),
+        verbose=settings.verbose,
+    )
+    return model, history
 
 
 def trial_summaries(auto_model) -> list[dict]:

@@ -1,11 +1,17 @@
 """The whole training run, one step after the other, printing what it does.
 
     1. data      load and check MNIST; split validation off the training set
-    2. search    AutoKeras search (resumable), best Keras model
-    3. export    float and int8 .tflite, in memory
-    4. evaluate  both files through DigitClassifier on all test images (and USPS)
-    5. write     mnist.tflite (int8 unless it loses too much), the other model, the
+    2. search    AutoKeras search (resumable): the best hyperparameters and epoch
+    3. refit     the best model trained afresh on ALL training images (training +
+                 validation) for the best trial's best epoch count; --no-refit ships
+                 the best trial's checkpoint instead (trained without the validation
+                 images)
+    4. export    float and int8 .tflite, in memory
+    5. evaluate  both files through DigitClassifier on all test images (and USPS)
+    6. write     mnist.tflite (int8 unless it loses too much), the other model, the
                  model card and the pictures, each file atomically
+
+The test split is used in step 5 only: nothing in steps 2-4 looks at it.
 
 `mnist_tflite_trainer.py` parses the command line into `TrainerOptions` and calls
 `train`.
@@ -47,6 +53,7 @@ class TrainerOptions:
     usps: Path | None = None  # None: data_dir()/usps_test_28x28.npz when it exists
     use_usps: bool = True
     max_int8_loss: float = 0.1  # percentage points
+    refit: bool = True  # train the best model on all training images before export
     search: search_step.SearchSettings = field(default_factory=search_step.SearchSettings)
 
 
@@ -110,9 +117,55 @@ def train(options: TrainerOptions) -> dict:
         print(f"  {name} = {value}")
     print(f"Search time {search_seconds / 60:.1f} min")
 
-    # -- 3. export -------------------------------------------------------------------
-    _heading(3, "export")
-    representative = export_step.representative_images(train_split[0], settings.seed)
+    # -- 3. refit --------------------------------------------------------------------
+    refit_seconds = 0.0
+    if options.refit:
+        epochs = search_step.best_epochs(auto_model)
+        _heading(3, f"refit on all {len(mnist.x_train)} training images, {epochs} epochs")
+        print(f"The best trial's model again, from scratch, on training + validation "
+              f"images; {epochs} epochs (its best epoch), learning rate as in the "
+              f"trial, batch {settings.batch_size}, seed {settings.seed}; no validation, "
+              "no early stopping")
+        refit_started = time.perf_counter()
+        model, history = search_step.refit_best(
+            auto_model, settings, mnist.x_train, mnist.y_train, epochs)
+        refit_seconds = time.perf_counter() - refit_started
+        fit_images = mnist.x_train
+        schedule = "the best trial's, constant (no schedule)"
+        if settings.search == "convblock":
+            schedule = (f"the search's ({search_step.OPTIMIZER['schedule']} over "
+                        f"{settings.epochs} epochs): its first {epochs} epochs")
+        refit = {
+            "done": True,
+            "images": len(mnist.x_train),
+            "epochs": epochs,
+            "epochs_from": f"trial #{int(best_trial.trial_id) + 1}'s best epoch "
+                           "(lowest val_loss)",
+            "learning_rate": schedule,
+            "batch_size": settings.batch_size,
+            "seed": settings.seed,
+            "validation": "none (all training images are trained on); no early stopping",
+            "history": {name: [round(float(v), 6) for v in values]
+                        for name, values in history.history.items()
+                        if name in ("loss", "accuracy", "learning_rate")},
+            "time_s": round(refit_seconds, 1),
+        }
+        print(f"Refit time {refit_seconds / 60:.1f} min")
+    else:
+        fit_images = train_split[0]
+        refit = {
+            "done": False,
+            "images": len(train_split[0]),
+            "note": "--no-refit: the best trial's checkpoint (best val_loss epoch), "
+                    "trained without the validation images",
+        }
+        print(f"--no-refit: exporting the best trial's checkpoint (trained on "
+              f"{len(train_split[0])} images)")
+
+    # -- 4. export -------------------------------------------------------------------
+    _heading(4, "export")
+    # Calibration images come from what the exported model was trained on.
+    representative = export_step.representative_images(fit_images, settings.seed)
     blobs = {
         "float": export_step.to_float_tflite(model),
         "int8": export_step.to_int8_tflite(model, representative),
@@ -120,8 +173,8 @@ def train(options: TrainerOptions) -> dict:
     for kind, blob in blobs.items():
         print(f"{kind:5s} model: {len(blob) / 1024:.1f} KB")
 
-    # -- 4. evaluate -----------------------------------------------------------------
-    _heading(4, f"evaluate on {len(mnist.x_test)} MNIST test images through DigitClassifier")
+    # -- 5. evaluate -----------------------------------------------------------------
+    _heading(5, f"evaluate on {len(mnist.x_test)} MNIST test images through DigitClassifier")
     scores, usps_scores = {}, {}
     with tempfile.TemporaryDirectory(prefix="mnist_live_export_") as scratch:
         for kind, blob in blobs.items():
@@ -139,8 +192,8 @@ def train(options: TrainerOptions) -> dict:
     print(f"int8 loses {loss_points:+.3f} points against float (limit "
           f"{options.max_int8_loss}): shipping the {shipped} model")
 
-    # -- 5. write --------------------------------------------------------------------
-    _heading(5, "write")
+    # -- 6. write --------------------------------------------------------------------
+    _heading(6, "write")
     other = "float" if shipped == "int8" else "int8"
     out = Path(options.output_dir)
     report_dir = out / REPORT_DIR
@@ -187,10 +240,12 @@ def train(options: TrainerOptions) -> dict:
         "best_trial": {"trial_id": best_trial.trial_id, "val_loss": float(best_trial.score),
                        "epoch": int(best_trial.best_step) + 1},
         "best_hyperparameters": best_hps,
+        "refit": refit,
         "trials": trials,
         "seed": settings.seed,
         "training_time_s": round(search_seconds, 1),
         "search_resumed": resumed,  # if so, training_time_s counts only the last part
+        "refit_time_s": round(refit_seconds, 1),
         "total_time_s": None,  # filled in below
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -205,7 +260,8 @@ def train(options: TrainerOptions) -> dict:
     report_step.plot_misclassified(mnist.x_test, scores[shipped],
                                    report_dir / "misclassified.png", title)
     report_step.plot_training_curves(trials, report_dir / "training_curves.png",
-                                     best_trial.trial_id)
+                                     best_trial.trial_id,
+                                     refit.get("history"), len(fit_images))
     card["total_time_s"] = round(time.perf_counter() - started, 1)
     report_step.write_card(report_dir / "model_card.json", card)
     write_bytes(paths[other], blobs[other])
