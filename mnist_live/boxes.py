@@ -16,21 +16,6 @@ def union_box(boxes: Sequence[Box]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
-def overlap_x(a: Box, b: Box) -> int:
-    """How far two boxes overlap sideways (negative: the gap between them)."""
-    return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-
-
-def overlap_y(a: Box, b: Box) -> int:
-    """How far two boxes overlap vertically (negative: the gap between them)."""
-    return min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-
-
-def gap(a: Box, b: Box) -> int:
-    """Distance between two boxes along the axis that separates them (0 if they touch)."""
-    return max(-overlap_x(a, b), -overlap_y(a, b), 0)
-
-
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
     """Intersection over union of two boxes; 0.0 when either is empty."""
     if a[2] <= 0 or a[3] <= 0 or b[2] <= 0 or b[3] <= 0:
