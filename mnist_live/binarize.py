@@ -15,7 +15,8 @@ into white-on-black before thresholding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -73,10 +74,20 @@ def ink_is_dark(gray: np.ndarray) -> bool:
 class Binarized:
     """The steps of binarization, kept for pictures and for making crops."""
 
-    ink: np.ndarray  # uint8, ink bright: lighting flattened, polarity fixed (0-255)
     binary: np.ndarray  # uint8 0/255, ink = 255
     level: float  # the global level used (Otsu's or the manual one); NaN for adaptive
     dark_ink: bool
+    gray: np.ndarray = field(repr=False)
+    scale: float = 40.0
+
+    @functools.cached_property
+    def ink(self) -> np.ndarray:
+        """uint8, ink bright: lighting flattened, polarity fixed (0-255).
+
+        Otsu thresholds this image; the adaptive and manual modes do not need it, so
+        for them it is only made when a picture of the steps asks for it.
+        """
+        return ink_image(self.gray, self.dark_ink, self.scale)
 
 
 def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
@@ -117,8 +128,8 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     """
     if dark_ink is None:
         dark_ink = ink_is_dark(gray)
-    ink = ink_image(gray, dark_ink, scale)
     if threshold == "otsu":
+        ink = ink_image(gray, dark_ink, scale)
         # Light denoising so paper grain does not become specks.
         smooth = cv2.GaussianBlur(ink, (3, 3), 0)
         level, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -138,4 +149,8 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         level = float(threshold)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
         _, binary = cv2.threshold(gray, level, 255, mode)
-    return Binarized(ink=ink, binary=binary, level=float(level), dark_ink=dark_ink)
+    result = Binarized(binary=binary, level=float(level), dark_ink=dark_ink, gray=gray,
+                       scale=scale)
+    if threshold == "otsu":
+        result.ink = ink  # already made: the cached property's value
+    return result
