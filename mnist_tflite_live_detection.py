@@ -33,9 +33,13 @@ Examples:
 
 A digit that stays in view keeps its label and its track id from frame to frame (its
 probabilities are averaged over recent frames); --no-tracking shows raw readings.
+A page that has not changed since its last full read (only noise, exposure drift or a
+shake of a few pixels) is not read again in every frame: the last read stands, and a
+still page is read again every so often; --every-frame reads every frame in full.
 
-With --json, stdout carries one JSON object per frame:
-    {"frame": I, "time": SECONDS, "digits": [{"digit": 7, "confidence": 0.998,
+With --json, stdout carries one JSON object per frame ("fresh": false when the frame
+showed the last full read again):
+    {"frame": I, "time": SECONDS, "fresh": true, "digits": [{"digit": 7, "confidence": 0.998,
      "box": [x, y, w, h], "track": 3}, ...], "numbers": [{"text": "407",
      "box": [x, y, w, h]}, ...]}
 
@@ -102,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--no-tracking", action="store_true",
                         help="show each frame's raw reading, without steady labels "
                              "(no tracking or smoothing across frames)")
+    output.add_argument("--every-frame", action="store_true",
+                        help="read every frame in full; by default a frame of a page "
+                             "that has not changed since the last full read (only noise, "
+                             "exposure drift or a few pixels of shake) shows that read "
+                             f"again, and a still page is read in full every "
+                             f"{config.REREAD_EVERY_FRAMES} frames")
     output.add_argument(
         "--snapshot-dir", type=Path, default=config.DEFAULT_SNAPSHOT_DIR, metavar="DIR",
         help="where the space key saves snapshots (default: %(default)s)",
@@ -125,7 +135,8 @@ def main() -> int:
     log.info("Reading from %s", source.description)
     options = LiveOptions(headless=headless, max_frames=args.max_frames,
                           json_lines=args.json, snapshot_dir=args.snapshot_dir,
-                          record=args.record, steady=not args.no_tracking)
+                          record=args.record, steady=not args.no_tracking,
+                          reuse=not args.every_frame)
     return run_live(reader, source, options)
 
 

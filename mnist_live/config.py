@@ -71,6 +71,11 @@ DEFAULT_MANUAL_LEVEL = 160
 # live frames; it costs about 1 ms and changes only when the camera turns elsewhere.
 POLARITY_EVERY_FRAMES = 15
 
+# A still page is not read again in every frame (see change.py): a frame is read in full
+# when the picture changed since the last full read, and at least this often (once a
+# second at a webcam's 30 fps), so a change too faint to notice shows within a second.
+REREAD_EVERY_FRAMES = 30
+
 # --- Still images -----------------------------------------------------------------------
 
 DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")

@@ -30,7 +30,10 @@ import numpy as np
 
 from . import config, draw
 from .atomic import atomic_path
+from .binarize import to_gray
+from .boxes import Box
 from .capture import LatestFrameReader
+from .change import ChangeDetector
 from .errors import SourceError, UserError
 from .numbers import NumberReading, in_reading_order
 from .pipeline import DigitReader, FrameReading
@@ -52,49 +55,101 @@ class LiveOptions:
     snapshot_dir: Path = config.DEFAULT_SNAPSHOT_DIR
     record: Path | None = None
     steady: bool = True  # track digits and smooth their labels across frames
+    reuse: bool = True  # a still page's last full read stands until the page changes
 
 
 @dataclass
 class LiveFrame:
-    """One processed frame: the raw reading and the steady digits and numbers."""
+    """One processed frame: the raw reading and the steady digits and numbers.
+
+    `fresh` is False when the frame was not read in full because the page had not
+    changed since the last full read (change.py); `reading` is then that read's.
+    """
 
     reading: FrameReading
     digits: list[TrackedDigit]
     numbers: list[NumberReading]
+    fresh: bool = True
 
     def to_json(self, index: int, seconds: float) -> dict:
         return {
             "frame": index,
             "time": round(seconds, 3),
+            "fresh": self.fresh,
             "digits": [d.to_json() for d in self.digits],
             "numbers": [n.to_json() for n in self.numbers],
         }
 
 
 class SteadyReader:
-    """DigitReader plus a tracker: what the live view and its benchmark use."""
+    """DigitReader plus a tracker: what the live view and its benchmark use.
+
+    With `reuse` (the default), a frame of a page that has not changed since the last
+    full read is not read again: that read's digits are shown (see change.py).
+    `reuse=False` reads every frame in full.
+    """
 
     def __init__(self, reader: DigitReader, steady: bool = True,
-                 tracker_settings: TrackerSettings | None = None):
+                 tracker_settings: TrackerSettings | None = None, reuse: bool = True):
         self.reader = reader
         self.steady = steady
         self.tracker = DigitTracker(reader.settings.min_confidence, tracker_settings)
-        self._frames = 0
+        self.change = ChangeDetector() if reuse else None
+        self.full_reads = 0
         self._dark_ink: bool | None = None
+        self._last: LiveFrame | None = None
+        self._last_settings = None
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
-        known = None if self._frames % config.POLARITY_EVERY_FRAMES == 0 else self._dark_ink
-        reading = self.reader.read(frame, keep_steps=keep_steps, dark_ink=known,
+        gray = to_gray(frame)
+        if self._last is not None and self._still(gray, keep_steps):
+            if self.steady and self.tracker.seen_again():  # a stale digit went
+                self._last = LiveFrame(self._last.reading,
+                                       *in_reading_order(self.tracker.shown()))
+            return moved(self._last, self.change.shift, gray.shape)
+        known = (None if self.full_reads % config.POLARITY_EVERY_FRAMES == 0
+                 else self._dark_ink)
+        reading = self.reader.read(gray, keep_steps=keep_steps, dark_ink=known,
                                    group=False)  # grouped below, from the steady digits
         self._dark_ink = reading.dark_ink
-        self._frames += 1
+        self.full_reads += 1
         if self.steady:
             self.tracker.min_confidence = self.reader.settings.min_confidence
             digits = self.tracker.update(reading.classified)
         else:
             digits = [TrackedDigit(d.digit, d.confidence, d.box, None) for d in reading.digits]
         digits, numbers = in_reading_order(digits)
-        return LiveFrame(reading, digits, numbers)
+        self._last = LiveFrame(reading, digits, numbers)
+        self._last_settings = self.reader.settings
+        if self.change is not None:
+            self.change.remember(gray)
+        return self._last
+
+    def _still(self, gray: np.ndarray, keep_steps: bool) -> bool:
+        """True when the last full read holds for this frame too. The binary view
+        (keep_steps) and new settings (trackbar, `t`) always read in full."""
+        return (self.change is not None and not keep_steps
+                and self.reader.settings == self._last_settings
+                and not self.change.needs_reading(gray))
+
+
+def moved(live: LiveFrame, shift: tuple[float, float], shape) -> LiveFrame:
+    """`live` (a full read) shown on a later frame of the same page: its boxes follow
+    the page's small shift since, so they stay on the digits of a shaking page."""
+    dx, dy = round(shift[0]), round(shift[1])
+    height, width = shape[:2]
+
+    def box(b: Box) -> Box:
+        x, y, w, h = b
+        x0, y0 = min(max(0, x + dx), width - 1), min(max(0, y + dy), height - 1)
+        return (x0, y0, max(1, min(w, width - x0)), max(1, min(h, height - y0)))
+
+    return LiveFrame(
+        live.reading,
+        [replace(d, box=box(d.box)) for d in live.digits],
+        [replace(n, box=box(n.box)) for n in live.numbers],
+        fresh=False,
+    )
 
 
 class FpsMeter:
@@ -296,7 +351,7 @@ class LiveLoop:
         self.recorder = Recorder(options.record, source.fps) if options.record else None
         self.window = None if options.headless else Window(reader)
         self.frames = LatestFrameReader(source) if source.live else source
-        self.steady = SteadyReader(reader, options.steady)
+        self.steady = SteadyReader(reader, options.steady, reuse=options.reuse)
         self.fps = FpsMeter()
         # Files and pictures play at their own pace in a window (no point reading a
         # photo 300 times a second); cameras and streams set their own.
@@ -350,6 +405,7 @@ class LiveLoop:
         if self.window is not None:
             self.window.close()
         elapsed = time.perf_counter() - self.start
-        log.info("Processed %d frames in %.1f s (%.1f FPS)%s.", self.index, elapsed,
-                 self.index / elapsed if elapsed > 0 else 0.0,
+        log.info("Processed %d frames in %.1f s (%.1f FPS, %d read in full)%s.", self.index,
+                 elapsed, self.index / elapsed if elapsed > 0 else 0.0,
+                 self.steady.full_reads,
                  f", {self.dropped} older camera frames skipped" if self.dropped else "")

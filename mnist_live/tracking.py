@@ -142,11 +142,33 @@ class DigitTracker:
         for track in self.tracks:
             track.shown = track.confidence >= (keep_level if track.shown
                                                else self.min_confidence)
+        return self.shown()
+
+    def shown(self) -> list[TrackedDigit]:
+        """The digits on show."""
         return [
             TrackedDigit(track.label, track.confidence, track.box, track.id)
             for track in self.tracks
             if track.shown
         ]
+
+    def seen_again(self) -> bool:
+        """The last frame once more: the live reader found the page unchanged and did
+        not read it again. Each track is updated as if that frame's detections had come
+        again: one seen in it gains a hit (so it counts as established), one missed in it
+        is missed once more and goes after `max_missed`. True when a track went."""
+        kept = []
+        for track in self.tracks:
+            if track.missed == 0:
+                track.hits += 1
+                kept.append(track)
+            else:
+                track.missed += 1
+                if track.missed <= self.settings.max_missed:
+                    kept.append(track)
+        gone = len(kept) != len(self.tracks)
+        self.tracks = kept
+        return gone
 
     def _page_shift(self, track_boxes: np.ndarray, boxes: np.ndarray,
                     detections: list[DigitDetection]) -> np.ndarray:

@@ -15,7 +15,7 @@ from mnist_live.tracking import TrackedDigit
 def test_steady_prints_both_pipelines_and_the_goals(capsys):
     assert main(["steady", "--pages", "1", "--frames", "6"]) == 0
     out = capsys.readouterr().out
-    for row in ("live view (tracked)", "raw per frame", "goal"):
+    for row in ("live view (tracked)", "live, --every-frame", "raw per frame", "goal"):
         assert row in out
     for column in ("right", "changes", "numbers", "ms/frame"):
         assert column in out

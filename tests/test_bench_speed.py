@@ -67,14 +67,17 @@ def test_the_median_decoding_time_is_subtracted():
 
 
 def fake_results():
-    def run(ms, digits=10, first=None):
+    def run(ms, digits=10, first=None, fresh=None):
         return {"ms_per_frame": ms, "frames": 100, "digits": digits * 100,
-                **({"first_frame_s": first} if first is not None else {})}
+                **({"first_frame_s": first} if first is not None else {}),
+                **({"fresh": fresh} if fresh is not None else {})}
 
     return {
         "decode": [run(1.0, 0), run(2.0, 0), run(1.0, 0)],
         "reference": [run(7.0), run(8.0), run(10.0)],
-        "ours": [run(3.0, 12, 0.4), run(4.0, 12, 0.5), run(2.0, 12, 1.5)],
+        "ours": [run(3.0, 12, 0.4, 5), run(4.0, 12, 0.5, 5), run(2.0, 12, 1.5, 8)],
+        "every_frame": [run(15.0, 12, 0.4, 100), run(15.0, 12, 0.5, 100),
+                        run(15.0, 12, 0.5, 100)],
     }
 
 
@@ -83,20 +86,25 @@ def test_summarize_subtracts_decoding_and_takes_medians():
     assert summary["raw"]["decode"] == Summary(1.0, 1.0, 2.0)
     assert summary["net"]["reference"] == Summary(7.0, 6.0, 9.0)  # 6, 7, 9
     assert summary["net"]["ours"] == Summary(2.0, 1.0, 3.0)  # 2, 3, 1
-    assert summary["speedup"] == pytest.approx(3.5)  # median 7 / median 2
-    assert summary["speedup_rounds"] == Summary(3.0, 7.0 / 3.0, 9.0)  # 3, 7/3, 9
+    assert summary["net"]["every_frame"] == Summary(14.0, 14.0, 14.0)
+    assert summary["speedup"]["ours"] == pytest.approx(3.5)  # median 7 / median 2
+    assert summary["speedup"]["every_frame"] == pytest.approx(0.5)  # 7 / 14
+    assert summary["speedup_rounds"]["ours"] == Summary(3.0, 7.0 / 3.0, 9.0)  # 3, 7/3, 9
+    assert summary["fresh_share"] == {"ours": pytest.approx(0.06), "every_frame": 1.0}
     assert summary["first_frame_s"] == Summary(0.5, 0.4, 1.5)
-    assert summary["digits_per_frame"] == {"reference": 10.0, "ours": 12.0}
+    assert summary["digits_per_frame"] == {"reference": 10.0, "ours": 12.0,
+                                           "every_frame": 12.0}
 
 
 def test_table_says_whether_the_targets_are_met():
     table = speed.format_table(speed.summarize(fake_results()))
-    assert "3.50x" in table
+    assert "(b)/(c), net: 3.50x" in table and "frames read in full: 6%" in table
+    assert "(b)/(d), net: 0.50x" in table and "frames read in full: 100%" in table
     assert "target >= 3x: met" in table
     assert "target <= 1.0 s: met" in table
     slow = fake_results()
     slow["ours"] = [{**run, "ms_per_frame": run["ms_per_frame"] + 3} for run in slow["ours"]]
-    assert "target >= 3x: NOT met" in speed.format_table(speed.summarize(slow))
+    assert "3x: met" not in speed.format_table(speed.summarize(slow))
 
 
 def test_decode_worker_times_frames_after_the_first(tiny_video):
@@ -158,3 +166,4 @@ def test_speed_command_end_to_end(tiny_video, tmp_path, capsys):
     assert {len(runs) for runs in report["runs"].values()} == {1}
     ours = report["runs"]["ours"][0]
     assert ours["frames"] == 8 and ours["digits"] > 0 and ours["first_frame_s"] > 0
+    assert report["runs"]["every_frame"][0]["fresh"] == 8

@@ -108,7 +108,7 @@ def test_live_script_reads_test_jpg(test_jpg, test_jpg_truth):
     frames = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [f["frame"] for f in frames] == [0, 1, 2]
     for frame in frames:
-        assert set(frame) == {"frame", "time", "digits", "numbers"}
+        assert set(frame) == {"frame", "time", "fresh", "digits", "numbers"}
         assert isinstance(frame["time"], float) and frame["time"] >= 0
         assert_reads_test_jpg(frame, test_jpg_truth)
         for digit in frame["digits"]:
@@ -117,6 +117,8 @@ def test_live_script_reads_test_jpg(test_jpg, test_jpg_truth):
     tracks = [sorted(d["track"] for d in f["digits"]) for f in frames]
     assert tracks[0] == tracks[1] == tracks[2]
     assert frames[0]["time"] <= frames[1]["time"] <= frames[2]["time"]
+    # The same picture again: read in full once, then that read stands.
+    assert [f["fresh"] for f in frames] == [True, False, False]
 
 
 def write_synth_video(path, frames: int) -> list[list]:

@@ -1,0 +1,130 @@
+"""change.py and the live reader's shortcut: a still page is not read again each frame,
+and anything that changes the page is read at once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from mnist_live.binarize import to_gray
+from mnist_live.change import ChangeDetector, profile_shift
+from mnist_live.live import SteadyReader
+from mnist_live.pipeline import DigitReader
+from mnist_live.scenes import make_scene, render_video_frames
+
+
+def filmed(category: str, seed: int, count: int) -> list[np.ndarray]:
+    scene = make_scene(category, seed)
+    return [to_gray(f.image) for f in render_video_frames(scene, count, seed=seed)]
+
+
+@pytest.mark.parametrize("category", ["clean", "small_thin", "chalk", "uneven_light"])
+def test_noise_drift_and_shake_are_not_changes(category):
+    frames = filmed(category, 3, 12)
+    detector = ChangeDetector(reread_every=100)
+    detector.remember(frames[0])
+    assert [detector.needs_reading(f) for f in frames[1:]] == [False] * 11
+
+
+def test_a_still_page_is_read_again_every_n_frames():
+    frames = filmed("clean", 4, 10)
+    detector = ChangeDetector(reread_every=4)
+    decisions = []
+    for frame in frames:
+        decisions.append(detector.needs_reading(frame))
+        if decisions[-1]:
+            detector.remember(frame)
+    assert decisions == [True, False, False, False, True, False, False, False, True, False]
+
+
+@pytest.mark.parametrize("width", [2, 4])
+def test_a_new_stroke_is_a_change(width):
+    frames = filmed("clean", 5, 2)
+    detector = ChangeDetector(reread_every=100)
+    detector.remember(frames[0])
+    assert not detector.needs_reading(frames[1])
+    page = frames[1].copy()
+    # A short stroke in the paper's middle, as dark as the page's ink.
+    ink = int(np.percentile(frames[0], 0.5))
+    cv2.line(page, (20, 20), (26, 40), ink, width)
+    assert detector.needs_reading(page)
+
+
+def test_a_moved_page_a_new_page_and_a_new_size_are_changes():
+    frames = filmed("clean", 6, 2)
+    detector = ChangeDetector(reread_every=100)
+    detector.remember(frames[0])
+    moved = np.roll(frames[0], 12, axis=1)  # a pan of 12 px: beyond a shake
+    assert detector.needs_reading(moved)
+    assert detector.needs_reading(filmed("clean", 7, 1)[0])
+    assert detector.needs_reading(cv2.resize(frames[1], (320, 240)))
+    detector.forget()
+    assert detector.needs_reading(frames[1])
+
+
+@pytest.fixture
+def reader(classifier):
+    return DigitReader(classifier)
+
+
+def test_steady_reader_reads_a_still_page_once_and_a_new_page_at_once(reader):
+    page_a = [f.image for f in render_video_frames(make_scene("clean", 8), 6, seed=8)]
+    page_b = [f.image for f in render_video_frames(make_scene("clean", 9), 6, seed=9)]
+    steady = SteadyReader(reader)
+    frames = [steady.read(f) for f in page_a + page_b]
+    assert [f.fresh for f in frames] == [True] + [False] * 5 + [True] + [False] * 5
+    assert steady.full_reads == 2
+    # A frame that was not read shows the last full read, whole.
+    assert ([(d.digit, d.confidence, d.track) for d in frames[3].digits]
+            == [(d.digit, d.confidence, d.track) for d in frames[0].digits])
+    assert [n.text for n in frames[3].numbers] == [n.text for n in frames[0].numbers]
+    # Page B is read on its very first frame.
+    assert [d.box for d in frames[6].digits] != [d.box for d in frames[5].digits]
+    # Tracks age as if every frame had been read: page A's count every frame they were
+    # shown in, and those page B does not cover go after the same number of frames.
+    every = SteadyReader(reader, reuse=False)
+    steady = SteadyReader(reader)
+    for i, f in enumerate(page_a + page_b):
+        expected, got = every.read(f), steady.read(f)
+        if i == len(page_a) - 1:
+            assert ({t.id: t.hits for t in steady.tracker.tracks}
+                    == {t.id: t.hits for t in every.tracker.tracks})
+        assert len(got.digits) == len(expected.digits), i
+    assert every.full_reads == 12 and steady.full_reads == 2
+
+
+def test_new_settings_and_the_binary_view_read_in_full(reader):
+    frames = [f.image for f in render_video_frames(make_scene("clean", 10), 4, seed=10)]
+    steady = SteadyReader(reader)
+    assert steady.read(frames[0]).fresh
+    assert not steady.read(frames[1]).fresh
+    reader.settings = replace(reader.settings, threshold=150)  # the trackbar moved
+    assert steady.read(frames[2]).fresh
+    assert steady.read(frames[3], keep_steps=True).fresh  # the binary view needs steps
+
+
+def test_shown_boxes_follow_a_shaking_page(reader):
+    filmed_frames = list(render_video_frames(make_scene("clean", 11), 8, seed=11))
+    steady = SteadyReader(reader)
+    first = steady.read(filmed_frames[0].image)
+    start = np.array(filmed_frames[0].shift)
+    for frame in filmed_frames[1:]:
+        live = steady.read(frame.image)
+        assert not live.fresh
+        dx, dy = np.array(frame.shift) - start  # the page's true move since the read
+        for before, now in zip(first.digits, live.digits, strict=True):
+            assert abs(now.box[0] - (before.box[0] + dx)) <= 1
+            assert abs(now.box[1] - (before.box[1] + dy)) <= 1
+            assert now.box[2:] == before.box[2:] and now.digit == before.digit
+
+
+@pytest.mark.parametrize("shift", [-2, -1.5, -1, -0.5, 0, 0.25, 0.5, 1, 1.5, 2])
+def test_profile_shift_finds_whole_and_fractional_moves(shift):
+    rng = np.random.default_rng(0)
+    old = cv2.GaussianBlur(rng.uniform(0, 255, (1, 200)).astype(np.float32), (15, 1), 0)[0]
+    positions = np.arange(len(old), dtype=np.float32)
+    new = np.interp(positions - shift, positions, old).astype(np.float32)
+    assert profile_shift(old, new) == pytest.approx(shift, abs=0.15)
