@@ -69,15 +69,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="N", help="interpreter threads (default: %(default)s)")
     parser.add_argument("--top", type=int, default=20, metavar="N",
                         help="functions to list by own time (default: %(default)s)")
+    parser.add_argument("--every-frame", action="store_true",
+                        help="read every frame in full, as the live script's --every-frame "
+                             "does (by default a still page's frames reuse its last full "
+                             "read)")
     parser.add_argument("--video-dir", type=Path, metavar="DIR",
                         help=f"where the video is cached (default: {speed.default_video_dir()})")
     parser.add_argument("--save", type=Path, metavar="FILE",
                         help="also save the raw profile (pstats format) to FILE")
 
 
-def live_run(reader: DigitReader, video: Path) -> float:
+def live_run(reader: DigitReader, video: Path, every_frame: bool = False) -> float:
     """Seconds the live loop takes over the whole video, JSON lines to /dev/null."""
-    options = LiveOptions(headless=True, json_lines=True)
+    options = LiveOptions(headless=True, json_lines=True, reuse=not every_frame)
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         run_live(reader, VideoSource(str(video), None, None, live=False), options)
@@ -103,11 +107,11 @@ def run(args: argparse.Namespace) -> int:
     video = speed.make_video(speed.video_path(folder, args.frames, 0), args.frames)
     reader = DigitReader(DigitClassifier(ClassifierOptions(model, num_threads=args.threads)))
 
-    live_run(reader, video)  # warm-up: first invoke, caches
-    plain = live_run(reader, video)
+    live_run(reader, video, args.every_frame)  # warm-up: first invoke, caches
+    plain = live_run(reader, video, args.every_frame)
     profiler = cProfile.Profile()
     profiler.enable()
-    profiled = live_run(reader, video)
+    profiled = live_run(reader, video, args.every_frame)
     profiler.disable()
     stats = pstats.Stats(profiler)
 

@@ -56,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="our model (default: the shipped mnist.tflite)")
     parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
+    parser.add_argument("--every-frame", action="store_true",
+                        help="read every frame in full, as the live script's --every-frame "
+                             "does (by default a still page's frames reuse its last full "
+                             "read)")
     parser.add_argument("--video-dir", type=Path, metavar="DIR",
                         help=f"where the video is cached (default: {speed.default_video_dir()})")
     parser.add_argument("--json", type=Path, metavar="FILE",
@@ -120,7 +124,7 @@ def summarize(samples: list[tuple[int, float]], warmup: int) -> SoakResult:
 
 
 def soak(reader: DigitReader, video: Path, frames: int, every: int = 100,
-         warmup: int = 500, progress: bool = True) -> SoakResult:
+         warmup: int = 500, progress: bool = True, every_frame: bool = False) -> SoakResult:
     """Run the live loop over `frames` frames of `video` (looped); sample RSS."""
     process = psutil.Process()
     samples: list[tuple[int, float]] = []
@@ -133,7 +137,8 @@ def soak(reader: DigitReader, video: Path, frames: int, every: int = 100,
         bar.update()
 
     source = LoopingVideo(video, on_frame)
-    options = LiveOptions(headless=True, max_frames=frames, json_lines=True)
+    options = LiveOptions(headless=True, max_frames=frames, json_lines=True,
+                          reuse=not every_frame)
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         status = run_live(reader, source, options)
     samples.append((frames, process.memory_info().rss / MB))
@@ -149,11 +154,13 @@ def run(args: argparse.Namespace) -> int:
     video = speed.make_video(speed.video_path(folder, args.video_frames, 0),
                              args.video_frames)
     reader = DigitReader(DigitClassifier(ClassifierOptions(model, num_threads=args.threads)))
-    result = soak(reader, video, args.frames, args.every, args.warmup)
+    result = soak(reader, video, args.frames, args.every, args.warmup,
+                  every_frame=args.every_frame)
 
     ok = result.growth_mb < args.limit
     print(f"soak: {args.frames} frames of {video.name} (looped), model {model.name}, "
-          f"{args.threads} thread(s); RSS sampled every {args.every} frames")
+          f"{args.threads} thread(s); RSS sampled every {args.every} frames"
+          + ("; every frame read in full" if args.every_frame else ""))
     print(f"RSS after {args.warmup} warm-up frames: {result.start_mb:8.1f} MB")
     print(f"RSS at the end:                {result.end_mb:8.1f} MB")
     print(f"growth:                        {result.growth_mb:8.1f} MB   "
