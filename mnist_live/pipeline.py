@@ -194,6 +194,8 @@ class DigitReader:
                for group in groups]
             + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()]
         )
+        ink = {i: cv2.countNonZero(blobs[i].mask)
+               for i in set().union(*(h.blobs for h in hypotheses))}
         batch = [c for h in hypotheses for c in h.candidates]
         crops = _crops(batch)
         probs = iter(self.classifier.probabilities(crops))
@@ -201,8 +203,13 @@ class DigitReader:
         for h in hypotheses:
             h.probabilities = [next(probs) for _ in h.candidates]
             h.rows = [next(rows) for _ in h.candidates]
-            h.value = sum(p.max() * shape_prior(c.box, height) * cv2.countNonZero(c.mask)
-                          for c, p in zip(h.candidates, h.probabilities, strict=True))
+            # Only the page's own ink counts as explained, not the strokes drawn in
+            # to bridge a gap: a join must win by being read more surely.
+            inks = ([sum(ink[i] for i in h.blobs)] if len(h.candidates) == 1
+                    else [cv2.countNonZero(c.mask) for c in h.candidates])
+            h.value = sum(p.max() * shape_prior(c.box, height) * n
+                          for c, p, n in zip(h.candidates, h.probabilities, inks,
+                                             strict=True))
         chosen = best_cover(hypotheses)
         used = set().union(*(h.blobs for h in chosen))
         pieces = [b.box for i, b in enumerate(blobs) if i not in used]
