@@ -30,6 +30,7 @@ from .candidates import (
     merge,
     piece_pairs,
     remove_ruled_lines,
+    skip_pairs,
     split_touching,
     typical_height,
 )
@@ -183,14 +184,16 @@ class DigitReader:
             height = typical_height(geometry, digit_sized, fallback_height)
             pieces = piece_pairs(geometry, height)
             attached = attached_pieces(geometry, pieces)
+            reach = config.SKIP_REACH * height
+            pieces = pieces | skip_pairs(blobs, geometry, pieces, height, reach)
             groups = fragment_groups(boxes, pieces, height)
         else:  # a page of print or a textured surface: read each blob as it is
-            height, attached, groups = fallback_height, set(), []
+            height, attached, groups, reach = fallback_height, set(), [], 0.0
         singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
         splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
         hypotheses = (
             [Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
-            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)])])
+            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)], reach)])
                for group in groups]
             + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()]
         )
