@@ -51,6 +51,11 @@ class Candidate:
         """Stroke width in pixels (see normalize.stroke_width)."""
         return stroke_width(self.mask)
 
+    @functools.cached_property
+    def ends(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Where its lines end, and the way each was heading (see stroke_ends)."""
+        return stroke_ends(skeleton(self.mask), max(3, round(1.5 * self.stroke)))
+
 
 def remove_ruled_lines(binary: np.ndarray, digit_height: float) -> np.ndarray:
     """Erase straight lines much longer than a digit: ruled paper, margins, table rules.
@@ -267,12 +272,15 @@ def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
     return sorted(found, key=sorted)
 
 
-def merge(blobs: list[Candidate]) -> Candidate:
+def merge(blobs: list[Candidate], reach: float = 0.0) -> Candidate:
     """One candidate holding the ink of all `blobs`, with the gaps between them bridged.
 
     Each piece is joined to its nearest neighbour (a minimum spanning tree over the
     pieces) by a stroke as wide as theirs, drawn between their two closest points: the
-    pen's skip is filled in, as a reader's eye does.
+    pen's skip is filled in, as a reader's eye does. With `reach`, a piece whose line
+    ends heading at its neighbour at most `reach` away is joined along that heading
+    instead (see skip_bridges): the closest points of a 6 cut where its loop meets the
+    stem would close the loop's top, and make a 5.
     """
     box = union_box([b.box for b in blobs])
     mask = np.zeros((box[3], box[2]), np.uint8)
@@ -291,9 +299,18 @@ def merge(blobs: list[Candidate]) -> Candidate:
                 d = np.linalg.norm(outlines[i][:, None, :] - outlines[j][None, :, :], axis=2)
                 k = np.unravel_index(int(d.argmin()), d.shape)
                 if best is None or d[k] < best[0]:
-                    best = (d[k], j, outlines[i][k[0]], outlines[j][k[1]])
-        _, j, start, end = best
-        cv2.line(mask, tuple(int(v) for v in start), tuple(int(v) for v in end), 255, width)
+                    best = (d[k], i, j, outlines[i][k[0]], outlines[j][k[1]])
+        _, i, j, start, end = best
+        lines = [(tuple(int(v) for v in start), tuple(int(v) for v in end))]
+        if reach:
+            # Where a line of one piece ends heading at the other, the pen went on
+            # that way: bridge the skip there rather than at the closest points.
+            skips = [((x0 - box[0], y0 - box[1]), (x1 - box[0], y1 - box[1]))
+                     for a, b in ((i, j), (j, i))
+                     for (x0, y0), (x1, y1) in skip_bridges(blobs[a], blobs[b], reach)]
+            lines = skips or lines
+        for start, end in lines:
+            cv2.line(mask, start, end, 255, width)
         joined.add(j)
     return Candidate(box, mask)
 
@@ -323,3 +340,129 @@ def split_touching(candidate: Candidate) -> tuple[Candidate, Candidate] | None:
             (x + x0 + int(xs.min()), y + int(ys.min()), trimmed.shape[1], trimmed.shape[0]),
             np.ascontiguousarray(trimmed)))
     return parts[0], parts[1]
+
+
+# --- Where strokes end ------------------------------------------------------------------
+# A digit's own strokes end where the writer lifted the pen, and point nowhere in
+# particular; a stroke cut by a pen skip ends short, heading at the ink it should have
+# reached (the arm of a 4 at its stem, the loop of a 6 at its stem). The ends are found
+# on the ink's skeleton.
+
+_NEIGHBOUR_WEIGHTS = np.array([[1, 2, 4], [128, 0, 8], [64, 32, 16]], np.float32)
+
+
+def _thinning_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Zhang-Suen deletion tables, indexed by the 8-neighbour code of a pixel."""
+    tables = []
+    for step in (0, 1):
+        table = np.zeros(256, bool)
+        for code in range(256):
+            # Neighbours clockwise from the top-left: P9 P2 P3 P4 P5 P6 P7 P8 as bits.
+            p9, p2, p3, p4, p5, p6, p7, p8 = ((code >> k) & 1 for k in range(8))
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9]
+            count = sum(ring)
+            changes = sum(ring[k] == 0 and ring[(k + 1) % 8] == 1 for k in range(8))
+            if step == 0:
+                ok = p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0
+            else:
+                ok = p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0
+            table[code] = 2 <= count <= 6 and changes == 1 and ok
+        tables.append(table)
+    return tables[0], tables[1]
+
+
+_THINNING = _thinning_tables()
+
+
+def _neighbour_codes(image: np.ndarray) -> np.ndarray:
+    codes = cv2.filter2D(image, cv2.CV_32F, _NEIGHBOUR_WEIGHTS,
+                         borderType=cv2.BORDER_CONSTANT)
+    return codes.astype(np.uint8)
+
+
+def skeleton(mask: np.ndarray) -> np.ndarray:
+    """The mask thinned to 1-pixel-wide lines (Zhang-Suen), as 0/1 uint8."""
+    image = (mask > 0).astype(np.uint8)
+    while True:
+        changed = False
+        for table in _THINNING:
+            delete = table[_neighbour_codes(image)] & (image > 0)
+            if delete.any():
+                image[delete] = 0
+                changed = True
+        if not changed:
+            return image
+
+
+def stroke_ends(thin: np.ndarray, back: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where the skeleton's lines end: (point, unit direction the line was heading).
+
+    The direction is from the point `back` steps back along the line to the end.
+    """
+    neighbours = cv2.filter2D(thin, cv2.CV_8U, np.ones((3, 3), np.float32),
+                              borderType=cv2.BORDER_CONSTANT)
+    ends = []
+    height, width = thin.shape
+    for y, x in zip(*np.nonzero((thin > 0) & (neighbours == 2)), strict=True):
+        seen = {(int(y), int(x))}
+        frontier = [(int(y), int(x))]
+        for _ in range(back):
+            step = [(v, u) for fy, fx in frontier
+                    for v in range(max(0, fy - 1), min(height, fy + 2))
+                    for u in range(max(0, fx - 1), min(width, fx + 2))
+                    if thin[v, u] and (v, u) not in seen]
+            if not step:
+                break
+            seen.update(step)
+            frontier = step
+        origin = np.mean(frontier, axis=0)
+        direction = np.array([y, x], np.float32) - origin
+        norm = float(np.linalg.norm(direction))
+        if norm >= 2:
+            ends.append((np.array([y, x], np.float32), direction / norm))
+    return ends
+
+
+def skip_pairs(blobs: list[Candidate], geometry: PairGeometry, pieces: np.ndarray,
+               height: float, reach: float) -> np.ndarray:
+    """n x n: nearby blobs that piece_pairs left apart (side by side), but where a line
+    of one ends heading at the other at most `reach` away: pieces of one digit after all.
+
+    Only pairs that would still fit one digit's box are looked at.
+    """
+    g = geometry
+    near = ((g.gap <= reach) & ~pieces & _fits_one_digit(g.union_w, g.union_h, height))
+    found = np.zeros_like(pieces)
+    for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
+        if skip_bridges(blobs[i], blobs[j], reach) or skip_bridges(blobs[j], blobs[i], reach):
+            found[i, j] = found[j, i] = True
+    return found
+
+
+def skip_bridges(blob: Candidate, other: Candidate, reach: float,
+                 facing: float = 0.7) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Lines from each end of `blob` heading at `other`'s ink, to the nearest such ink
+    at most `reach` away, as ((x, y), (x, y)) pairs in the frame's pixels."""
+    (bx, by, _, _), (ox, oy, ow, oh) = blob.box, other.box
+    r = int(np.ceil(reach))
+    bridges = []
+    for (y, x), direction in blob.ends:
+        # The end and `other`'s ink within `reach` of it, in `other`'s mask.
+        ey, ex = int(y) + by - oy, int(x) + bx - ox
+        y0, x0 = max(0, ey - r), max(0, ex - r)
+        y1, x1 = min(oh, ey + r + 1), min(ow, ex + r + 1)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        ys, xs = np.nonzero(other.mask[y0:y1, x0:x1])
+        if ys.size == 0:
+            continue
+        dy = (ys + (y0 - ey)).astype(np.float32)
+        dx = (xs + (x0 - ex)).astype(np.float32)
+        distance = np.sqrt(dy * dy + dx * dx)
+        heading = (dy * direction[0] + dx * direction[1]) / np.maximum(distance, 1)
+        target = (distance <= reach) & (heading >= facing)
+        if target.any():
+            k = int(np.argmin(np.where(target, distance, np.inf)))
+            bridges.append(((int(x) + bx, int(y) + by),
+                            (int(xs[k]) + x0 + ox, int(ys[k]) + y0 + oy)))
+    return bridges

@@ -55,6 +55,11 @@ MAX_WORKING_SIDE = 1280
 # every pair would cost more than the frame is worth.
 MAX_BLOBS_TO_REPAIR = 200
 
+# A pen skip is bridged when a stroke ends heading at ink at most this fraction of the
+# page's digit height away (a skip is a small gap in the line; the skeleton's end stops
+# about half a stroke short of the ink's tip on each side of it).
+SKIP_REACH = 0.2
+
 # The MNIST box: ink fitted into 20x20, centred by centre of mass in 28x28.
 MNIST_SIZE = 28
 MNIST_INK_BOX = 20

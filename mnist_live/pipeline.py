@@ -30,6 +30,7 @@ from .candidates import (
     merge,
     piece_pairs,
     remove_ruled_lines,
+    skip_pairs,
     split_touching,
     typical_height,
 )
@@ -183,17 +184,21 @@ class DigitReader:
             height = typical_height(geometry, digit_sized, fallback_height)
             pieces = piece_pairs(geometry, height)
             attached = attached_pieces(geometry, pieces)
+            reach = config.SKIP_REACH * height
+            pieces = pieces | skip_pairs(blobs, geometry, pieces, height, reach)
             groups = fragment_groups(boxes, pieces, height)
         else:  # a page of print or a textured surface: read each blob as it is
-            height, attached, groups = fallback_height, set(), []
+            height, attached, groups, reach = fallback_height, set(), [], 0.0
         singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
         splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
         hypotheses = (
             [Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
-            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)])])
+            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)], reach)])
                for group in groups]
             + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()]
         )
+        ink = {i: cv2.countNonZero(blobs[i].mask)
+               for i in set().union(*(h.blobs for h in hypotheses))}
         batch = [c for h in hypotheses for c in h.candidates]
         crops = _crops(batch)
         probs = iter(self.classifier.probabilities(crops))
@@ -201,8 +206,13 @@ class DigitReader:
         for h in hypotheses:
             h.probabilities = [next(probs) for _ in h.candidates]
             h.rows = [next(rows) for _ in h.candidates]
-            h.value = sum(p.max() * shape_prior(c.box, height) * cv2.countNonZero(c.mask)
-                          for c, p in zip(h.candidates, h.probabilities, strict=True))
+            # Only the page's own ink counts as explained, not the strokes drawn in
+            # to bridge a gap: a join must win by being read more surely.
+            inks = ([sum(ink[i] for i in h.blobs)] if len(h.candidates) == 1
+                    else [cv2.countNonZero(c.mask) for c in h.candidates])
+            h.value = sum(p.max() * shape_prior(c.box, height) * n
+                          for c, p, n in zip(h.candidates, h.probabilities, inks,
+                                             strict=True))
         chosen = best_cover(hypotheses)
         used = set().union(*(h.blobs for h in chosen))
         pieces = [b.box for i, b in enumerate(blobs) if i not in used]

@@ -225,6 +225,7 @@ from mnist_live.candidates import (  # noqa: E402
     merge,
     piece_pairs,
     remove_ruled_lines,
+    skip_pairs,
     split_touching,
 )
 from mnist_live.pipeline import DigitReader  # noqa: E402
@@ -298,6 +299,42 @@ def test_a_broken_digit_is_read_as_one(mnist_test, classifier):
     found = reading.digits[0].box
     assert abs(found[1] - box[1]) <= 3 and abs(found[3] - box[3]) <= 4
 
+
+def four_with_its_arm_apart(page: np.ndarray, gap: int) -> None:
+    """A 4 drawn in two strokes whose bar stops `gap` px short of the stem."""
+    cv2.line(page, (132, 80), (120, 118), 40, 5)  # the arm, down and to the left
+    cv2.line(page, (120, 118), (152 - gap, 118), 40, 5)  # the bar, heading at the stem
+    cv2.line(page, (152, 76), (152, 140), 40, 5)  # the stem, on its own
+    cv2.line(page, (152, 118), (160, 118), 40, 5)  # the bar's end past the stem
+
+
+def test_a_piece_heading_at_its_neighbour_across_a_pen_skip_joins_it(classifier):
+    page = np.full((240, 320), 220, np.uint8)
+    four_with_its_arm_apart(page, gap=12)
+    reading = DigitReader(classifier).read(page)
+    assert [d.digit for d in reading.digits] == [4]
+    x, _, w, _ = reading.digits[0].box
+    assert x <= 119 and x + w >= 159  # arm and stem in one box
+
+
+def test_digits_side_by_side_are_not_pen_skips():
+    # Upright 1s side by side end pointing up and down, never at each other.
+    boxes, blobs = [], []
+    for x in (100, 125):
+        mask = np.zeros((60, 8), np.uint8)
+        mask[:, 1:7] = 255
+        blobs.append(Candidate((x, 50, 8, 60), mask))
+        boxes.append((x, 50, 8, 60))
+    geometry = PairGeometry(boxes)
+    pieces = piece_pairs(geometry, 60)
+    assert not skip_pairs(blobs, geometry, pieces, 60, reach=12).any()
+    # A bar that stops short of the 1 beside it, heading at it, is a pen skip.
+    bar = np.zeros((8, 14), np.uint8)
+    bar[1:7, :] = 255
+    blobs[0] = Candidate((108, 80, 14, 8), bar)
+    geometry = PairGeometry([b.box for b in blobs])
+    pieces = piece_pairs(geometry, 60)
+    assert skip_pairs(blobs, geometry, pieces, 60, reach=12)[0, 1]
 
 def test_digits_on_lined_paper_are_read(mnist_test, classifier):
     x, y = mnist_test
