@@ -99,11 +99,14 @@ class SteadyReader:
         self._dark_ink: bool | None = None
         self._last: LiveFrame | None = None
         self._last_settings = None
+        self._settled = False  # the tracker agrees with the last full read
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
         gray = to_gray(frame)
         if self._last is not None and self._still(gray, keep_steps):
-            if self.steady and self.tracker.seen_again():  # a stale digit went
+            if self.steady and not self._settled:
+                self._settle()
+            elif self.steady and self.tracker.seen_again():  # a stale digit went
                 self._last = LiveFrame(self._last.reading,
                                        *in_reading_order(self.tracker.shown()))
             return moved(self._last, self.change.shift, gray.shape)
@@ -121,9 +124,22 @@ class SteadyReader:
         digits, numbers = in_reading_order(digits)
         self._last = LiveFrame(reading, digits, numbers)
         self._last_settings = self.reader.settings
+        self._settled = False
         if self.change is not None:
             self.change.remember(gray)
         return self._last
+
+    def _settle(self) -> None:
+        """Feed the tracker the last full read again, as reading this unchanged frame
+        would have: after a new page, tracks of the old one must age out and labels
+        smoothed towards the old page's must catch up, as they would when every frame
+        is read. Settled once the tracker shows the same digits two frames running and
+        holds no missed track; from then on the last read simply stands."""
+        before = [(d.digit, d.track) for d in self._last.digits]
+        shown, numbers = in_reading_order(self.tracker.update(self._last.reading.classified))
+        self._settled = ([(d.digit, d.track) for d in shown] == before
+                         and all(t.missed == 0 for t in self.tracker.tracks))
+        self._last = LiveFrame(self._last.reading, shown, numbers)
 
     def _still(self, gray: np.ndarray, keep_steps: bool) -> bool:
         """True when the last full read holds for this frame too. The binary view

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mnist_live.bench import speed
 from mnist_live.binarize import to_gray
 from mnist_live.change import ChangeDetector, profile_shift
 from mnist_live.live import SteadyReader
@@ -128,3 +129,18 @@ def test_profile_shift_finds_whole_and_fractional_moves(shift):
     positions = np.arange(len(old), dtype=np.float32)
     new = np.interp(positions - shift, positions, old).astype(np.float32)
     assert profile_shift(old, new) == pytest.approx(shift, abs=0.15)
+
+
+def test_after_a_new_page_the_shortcut_shows_what_reading_every_frame_shows(reader):
+    # The speed benchmark's video: a new page every 25 frames. Right after a page
+    # changes, the tracker still holds the old page's digits and labels smoothed
+    # towards them; reading every frame clears them in a few frames, and so must the
+    # shortcut, though it reads the new page only once.
+    every, steady = SteadyReader(reader, reuse=False), SteadyReader(reader)
+    for index, (image, _) in enumerate(speed.render_frames(100, seed=0)):
+        expected, got = every.read(image), steady.read(image)
+        if index % speed.FRAMES_PER_SCENE >= 5:
+            assert got.digits, index
+            assert sorted(d.digit for d in got.digits) == sorted(
+                d.digit for d in expected.digits), index
+    assert steady.full_reads == 4
