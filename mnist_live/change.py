@@ -42,33 +42,34 @@ CHANGE_FRACTION = 0.15
 CHANGE_MIN_LEVEL = 8
 _NEIGHBOURHOOD = np.ones((3, 3), np.uint8)
 # Thumbnail pixels the profiles are compared over, each way: the neighbourhood's reach
-# plus one, so a shift at the edge of what still counts as unchanged is found.
-_SHIFT_REACH = 2
+# (1) plus room for the parabola's neighbours, so any shift that still counts as
+# unchanged is measured to a fraction of a pixel.
+_SHIFT_REACH = 3
 
 
 def profiles(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mean of each column and of each row, less their means (exposure drift)."""
-    columns = cv2.reduce(small, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
-    rows = cv2.reduce(small, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
-    return columns - columns.mean(), rows - rows.mean()
+    """The mean of each column and of each row of `small`, as float32 arrays."""
+    columns = cv2.reduce(small, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F)
+    rows = cv2.reduce(small, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).reshape(1, -1)
+    return columns, rows
 
 
 def profile_shift(old: np.ndarray, new: np.ndarray, reach: int = _SHIFT_REACH) -> float:
-    """How far `new` is `old` moved (new[i] ~ old[i - d]), to a fraction of an element:
-    the offset with the least squared difference, refined by a parabola through it and
-    its neighbours."""
-    n = len(old)
+    """How far profile `new` is profile `old` moved (new[i] ~ old[i - d]), to a fraction
+    of an element: the offset where they correlate best (normalized, so exposure drift
+    does not matter), refined by a parabola through it and its neighbours. Both are
+    1 x n float32 arrays."""
+    n = old.shape[1]
     if n <= 4 * reach:
         return 0.0
-    # costs[j]: squared difference of new's middle laid on old at j, i.e. d = reach - j.
-    costs = cv2.matchTemplate(old[None, :], new[None, reach: n - reach],
-                              cv2.TM_SQDIFF).ravel()
-    best = int(costs.argmin())
+    # scores[j]: new's middle laid on old at j, i.e. d = reach - j.
+    scores = cv2.matchTemplate(old, new[:, reach: n - reach], cv2.TM_CCOEFF_NORMED).ravel()
+    best = int(scores.argmax())
     offset = float(reach - best)
-    if 0 < best < len(costs) - 1:
-        left, middle, right = (float(c) for c in costs[best - 1: best + 2])
+    if 0 < best < len(scores) - 1:
+        left, middle, right = (float(c) for c in scores[best - 1: best + 2])
         curvature = left - 2 * middle + right
-        if curvature > 0:
+        if curvature < 0:
             offset -= 0.5 * (left - right) / curvature
     return offset
 
@@ -134,7 +135,8 @@ class ChangeDetector:
         if cv2.minMaxLoc(outside)[1] > self._margin:
             return True
         columns, rows = profiles(small)
-        self.shift = (profile_shift(self._profiles[0], columns) * gray.shape[1] / len(columns),
-                      profile_shift(self._profiles[1], rows) * gray.shape[0] / len(rows))
+        self.shift = (
+            profile_shift(self._profiles[0], columns) * gray.shape[1] / columns.shape[1],
+            profile_shift(self._profiles[1], rows) * gray.shape[0] / rows.shape[1])
         self.frames_since_read += 1
         return False

@@ -153,17 +153,21 @@ def moved(live: LiveFrame, shift: tuple[float, float], shape) -> LiveFrame:
     """`live` (a full read) shown on a later frame of the same page: its boxes follow
     the page's small shift since, so they stay on the digits of a shaking page."""
     dx, dy = round(shift[0]), round(shift[1])
+    if dx == 0 and dy == 0:
+        return replace(live, fresh=False)
     height, width = shape[:2]
 
     def box(b: Box) -> Box:
-        x, y, w, h = b
-        x0, y0 = min(max(0, x + dx), width - 1), min(max(0, y + dy), height - 1)
-        return (x0, y0, max(1, min(w, width - x0)), max(1, min(h, height - y0)))
+        x = min(max(0, b[0] + dx), width - 1)
+        y = min(max(0, b[1] + dy), height - 1)
+        return (x, y, max(1, min(b[2], width - x)), max(1, min(b[3], height - y)))
 
+    # Built directly: dataclasses.replace costs a few microseconds a digit, and this
+    # runs on every frame of a still page.
     return LiveFrame(
         live.reading,
-        [replace(d, box=box(d.box)) for d in live.digits],
-        [replace(n, box=box(n.box)) for n in live.numbers],
+        [TrackedDigit(d.digit, d.confidence, box(d.box), d.track) for d in live.digits],
+        [NumberReading(n.text, box(n.box), n.members) for n in live.numbers],
         fresh=False,
     )
 
