@@ -104,11 +104,8 @@ class SteadyReader:
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
         gray = to_gray(frame)
         if self._last is not None and self._still(gray, keep_steps):
-            if self.steady and not self._settled:
-                self._settle()
-            elif self.steady and self.tracker.seen_again():  # a stale digit went
-                self._last = LiveFrame(self._last.reading,
-                                       *in_reading_order(self.tracker.shown()))
+            if self.steady:
+                self._repeat()
             return moved(self._last, self.change.shift, gray.shape)
         known = (None if self.full_reads % config.POLARITY_EVERY_FRAMES == 0
                  else self._dark_ink)
@@ -124,22 +121,23 @@ class SteadyReader:
         digits, numbers = in_reading_order(digits)
         self._last = LiveFrame(reading, digits, numbers)
         self._last_settings = self.reader.settings
-        self._settled = False
+        self._settled = self.tracker.settled()
         if self.change is not None:
             self.change.remember(gray)
         return self._last
 
-    def _settle(self) -> None:
-        """Feed the tracker the last full read again, as reading this unchanged frame
-        would have: after a new page, tracks of the old one must age out and labels
-        smoothed towards the old page's must catch up, as they would when every frame
-        is read. Settled once the tracker shows the same digits two frames running and
-        holds no missed track; from then on the last read simply stands."""
-        before = [(d.digit, d.track) for d in self._last.digits]
-        shown, numbers = in_reading_order(self.tracker.update(self._last.reading.classified))
-        self._settled = ([(d.digit, d.track) for d in shown] == before
-                         and all(t.missed == 0 for t in self.tracker.tracks))
-        self._last = LiveFrame(self._last.reading, shown, numbers)
+    def _repeat(self) -> None:
+        """Tell the tracker it saw the last full read again, as reading this unchanged
+        frame would have told it: after a new page, the old page's tracks must age out
+        and labels averaged with the old page's must catch up, as when every frame is
+        read. Once the tracker has settled (nothing shown would change any more) this
+        only counts hits, in a few microseconds."""
+        if self._settled:
+            self.tracker.repeat(smooth=False)
+            return
+        self.tracker.repeat()
+        self._last = LiveFrame(self._last.reading, *in_reading_order(self.tracker.shown()))
+        self._settled = self.tracker.settled()
 
     def _still(self, gray: np.ndarray, keep_steps: bool) -> bool:
         """True when the last full read holds for this frame too. The binary view

@@ -43,6 +43,8 @@ class Track:
     hits: int = 1
     missed: int = 0
     shown: bool = False
+    # The probabilities of the detection it was last seen as (what repeat() averages in).
+    seen: np.ndarray | None = None
 
     @property
     def confidence(self) -> float:
@@ -138,11 +140,14 @@ class DigitTracker:
             t for t in survivors
             if t.missed == 0 or not any(iou(t.box, box) > 0.2 for box in seen_now)
         ]
-        keep_level = settings.keep_fraction * self.min_confidence
+        self._update_shown()
+        return self.shown()
+
+    def _update_shown(self) -> None:
+        keep_level = self.settings.keep_fraction * self.min_confidence
         for track in self.tracks:
             track.shown = track.confidence >= (keep_level if track.shown
                                                else self.min_confidence)
-        return self.shown()
 
     def shown(self) -> list[TrackedDigit]:
         """The digits on show."""
@@ -152,23 +157,42 @@ class DigitTracker:
             if track.shown
         ]
 
-    def seen_again(self) -> bool:
+    def repeat(self, smooth: bool = True) -> None:
         """The last frame once more: the live reader found the page unchanged and did
-        not read it again. Each track is updated as if that frame's detections had come
-        again: one seen in it gains a hit (so it counts as established), one missed in it
-        is missed once more and goes after `max_missed`. True when a track went."""
+        not read it again. Each track changes as update() with that frame's detections
+        would change it: one seen in it is averaged with the same detection again and
+        gains a hit (so it counts as established), one missed in it is missed once more
+        and goes after `max_missed`. `smooth=False` only counts the hit (for a settled
+        tracker, where averaging again would change nothing shown)."""
         kept = []
         for track in self.tracks:
             if track.missed == 0:
+                if smooth:
+                    self._smooth(track, track.seen)
                 track.hits += 1
                 kept.append(track)
             else:
                 track.missed += 1
                 if track.missed <= self.settings.max_missed:
                     kept.append(track)
-        gone = len(kept) != len(self.tracks)
         self.tracks = kept
-        return gone
+        self._update_shown()
+
+    def settled(self) -> bool:
+        """True when repeat() would change nothing shown, however often: no track waits
+        to go, and each track's label and shown state already agree with the detection
+        its average moves towards (the average moves steadily, so it crosses no
+        threshold on the way)."""
+        keep_level = self.settings.keep_fraction * self.min_confidence
+        for track in self.tracks:
+            if track.missed:
+                return False
+            final = track.seen[track.label]
+            if track.seen.max() - final > self.settings.switch_margin:
+                return False  # the label will switch
+            if final < keep_level if track.shown else final >= self.min_confidence:
+                return False  # it will hide, or show
+        return True
 
     def _page_shift(self, track_boxes: np.ndarray, boxes: np.ndarray,
                     detections: list[DigitDetection]) -> np.ndarray:
@@ -189,18 +213,23 @@ class DigitTracker:
         return np.median(moves[rows, nearest][near_enough], axis=0)
 
     def _start(self, detection: DigitDetection) -> Track:
-        track = Track(self._next_id, detection.box,
-                      np.asarray(detection.probabilities, np.float32).copy(), detection.digit)
+        seen = np.asarray(detection.probabilities, np.float32)
+        track = Track(self._next_id, detection.box, seen.copy(), detection.digit, seen=seen)
         self._next_id += 1
         return track
 
     def _continue(self, track: Track, detection: DigitDetection) -> None:
-        alpha = self.settings.smoothing
-        track.probabilities = alpha * track.probabilities + (1 - alpha) * np.asarray(
-            detection.probabilities, np.float32)
+        self._smooth(track, np.asarray(detection.probabilities, np.float32))
         track.box = detection.box
         track.hits += 1
         track.missed = 0
+
+    def _smooth(self, track: Track, seen: np.ndarray) -> None:
+        """Average `seen` into the track's probabilities; switch its label when another
+        digit has clearly overtaken it."""
+        alpha = self.settings.smoothing
+        track.probabilities = alpha * track.probabilities + (1 - alpha) * seen
+        track.seen = seen
         best = int(track.probabilities.argmax())
         if best != track.label and (
             track.probabilities[best] - track.probabilities[track.label]

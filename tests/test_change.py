@@ -13,8 +13,9 @@ from mnist_live.bench import speed
 from mnist_live.binarize import to_gray
 from mnist_live.change import ChangeDetector, profile_shift
 from mnist_live.live import SteadyReader
-from mnist_live.pipeline import DigitReader
+from mnist_live.pipeline import DigitDetection, DigitReader
 from mnist_live.scenes import make_scene, render_video_frames
+from mnist_live.tracking import DigitTracker
 
 
 def filmed(category: str, seed: int, count: int) -> list[np.ndarray]:
@@ -146,3 +147,55 @@ def test_after_a_new_page_the_shortcut_shows_what_reading_every_frame_shows(read
             assert sorted(d.digit for d in got.digits) == sorted(
                 d.digit for d in expected.digits), index
     assert steady.full_reads == 4
+
+
+def detections(seed: int, count: int) -> list[DigitDetection]:
+    """Made-up detections: boxes on a grid, peaked or doubtful probabilities."""
+    rng = np.random.default_rng(seed)
+    found = []
+    for k in range(count):
+        probs = rng.dirichlet(np.full(10, 0.3)).astype(np.float32)
+        box = (40 * (k % 8) + int(rng.integers(0, 3)), 60 * (k // 8), 20, 30)
+        found.append(DigitDetection(int(probs.argmax()), float(probs.max()), box, probs))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_repeat_does_what_update_with_the_same_detections_does(seed):
+    old_page, new_page = detections(seed, 12), detections(seed + 100, 9)
+    by_update, by_repeat = DigitTracker(0.7), DigitTracker(0.7)
+    for tracker in (by_update, by_repeat):
+        for _ in range(3):
+            tracker.update(old_page)
+        tracker.update(new_page)
+    for _ in range(8):
+        expected = by_update.update(new_page)
+        by_repeat.repeat()
+        # update() matches afresh, and may pair a track with a neighbour's detection
+        # where repeat() keeps the last pairs: the same digits, confidences may differ.
+        assert ([(d.digit, d.box, d.track) for d in by_repeat.shown()]
+                == [(d.digit, d.box, d.track) for d in expected])
+    # Once settled, repeating changes nothing shown, however often.
+    for _ in range(100):
+        if by_repeat.settled():
+            break
+        by_repeat.repeat()
+    assert by_repeat.settled()
+    shown = [(d.digit, d.track) for d in by_repeat.shown()]
+    for _ in range(20):
+        by_repeat.repeat()
+    assert [(d.digit, d.track) for d in by_repeat.shown()] == shown
+
+
+def test_settled_is_false_while_a_label_is_still_catching_up():
+    tracker = DigitTracker(0.7)
+    four, nine = np.zeros(10, np.float32), np.zeros(10, np.float32)
+    four[4], nine[9] = 1.0, 1.0
+    for _ in range(5):
+        tracker.update([DigitDetection(4, 1.0, (10, 10, 20, 30), four)])
+    tracker.update([DigitDetection(9, 1.0, (10, 10, 20, 30), nine)])
+    assert tracker.shown()[0].digit == 4  # one frame of 9 is not enough to switch
+    assert not tracker.settled()
+    while not tracker.settled():
+        tracker.repeat()
+    assert tracker.shown()[0].digit == 9
