@@ -16,6 +16,7 @@ closed and moved into place, the camera released and the window closed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import signal
@@ -80,6 +81,18 @@ class LiveFrame:
             "numbers": [n.to_json() for n in self.numbers],
         }
 
+    def json_line(self, index: int, seconds: float) -> str:
+        """json.dumps(self.to_json(index, seconds)), with the digits and numbers
+        serialized once per LiveFrame: a still page shows the same ones many times."""
+        return (f'{{"frame": {index}, "time": {json.dumps(round(seconds, 3))}, '
+                f'"fresh": {json.dumps(self.fresh)}, {self._json_body}}}')
+
+    @functools.cached_property
+    def _json_body(self) -> str:
+        body = {"digits": [d.to_json() for d in self.digits],
+                "numbers": [n.to_json() for n in self.numbers]}
+        return json.dumps(body)[1:-1]
+
 
 class SteadyReader:
     """DigitReader plus a tracker: what the live view and its benchmark use.
@@ -100,13 +113,18 @@ class SteadyReader:
         self._last: LiveFrame | None = None
         self._last_settings = None
         self._settled = False  # the tracker agrees with the last full read
+        self._moved: dict[tuple[int, int], LiveFrame] = {}  # _last, shifted by (dx, dy)
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
         gray = to_gray(frame)
         if self._last is not None and self._still(gray, keep_steps):
             if self.steady:
                 self._repeat()
-            return moved(self._last, self.change.shift, gray.shape)
+            # The same page shaking: the same few shifts come back again and again.
+            shift = (round(self.change.shift[0]), round(self.change.shift[1]))
+            if shift not in self._moved:
+                self._moved[shift] = moved(self._last, shift, gray.shape)
+            return self._moved[shift]
         known = (None if self.full_reads % config.POLARITY_EVERY_FRAMES == 0
                  else self._dark_ink)
         reading = self.reader.read(gray, keep_steps=keep_steps, dark_ink=known,
@@ -120,6 +138,7 @@ class SteadyReader:
             digits = [TrackedDigit(d.digit, d.confidence, d.box, None) for d in reading.digits]
         digits, numbers = in_reading_order(digits)
         self._last = LiveFrame(reading, digits, numbers)
+        self._moved.clear()
         self._last_settings = self.reader.settings
         self._settled = self.tracker.settled()
         if self.change is not None:
@@ -137,6 +156,7 @@ class SteadyReader:
             return
         self.tracker.repeat()
         self._last = LiveFrame(self._last.reading, *in_reading_order(self.tracker.shown()))
+        self._moved.clear()
         self._settled = self.tracker.settled()
 
     def _still(self, gray: np.ndarray, keep_steps: bool) -> bool:
@@ -147,10 +167,10 @@ class SteadyReader:
                 and not self.change.needs_reading(gray))
 
 
-def moved(live: LiveFrame, shift: tuple[float, float], shape) -> LiveFrame:
+def moved(live: LiveFrame, shift: tuple[int, int], shape) -> LiveFrame:
     """`live` (a full read) shown on a later frame of the same page: its boxes follow
-    the page's small shift since, so they stay on the digits of a shaking page."""
-    dx, dy = round(shift[0]), round(shift[1])
+    the page's small shift (dx, dy) since, so they stay on the digits of a shaking page."""
+    dx, dy = shift
     if dx == 0 and dy == 0:
         return replace(live, fresh=False)
     height, width = shape[:2]
@@ -396,8 +416,7 @@ class LiveLoop:
         live = self.steady.read(frame, keep_steps=binary_view)
         self.fps.tick()
         if self.options.json_lines:
-            print(json.dumps(live.to_json(self.index, time.perf_counter() - self.start)),
-                  flush=True)
+            print(live.json_line(self.index, time.perf_counter() - self.start), flush=True)
         keep_going = True
         if window is not None or self.recorder is not None:
             annotated = annotate(frame, live, binary_view)

@@ -3,6 +3,7 @@ and anything that changes the page is read at once."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import cv2
@@ -199,3 +200,13 @@ def test_settled_is_false_while_a_label_is_still_catching_up():
     while not tracker.settled():
         tracker.repeat()
     assert tracker.shown()[0].digit == 9
+
+
+@pytest.mark.parametrize("fresh", [True, False])
+def test_json_line_is_the_json_of_to_json(reader, fresh):
+    live = SteadyReader(reader).read(make_scene("clean", 12).image)
+    live.fresh = fresh
+    line = live.json_line(7, 1.23456)
+    assert json.loads(line) == live.to_json(7, 1.23456)
+    assert list(json.loads(line)) == ["frame", "time", "fresh", "digits", "numbers"]
+    assert line == json.dumps(live.to_json(7, 1.23456))
