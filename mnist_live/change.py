@@ -12,18 +12,20 @@ smoothing keeps a thin stroke that a shake moves from one 4x4 block into two fro
 new), compared with the thumbnail of the last full read:
 
 - brightness is matched first (cameras drift in exposure all the time);
+- how far the page moved is measured from the thumbnails' row and column profiles, to
+  about a fifth of a frame pixel; a move of more than MAX_MOVE thumbnail pixels (8
+  frame pixels) since the last full read is a change, a smaller one (a shaking hand
+  or camera) is not: the old thumbnail is moved along before comparing, and the boxes
+  shown follow the page (`shift`), since a 1 is only a few pixels wide;
 - each new thumbnail pixel may lie anywhere between the darkest and the brightest pixel
-  of its 3x3 neighbourhood in the old one: a shake of up to one thumbnail pixel (4 frame
-  pixels) is not a change;
+  of its 3x3 neighbourhood in the (moved) old one, which absorbs what is left of the
+  move;
 - beyond that, a pixel 15% of the page's contrast darker or brighter is a change: a new
-  or wiped digit or stroke (2 px wide or more at 640x480), a hand, a page moved more
-  than a few pixels, a page turned over. On the speed benchmark's still pages (noise,
-  exposure drift, 2 px shake) no pixel went past 9%; a 2-px stroke drawn on them
-  reached 17-31%.
-
-When the page has not changed, how far it shook is still worth knowing: the boxes shown
-follow it (a 1 is only a few pixels wide). `shift` is estimated from the thumbnails'
-row and column profiles, to about a pixel of the frame, in a few microseconds more.
+  or wiped digit or stroke (2 px wide or more at 640x480), a hand, a page turned over or
+  turned. On the speed benchmark's still pages (noise, exposure drift, 2 px shake) no
+  pixel went past 9%; a 2-px stroke drawn on them reached 17-31%. A strip of
+  BORDER thumbnail pixels along the edges, where a moved page shows what was out of
+  view, is not compared (the pipeline ignores candidates that close to the edge too).
 
 A missed change costs at most `REREAD_EVERY_FRAMES` frames of a stale reading; a change
 seen where there was none costs one full read. So the test leans towards "changed".
@@ -41,9 +43,10 @@ from . import config
 CHANGE_FRACTION = 0.15
 CHANGE_MIN_LEVEL = 8
 _NEIGHBOURHOOD = np.ones((3, 3), np.uint8)
-# Thumbnail pixels the profiles are compared over, each way: the neighbourhood's reach
-# (1) plus room for the parabola's neighbours, so any shift that still counts as
-# unchanged is measured to a fraction of a pixel.
+MAX_MOVE = 2  # thumbnail pixels each way
+BORDER = 3  # thumbnail pixels: MAX_MOVE plus the neighbourhood's reach
+# Thumbnail pixels the profiles are compared over, each way: MAX_MOVE plus one, so a
+# move just short of the largest allowed is measured to a fraction of a pixel too.
 _SHIFT_REACH = 3
 
 
@@ -127,16 +130,26 @@ class ChangeDetector:
                 or self.frames_since_read + 1 >= self.reread_every):
             return True
         small = thumbnail(gray)
-        # Match the brightness of the old thumbnail (exposure drift), then measure how far
-        # each pixel lies outside its old neighbourhood's range.
+        height, width = small.shape
+        if min(height, width) <= 4 * BORDER:
+            return True  # a frame this small is read in no time anyway
+        # Match the brightness of the old thumbnail (exposure drift).
         small = cv2.convertScaleAbs(small, alpha=self._mean / max(cv2.mean(small)[0], 1.0))
-        outside = cv2.max(cv2.subtract(small, self._brightest),
-                          cv2.subtract(self._darkest, small))
+        columns, rows = profiles(small)
+        dx = profile_shift(self._profiles[0], columns)
+        dy = profile_shift(self._profiles[1], rows)
+        mx, my = round(dx), round(dy)
+        if abs(mx) > MAX_MOVE or abs(my) > MAX_MOVE:
+            return True
+        # How far each pixel lies outside its old neighbourhood's range, the old
+        # thumbnail moved by (mx, my): new[y, x] ~ old[y - my, x - mx].
+        b = BORDER
+        now = small[b: height - b, b: width - b]
+        then = (slice(b - my, height - b - my), slice(b - mx, width - b - mx))
+        outside = cv2.max(cv2.subtract(now, self._brightest[then]),
+                          cv2.subtract(self._darkest[then], now))
         if cv2.minMaxLoc(outside)[1] > self._margin:
             return True
-        columns, rows = profiles(small)
-        self.shift = (
-            profile_shift(self._profiles[0], columns) * gray.shape[1] / columns.shape[1],
-            profile_shift(self._profiles[1], rows) * gray.shape[0] / rows.shape[1])
+        self.shift = (dx * gray.shape[1] / width, dy * gray.shape[0] / height)
         self.frames_since_read += 1
         return False

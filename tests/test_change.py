@@ -44,16 +44,32 @@ def test_a_still_page_is_read_again_every_n_frames():
 
 
 @pytest.mark.parametrize("width", [2, 4])
-def test_a_new_stroke_is_a_change(width):
+@pytest.mark.parametrize("move", [0, 5])
+def test_a_new_stroke_is_a_change(width, move):
     frames = filmed("clean", 5, 2)
     detector = ChangeDetector(reread_every=100)
     detector.remember(frames[0])
     assert not detector.needs_reading(frames[1])
-    page = frames[1].copy()
-    # A short stroke in the paper's middle, as dark as the page's ink.
+    # The page moved a little (that alone is no change), and a short stroke as dark as
+    # the page's ink was drawn on its paper.
+    page = cv2.warpAffine(frames[1], np.float32([[1, 0, move], [0, 1, 0]]),
+                          frames[1].shape[::-1], borderMode=cv2.BORDER_REPLICATE)
+    assert not detector.needs_reading(page)
     ink = int(np.percentile(frames[0], 0.5))
-    cv2.line(page, (20, 20), (26, 40), ink, width)
+    cv2.line(page, (40, 40), (46, 60), ink, width)
     assert detector.needs_reading(page)
+
+
+@pytest.mark.parametrize("move", [(6, 0), (-5, 3), (0, -7), (3, 3)])
+def test_a_small_move_is_followed_not_a_change(move):
+    frames = filmed("clean", 13, 2)
+    detector = ChangeDetector(reread_every=100)
+    detector.remember(frames[0])
+    assert not detector.needs_reading(frames[1])
+    moved = cv2.warpAffine(frames[0], np.float32([[1, 0, move[0]], [0, 1, move[1]]]),
+                           frames[0].shape[::-1], borderMode=cv2.BORDER_REPLICATE)
+    assert not detector.needs_reading(moved)
+    assert detector.shift == pytest.approx(move, abs=0.5)
 
 
 def test_a_moved_page_a_new_page_and_a_new_size_are_changes():
