@@ -33,9 +33,10 @@ Examples:
 
 A digit that stays in view keeps its label and its track id from frame to frame (its
 probabilities are averaged over recent frames); --no-tracking shows raw readings.
-A page that has not changed since its last full read (only noise, exposure drift or a
-shake of a few pixels) is not read again in every frame: the last read stands, and a
-still page is read again every so often; --every-frame reads every frame in full.
+A page that has not changed since its last full read (noise, exposure drift, a move of
+up to 8 px) is not read again in every frame: the last read stands, its boxes moved
+with the page, and a still page is read again every 30 frames; --every-frame reads
+every frame in full.
 
 With --json, stdout carries one JSON object per frame ("fresh": false when the frame
 showed the last full read again):
@@ -108,10 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(no tracking or smoothing across frames)")
     output.add_argument("--every-frame", action="store_true",
                         help="read every frame in full; by default a frame of a page "
-                             "that has not changed since the last full read (only noise, "
-                             "exposure drift or a few pixels of shake) shows that read "
-                             f"again, and a still page is read in full every "
-                             f"{config.REREAD_EVERY_FRAMES} frames")
+                             "that has not changed since the last full read (noise, "
+                             "exposure drift, a move of up to 8 px) shows that read "
+                             "again, boxes moved along, and a still page is read in full "
+                             f"every {config.REREAD_EVERY_FRAMES} frames")
     output.add_argument(
         "--snapshot-dir", type=Path, default=config.DEFAULT_SNAPSHOT_DIR, metavar="DIR",
         help="where the space key saves snapshots (default: %(default)s)",
