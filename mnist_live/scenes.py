@@ -240,19 +240,27 @@ class VideoFrame:
     shift: tuple[int, int]  # the camera shake of this frame, (dx, dy) pixels
 
 
-def render_video_frames(scene: Scene, count: int, seed: int = 0) -> Iterator[VideoFrame]:
+def render_video_frames(scene: Scene, count: int, seed: int = 0,
+                        pan: float = 0.0) -> Iterator[VideoFrame]:
     """Film `scene` for `count` frames: fresh noise, slow exposure drift, 1-2 px shake.
 
-    The shake is a whole-pixel shift, so each frame's boxes are the scene's boxes moved
-    by (dx, dy): exact, with no resampling guesswork.
+    With `pan`, the page also drifts as a page held in a hand does: each frame moves it
+    by up to `pan` px each way from where it was (a random walk, kept within
+    PAN_LIMIT px of its place). The shake and the drift are whole-pixel shifts, so each
+    frame's boxes are the scene's boxes moved by (dx, dy): exact, with no resampling
+    guesswork.
     """
     rng = np.random.default_rng(seed)
     height, width = scene.image.shape[:2]
     base = scene.image.astype(np.float32)
     gain = 1.0
+    drift = np.zeros(2)
     for _ in range(count):
         gain = float(np.clip(gain + rng.normal(0, 0.02), 0.85, 1.15))  # auto-exposure hunting
         dx, dy = (int(v) for v in rng.integers(-2, 3, size=2))
+        if pan:
+            drift = np.clip(drift + rng.uniform(-pan, pan, size=2), -PAN_LIMIT, PAN_LIMIT)
+            dx, dy = dx + round(drift[0]), dy + round(drift[1])
         shift = np.float32([[1, 0, dx], [0, 1, dy]])
         frame = cv2.warpAffine(base, shift, (width, height), borderMode=cv2.BORDER_REPLICATE)
         frame = frame * gain + rng.standard_normal(frame.shape, dtype=np.float32) * 3.0
@@ -265,6 +273,9 @@ def render_video_frames(scene: Scene, count: int, seed: int = 0) -> Iterator[Vid
             TrueNumber(n.text, _shift_box(n.box, dx, dy, width, height)) for n in scene.numbers
         ]
         yield VideoFrame(frame, digits, numbers, (dx, dy))
+
+
+PAN_LIMIT = 30  # px: a drifting page stays this close to its place, so it stays in view
 
 
 # --- Drawing one digit ----------------------------------------------------------------

@@ -238,3 +238,22 @@ def test_ours_is_our_pipeline_with_the_given_model():
     ours = readers.our_reader(reference_model_path())
     assert isinstance(ours.reader, DigitReader)
     assert ours.model_path == reference_model_path()
+
+
+def test_a_panned_page_drifts_within_its_limit_and_keeps_the_truth():
+    scene = scenes.make_scene("clean", 0)
+    frames = list(scenes.render_video_frames(scene, 60, seed=2, pan=3))
+    shifts = np.array([f.shift for f in frames])
+    assert np.abs(shifts).max() > 2  # it drifts beyond a shake...
+    assert np.abs(shifts).max() <= scenes.PAN_LIMIT + 2  # ...but stays in view
+    ink = scene.ink >= 200
+    for frame in frames[::10]:
+        dx, dy = frame.shift
+        gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
+        # The page's ink is where the shift says.
+        moved_ink = np.roll(np.roll(ink, dy, axis=0), dx, axis=1)[40:-40, 40:-40]
+        paper = np.roll(np.roll(scene.ink == 0, dy, axis=0), dx, axis=1)[40:-40, 40:-40]
+        inner = gray[40:-40, 40:-40]
+        assert inner[moved_ink].mean() < inner[paper].mean() - 60
+        for moved, still in zip(frame.digits, scene.digits, strict=True):
+            assert moved.box[:2] == (still.box[0] + dx, still.box[1] + dy)

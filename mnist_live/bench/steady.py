@@ -14,9 +14,13 @@ only when it changes, see change.py), the same reading every frame in full
   numbers    share of number-frames where a multi-digit number is reported whole: a
              reported number with the same text whose box has IoU >= 0.4; goal >= 95%
   ms/frame   time per frame, for scale
+  read       share of frames read in full
 
-Example:
+--pan PX makes the page drift as well, as one held in a hand does.
+
+Examples:
   python -m mnist_live.bench steady --pages 8 --frames 150
+  python -m mnist_live.bench steady --category crowded --pan 1
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kind of page (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="page and filming seed (default: %(default)s)")
+    parser.add_argument("--pan", type=float, default=0.0, metavar="PX",
+                        help="the page also drifts by up to PX pixels a frame, as a page "
+                             "held in a hand does (a random walk; default: still)")
     parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
 
@@ -68,6 +75,7 @@ class Stability:
     per_digit_right: list[float] = field(default_factory=list)
     seconds: float = 0.0
     frames: int = 0
+    full_reads: int = 0  # frames read in full (the live view skips unchanged ones)
 
     def row(self) -> dict[str, float]:
         return {
@@ -77,6 +85,7 @@ class Stability:
             "changes": self.changes / max(1, self.transitions),
             "numbers": self.numbers_whole / max(1, self.number_frames),
             "ms/frame": 1000 * self.seconds / max(1, self.frames),
+            "read": self.full_reads / max(1, self.frames),
         }
 
 
@@ -90,10 +99,11 @@ def shown_label(truth_box, shown) -> int | None:
     return label
 
 
-def film_page(read, page: scenes.Scene, frames: int, seed: int, tally: Stability) -> None:
+def film_page(read, page: scenes.Scene, frames: int, seed: int, tally: Stability,
+              pan: float = 0.0) -> None:
     """Run `read(frame) -> (digits, numbers)` over one filmed page and count."""
     history: list[list[int | None]] = [[] for _ in page.digits]
-    for video_frame in scenes.render_video_frames(page, frames, seed):
+    for video_frame in scenes.render_video_frames(page, frames, seed, pan=pan):
         start = time.perf_counter()
         digits, numbers = read(video_frame.image)
         tally.seconds += time.perf_counter() - start
@@ -140,24 +150,29 @@ def run(args: argparse.Namespace) -> int:
             reading = raw.read(frame)
             return reading.digits, reading.numbers
 
-        film_page(read_steady, page, args.frames, args.seed + index,
-                  results["live view (tracked)"])
-        film_page(read_every, page, args.frames, args.seed + index,
-                  results["live, --every-frame"])
-        film_page(read_raw, page, args.frames, args.seed + index, results["raw per frame"])
+        live_view, every_frame = results["live view (tracked)"], results["live, --every-frame"]
+        film_page(read_steady, page, args.frames, args.seed + index, live_view, args.pan)
+        film_page(read_every, page, args.frames, args.seed + index, every_frame, args.pan)
+        film_page(read_raw, page, args.frames, args.seed + index, results["raw per frame"],
+                  args.pan)
+        live_view.full_reads += steady.full_reads
+        every_frame.full_reads += every.full_reads
+        results["raw per frame"].full_reads += args.frames
 
     digits = sum(len(p.digits) for p in pages)
     numbers = sum(len(n.text) > 1 for p in pages for n in p.numbers)
-    print(f"\n{args.pages} {args.category} pages x {args.frames} frames: {digits} digits, "
-          f"{numbers} multi-digit numbers; model {named.model_path.name}")
-    columns = ["right", ">=97%", "changes", "numbers", "ms/frame"]
+    motion = f", drifting up to {args.pan:g} px a frame" if args.pan else ""
+    print(f"\n{args.pages} {args.category} pages x {args.frames} frames{motion}: {digits} "
+          f"digits, {numbers} multi-digit numbers; model {named.model_path.name}")
+    columns = ["right", ">=97%", "changes", "numbers", "ms/frame", "read"]
     print(f"{'':22s}" + "".join(f"{c:>10s}" for c in columns))
     for name, tally in results.items():
         row = tally.row()
-        cells = [f"{row[c]:10.1%}" if c != "ms/frame" else f"{row[c]:10.1f}"
-                 for c in columns[:-1]] + [f"{row['ms/frame']:10.1f}"]
-        cells[2] = f"{row['changes']:10.2%}"
+        cells = [f"{row[c]:10.2%}" if c == "changes" else f"{row[c]:10.1f}"
+                 if c == "ms/frame" else f"{row[c]:10.1%}" for c in columns]
         print(f"{name:22s}" + "".join(cells))
     print(f"{'goal':22s}{GOALS['right']:10.0%}{'':>10s}{GOALS['changes']:10.1%}"
           f"{GOALS['numbers']:10.0%}")
+    print("read: share of frames read in full (the live view shows the last full read "
+          "again on frames where the page has not changed)")
     return 0
