@@ -226,3 +226,15 @@ def test_json_line_is_the_json_of_to_json(reader, fresh):
     assert json.loads(line) == live.to_json(7, 1.23456)
     assert list(json.loads(line)) == ["frame", "time", "fresh", "digits", "numbers"]
     assert line == json.dumps(live.to_json(7, 1.23456))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (9, 15), (479, 641), (120, 16), (720, 1280, 3)])
+def test_frames_of_any_size_twice(reader, shape):
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 256, shape, dtype=np.uint8)
+    steady = SteadyReader(reader)
+    first, second = steady.read(frame), steady.read(frame.copy())
+    assert first.fresh
+    tiny = min(shape[:2]) < 52  # a thumbnail too small to compare: always read
+    assert second.fresh == tiny
+    assert [d.digit for d in second.digits] == [d.digit for d in first.digits]
