@@ -29,6 +29,7 @@ from .candidates import (
     is_digit_sized,
     merge,
     piece_pairs,
+    pieces_beside_digits,
     remove_ruled_lines,
     skip_pairs,
     split_touching,
@@ -214,11 +215,24 @@ class DigitReader:
                           for c, p, n in zip(h.candidates, h.probabilities, inks,
                                              strict=True))
         chosen = best_cover(hypotheses)
+        if len(blobs) <= config.MAX_BLOBS_TO_REPAIR:
+            chosen = self._without_stray_pieces(chosen, height)
         used = set().union(*(h.blobs for h in chosen))
         pieces = [b.box for i, b in enumerate(blobs) if i not in used]
         pairs = [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
                                                       strict=True)]
         return pairs, pieces, crops[[row for h in chosen for row in h.rows]]
+
+    def _without_stray_pieces(self, chosen: list[Hypothesis], height: float
+                              ) -> list[Hypothesis]:
+        """`chosen` less the single blobs read as digits that are a piece of a digit
+        beside them (see pieces_beside_digits): they are left unexplained."""
+        singles = [h for h in chosen if len(h.candidates) == 1]
+        sure = np.array([h.probabilities[0].max() >= self.settings.min_confidence
+                         for h in singles], bool)
+        stray = pieces_beside_digits([h.candidates[0] for h in singles], sure, height)
+        dropped = {id(singles[i]) for i in stray}
+        return [h for h in chosen if id(h) not in dropped]
 
 
 def shape_prior(box: Box, height: float) -> float:

@@ -224,11 +224,13 @@ from mnist_live.candidates import (  # noqa: E402
     fragment_groups,
     merge,
     piece_pairs,
+    pieces_beside_digits,
     remove_ruled_lines,
     skip_pairs,
     split_touching,
 )
 from mnist_live.pipeline import DigitReader  # noqa: E402
+from mnist_live.scenes import make_scene  # noqa: E402
 
 
 def test_pieces_one_above_the_other_group_and_side_by_side_digits_do_not():
@@ -286,6 +288,31 @@ def test_ruled_lines_go_and_the_digit_stays():
     plain = np.zeros((240, 320), np.uint8)
     cv2.circle(plain, (160, 100), 25, 255, 5)
     assert remove_ruled_lines(plain, 50) is plain
+
+
+def test_a_stub_beside_a_digit_read_surely_is_a_piece_of_it():
+    def blob(box, stroke):  # a bar `stroke` px thick down the middle of its box
+        _, _, w, h = box
+        mask = np.zeros((h, w), np.uint8)
+        mask[:, (w - stroke) // 2 : (w + stroke) // 2] = 255
+        return Candidate(box, mask)
+
+    digit, stub = blob((100, 50, 30, 60), 8), blob((132, 52, 10, 16), 8)  # a 1's top
+    sure = np.array([True, True])
+    assert pieces_beside_digits([digit, stub], sure, 60) == {1}
+    # Unless the digit is unsure, the stub stands apart, or it is several strokes long
+    # (a small digit written beside a tall one with a fine pen).
+    assert pieces_beside_digits([digit, stub], np.array([False, True]), 60) == set()
+    assert pieces_beside_digits([digit, blob((150, 52, 10, 16), 8)], sure, 60) == set()
+    assert pieces_beside_digits([digit, blob((132, 52, 10, 16), 2)], sure, 60) == set()
+
+
+def test_bits_of_broken_digits_are_not_read_as_digits_of_their_own(classifier):
+    # Scenes where a bit cut off a digit was read surely as an extra 1, 0 or 9.
+    reader = DigitReader(classifier)
+    for seed in (20028, 20079, 20089):
+        scene = make_scene("broken", seed)
+        assert len(reader.read(scene.image).digits) == len(scene.digits)
 
 
 def test_a_broken_digit_is_read_as_one(mnist_test, classifier):
