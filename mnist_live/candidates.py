@@ -246,9 +246,9 @@ def pieces_beside_digits(digits: list[Candidate], sure: np.ndarray,
     A pen skip leaves bits of a digit (the top of a 1, the tail of a 5) that the
     classifier may read surely on their own, as a stray 1 or 0. Such a bit is short:
     less than 0.6 as tall as the page's digits and as the digit it nearly touches (as
-    close as typical_height stacks pieces), which it still fits one digit's box with;
-    and it is only a few strokes long (at most 3 of its own stroke widths), where even
-    a small digit written beside a tall one takes more strokes than that. Only digits
+    close as typical_height stacks pieces); and it is only a few strokes long (at most
+    3 of its own stroke widths), where even a small digit written beside a tall one
+    takes more strokes than that. Only digits
     read surely (`sure`) vouch for a piece.
     """
     if len(digits) < 2:
