@@ -114,6 +114,13 @@ def test_decode_worker_times_frames_after_the_first(tiny_video):
     assert 0 < result["ms_per_frame"] < 1000
 
 
+def test_floor_worker_reads_the_reference_boxes_with_our_model(tiny_video):
+    result = speed.timed_run("floor", tiny_video, threads=1)
+    reference = speed.timed_run("reference", tiny_video, threads=1)
+    assert result["frames"] == reference["frames"] == 8
+    assert result["digits"] > 0 and 0 < result["ms_per_frame"] < 1000
+
+
 def test_looping_video_starts_again_at_its_end(tiny_video):
     seen = []
     source = soak.LoopingVideo(tiny_video, on_frame=seen.append)

@@ -14,7 +14,9 @@ frames are identical), each row in a process of its own:
       frame in full only when the page changed since its last full read, or every
       config.REREAD_EVERY_FRAMES frames (change.py); (d) shows what a full read costs.
       The video holds each page for only FRAMES_PER_SCENE frames, far shorter than a
-      page is held in front of a camera, so (c)'s figure is a cautious one.
+      page is held in front of a camera, so (c)'s figure is a cautious one;
+  (e) for scale: the reference's steps (b) with our model, all crops of a frame in one
+      invoke. No pipeline that reads every frame with our model can be much faster.
 
 Each process times itself from the end of its first frame (model loaded, first invoke
 done) to the end of its last: for (c) that is the "time" field of the first and the last
@@ -51,6 +53,7 @@ from tqdm import tqdm
 
 from .. import atomic, config, scenes
 from ..capture import VideoSource
+from ..classifier import ClassifierOptions, DigitClassifier
 from ..errors import UserError
 from .reference import ReferenceReader, reference_model_path
 
@@ -64,7 +67,8 @@ VIDEO_FPS = 30.0
 TARGET_SPEEDUP = 3.0
 TARGET_FIRST_FRAME_S = 1.0
 ROWS = {"decode": "(a) decode only", "reference": "(b) reference pipeline",
-        "ours": "(c) our live script", "every_frame": "(d) ours, --every-frame"}
+        "ours": "(c) our live script", "every_frame": "(d) ours, --every-frame",
+        "floor": "(e) (b)'s steps, our model"}
 OURS = ("ours", "every_frame")
 
 
@@ -88,7 +92,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, metavar="FILE",
                         help="also write every run's numbers to FILE as JSON")
     # One timed run of (a) or (b), in a process of its own; the bench launches these.
-    parser.add_argument("--worker", choices=("decode", "reference"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("decode", "reference", "floor"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--video", type=Path, help=argparse.SUPPRESS)
 
 
@@ -169,17 +174,32 @@ class _Result:
     confidence: float
 
 
-def timed_run(kind: str, video: Path, threads: int) -> dict:
-    """Read the whole video (decode only, or decode + reference); time frames 2..N."""
+def timed_run(kind: str, video: Path, threads: int, model: Path | None = None) -> dict:
+    """Read the whole video (decode only, decode + reference, or decode + the reference's
+    steps with our model in one invoke a frame); time frames 2..N."""
     source = VideoSource(str(video), None, None, live=False)
-    reader = None
+    read = None
     if kind == "reference":
         reader = ReferenceReader(InterpreterClassifier(reference_model_path(), threads))
+
+        def read(frame):
+            return len(reader.read(frame).digits)
+    elif kind == "floor":
+        steps = ReferenceReader(InterpreterClassifier(reference_model_path(), threads))
+        ours = DigitClassifier(ClassifierOptions(model or config.DEFAULT_MODEL_PATH,
+                                                 num_threads=threads))
+
+        def read(frame):
+            crops = [c.crop for c in steps.candidates(frame)]
+            if not crops:
+                return 0
+            probs = ours.probabilities(np.stack(crops))
+            return int((probs.max(axis=1) >= config.DEFAULT_MIN_CONFIDENCE).sum())
     frames = digits = 0
     first = last = time.perf_counter()
     while (frame := source.read()) is not None:
-        if reader is not None:
-            digits += len(reader.read(frame).digits)
+        if read is not None:
+            digits += read(frame)
         frames += 1
         last = time.perf_counter()
         if frames == 1:
@@ -189,9 +209,10 @@ def timed_run(kind: str, video: Path, threads: int) -> dict:
             "ms_per_frame": 1000 * (last - first) / max(1, frames - 1)}
 
 
-def launch_worker(kind: str, video: Path, threads: int) -> dict:
+def launch_worker(kind: str, video: Path, threads: int, model: Path | None = None) -> dict:
     command = [sys.executable, "-m", "mnist_live.bench", "speed", "--worker", kind,
-               "--video", str(video), "--threads", str(threads)]
+               "--video", str(video), "--threads", str(threads),
+               *(["--model", str(model)] if model else [])]
     done = subprocess.run(command, capture_output=True, text=True,
                           cwd=config.PROJECT_ROOT, check=False)
     if done.returncode != 0:
@@ -253,7 +274,7 @@ def speedups(reference: list[float], ours: list[float]) -> list[float]:
 def summarize(results: dict[str, list[dict]]) -> dict:
     """The numbers of the table, from each row's list of runs (one per round)."""
     raw = {row: [run["ms_per_frame"] for run in runs] for row, runs in results.items()}
-    rows = [row for row in ("reference", *OURS) if row in raw]
+    rows = [row for row in ("reference", *OURS, "floor") if row in raw]
     net = {row: net_times(raw[row], raw["decode"]) for row in rows}
     reference = statistics.median(net["reference"])
     return {
@@ -278,6 +299,8 @@ def format_table(summary: dict) -> str:
 
     lines = [f"{'':26} {'ms/frame [min-max]':>25} {'minus decode':>25} {'digits/frame':>13}"]
     for row, label in ROWS.items():
+        if row not in summary["raw"]:
+            continue
         net = span(summary["net"][row]) if row in summary["net"] else ""
         read = summary["digits_per_frame"].get(row)
         lines.append(f"{label:26} {span(summary['raw'][row]):>25} {net:>25} "
@@ -305,7 +328,7 @@ def format_table(summary: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.worker:
-        print(json.dumps(timed_run(args.worker, args.video, args.threads)))
+        print(json.dumps(timed_run(args.worker, args.video, args.threads, args.model)))
         return 0
     if args.frames < 2 or args.repeats < 1:
         print("error: --frames must be at least 2 and --repeats at least 1", file=sys.stderr)
@@ -325,6 +348,7 @@ def run(args: argparse.Namespace) -> int:
         "ours": lambda: launch_live_script(video, model, args.threads),
         "every_frame": lambda: launch_live_script(video, model, args.threads,
                                                   "--every-frame"),
+        "floor": lambda: launch_worker("floor", video, args.threads, model),
     }
     load_before = os.getloadavg()
     for step in steps.values():  # warm-up round: caches, .pyc files; not counted
