@@ -3,9 +3,11 @@
 Runs the live loop (`live.run_live`, headless, tracking, numbers, JSON lines written to
 /dev/null) over the speed benchmark's video twice in this process: once plainly, for
 the true ms/frame, then under cProfile. It prints the time per frame of each pipeline
-stage it knows (decode, to_gray, binarize, ruled lines, close_gaps, blobs, hypotheses, mnist_crop,
-the classifier, tracking, numbers, JSON), then the functions that take the most time
-of their own. cProfile slows Python code more than OpenCV or LiteRT calls, so the
+stage it knows (decode, the unchanged-page test, to_gray, binarize, ruled lines,
+close_gaps, blobs, hypotheses, mnist_crop, the classifier, tracking, numbers, JSON),
+then the functions that take the most time of their own. By default most frames of
+the video's still pages are not read in full (change.py); --every-frame profiles full
+reads only. cProfile slows Python code more than OpenCV or LiteRT calls, so the
 stages add up to more than the plain run: compare stages with each other, and
 re-measure a fix with `speed`.
 
@@ -37,6 +39,9 @@ HELP = "cProfile of the live loop on the speed video: ms/frame per stage and fun
 # (label, file name, function name): cumulative time of that function, per frame.
 STAGES = [
     ("decode (VideoSource.read)", "capture.py", "read"),
+    ("live reader (SteadyReader.read)", "live.py", "read"),
+    ("  unchanged? (needs_reading)", "change.py", "needs_reading"),
+    ("  tracker.repeat (unchanged frames)", "tracking.py", "repeat"),
     ("pipeline (DigitReader.read)", "pipeline.py", "read"),
     ("  to_gray", "binarize.py", "to_gray"),
     ("  working_image", "pipeline.py", "working_image"),
@@ -55,8 +60,7 @@ STAGES = [
     ("    interpreter invoke", "", ".Invoke>"),  # a built-in: matched by name
     ("  group_numbers", "numbers.py", "group_numbers"),
     ("tracking (DigitTracker.update)", "tracking.py", "update"),
-    ("JSON (to_json)", "live.py", "to_json"),
-    ("JSON (json.dumps)", "__init__.py", "dumps"),
+    ("JSON (json_line)", "live.py", "json_line"),
 ]
 
 
