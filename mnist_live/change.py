@@ -18,14 +18,19 @@ new), compared with the thumbnail of the last full read:
   or camera) is not: the old thumbnail is moved along before comparing, and the boxes
   shown follow the page (`shift`), since a 1 is only a few pixels wide;
 - each new thumbnail pixel may lie anywhere between the darkest and the brightest pixel
-  of its 3x3 neighbourhood in the (moved) old one, which absorbs what is left of the
-  move;
-- beyond that, a pixel 15% of the page's contrast darker or brighter is a change: a new
-  or wiped digit or stroke (2 px wide or more at 640x480), a hand, a page turned over or
-  turned. On the speed benchmark's still pages (noise, exposure drift, 2 px shake) no
-  pixel went past 9%; a 2-px stroke drawn on them reached 17-31%. A strip of
-  BORDER thumbnail pixels along the edges, where a moved page shows what was out of
-  view, is not compared (the pipeline ignores candidates that close to the edge too).
+  of its 3x3 neighbourhood in the (moved) old one, and each old pixel likewise in the
+  new one's (so ink that vanished counts as much as ink that appeared), which absorbs
+  what is left of the move;
+- beyond that, a pixel 15% of its surroundings' contrast darker or brighter is a change
+  (the range of the old thumbnail in a 9x9 window, about a digit's size; at least
+  CHANGE_MIN_LEVEL grey levels): a new or wiped digit or stroke (2 px wide or more at
+  640x480), in full light or in a shadow, a hand, a page turned over or turned. On the
+  speed benchmark's still pages (noise, exposure drift, 2 px shake) no pixel went past
+  its margin. A strip of BORDER thumbnail pixels (12 frame pixels) along the edges,
+  where a moved page shows what was out of view, is not compared;
+- the brightness changing by more than LIGHT_JUMP times (a lamp switched, the camera
+  turned from paper to a board) is a change too, and `light_jumped` says so, so the
+  reader finds the ink's polarity again.
 
 A missed change costs at most `REREAD_EVERY_FRAMES` frames of a stale reading; a change
 seen where there was none costs one full read. So the test leans towards "changed".
@@ -38,10 +43,19 @@ import numpy as np
 
 from . import config
 
-# A change must exceed this fraction of the page's contrast (brightest - darkest
-# thumbnail pixel) and at least CHANGE_MIN_LEVEL grey levels (a blank page has no contrast).
-CHANGE_FRACTION = 0.15
+# A change must exceed this fraction of the local contrast (brightest - darkest old
+# thumbnail pixel within CONTRAST_WINDOW) and at least CHANGE_MIN_LEVEL grey levels
+# (blank paper has no contrast; a thumbnail pixel's noise is a grey level or two).
+CHANGE_FRACTION = 0.25
 CHANGE_MIN_LEVEL = 8
+_CONTRAST_WINDOW = np.ones((9, 9), np.uint8)
+LIGHT_JUMP = 1.5  # mean brightness ratio: beyond exposure drift (auto-exposure: ~15%)
+# A profile flatter than this (its standard deviation, grey levels) shows no position:
+# blank paper, or a page with nothing along that axis.
+FLAT_PROFILE = 1.0
+# The best offset must correlate this much better than none to count as a move: on a
+# smooth gradient every offset correlates almost perfectly.
+MIN_GAIN = 0.002
 _NEIGHBOURHOOD = np.ones((3, 3), np.uint8)
 MAX_MOVE = 2  # thumbnail pixels each way
 BORDER = 3  # thumbnail pixels: MAX_MOVE plus the neighbourhood's reach
@@ -61,19 +75,23 @@ def profile_shift(old: np.ndarray, new: np.ndarray, reach: int = _SHIFT_REACH) -
     """How far profile `new` is profile `old` moved (new[i] ~ old[i - d]), to a fraction
     of an element: the offset where they correlate best (normalized, so exposure drift
     does not matter), refined by a parabola through it and its neighbours. Both are
-    1 x n float32 arrays."""
+    1 x n float32 arrays. A flat profile, or one that no offset fits clearly better
+    than none, has not moved: 0.
+    """
     n = old.shape[1]
-    if n <= 4 * reach:
+    if n <= 4 * reach or float(old.std()) < FLAT_PROFILE:
         return 0.0
     # scores[j]: new's middle laid on old at j, i.e. d = reach - j.
     scores = cv2.matchTemplate(old, new[:, reach: n - reach], cv2.TM_CCOEFF_NORMED).ravel()
     best = int(scores.argmax())
+    if scores[best] - scores[reach] < MIN_GAIN:
+        best = reach
     offset = float(reach - best)
     if 0 < best < len(scores) - 1:
         left, middle, right = (float(c) for c in scores[best - 1: best + 2])
         curvature = left - 2 * middle + right
         if curvature < 0:
-            offset -= 0.5 * (left - right) / curvature
+            offset -= float(np.clip(0.5 * (left - right) / curvature, -1.0, 1.0))
     return offset
 
 
@@ -99,7 +117,9 @@ class ChangeDetector:
         self._darkest: np.ndarray | None = None  # 3x3 minimum of the old thumbnail
         self._brightest: np.ndarray | None = None  # 3x3 maximum
         self._mean = 0.0
-        self._margin = 0
+        self._old: np.ndarray | None = None
+        self._margin: np.ndarray | None = None  # per thumbnail pixel
+        self.light_jumped = False  # the last needs_reading saw the light change a lot
         self._profiles: tuple[np.ndarray, np.ndarray] | None = None
         self._shape: tuple[int, ...] = ()
         self.frames_since_read = 0
@@ -110,11 +130,13 @@ class ChangeDetector:
     def remember(self, gray: np.ndarray) -> None:
         """`gray` was just read in full: later frames are compared with it."""
         small = thumbnail(gray)
+        self._old = small
         self._darkest = cv2.erode(small, _NEIGHBOURHOOD)
         self._brightest = cv2.dilate(small, _NEIGHBOURHOOD)
         self._mean = max(cv2.mean(small)[0], 1.0)
-        low, high, _, _ = cv2.minMaxLoc(small)
-        self._margin = max(CHANGE_MIN_LEVEL, round(CHANGE_FRACTION * (high - low)))
+        contrast = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _CONTRAST_WINDOW)
+        self._margin = cv2.max(cv2.convertScaleAbs(contrast, alpha=CHANGE_FRACTION),
+                               CHANGE_MIN_LEVEL)
         self._profiles = profiles(small)
         self._shape = gray.shape
         self.frames_since_read = 0
@@ -133,22 +155,32 @@ class ChangeDetector:
         height, width = small.shape
         if min(height, width) <= 4 * BORDER:
             return True  # a frame this small is read in no time anyway
-        # Match the brightness of the old thumbnail (exposure drift).
-        small = cv2.convertScaleAbs(small, alpha=self._mean / max(cv2.mean(small)[0], 1.0))
+        # Match the brightness of the old thumbnail (exposure drift); a jump beyond
+        # drift is a change of light.
+        gain = self._mean / max(cv2.mean(small)[0], 1.0)
+        self.light_jumped = not 1 / LIGHT_JUMP <= gain <= LIGHT_JUMP
+        if self.light_jumped:
+            return True
+        small = cv2.convertScaleAbs(small, alpha=gain)
         columns, rows = profiles(small)
         dx = profile_shift(self._profiles[0], columns)
         dy = profile_shift(self._profiles[1], rows)
         mx, my = round(dx), round(dy)
         if abs(mx) > MAX_MOVE or abs(my) > MAX_MOVE:
             return True
-        # How far each pixel lies outside its old neighbourhood's range, the old
-        # thumbnail moved by (mx, my): new[y, x] ~ old[y - my, x - mx].
+        # The old thumbnail moved by (mx, my): new[y, x] ~ old[y - my, x - mx]. How far
+        # each new pixel lies outside its old neighbourhood's range (ink that appeared),
+        # and each old pixel outside its new neighbourhood's (ink that vanished).
         b = BORDER
-        now = small[b: height - b, b: width - b]
-        then = (slice(b - my, height - b - my), slice(b - mx, width - b - mx))
-        outside = cv2.max(cv2.subtract(now, self._brightest[then]),
-                          cv2.subtract(self._darkest[then], now))
-        if cv2.minMaxLoc(outside)[1] > self._margin:
+        here = (slice(b, height - b), slice(b, width - b))
+        there = (slice(b - my, height - b - my), slice(b - mx, width - b - mx))
+        now, then = small[here], self._old[there]
+        appeared = cv2.max(cv2.subtract(now, self._brightest[there]),
+                           cv2.subtract(self._darkest[there], now))
+        vanished = cv2.max(cv2.subtract(then, cv2.dilate(small, _NEIGHBOURHOOD)[here]),
+                           cv2.subtract(cv2.erode(small, _NEIGHBOURHOOD)[here], then))
+        beyond = cv2.subtract(cv2.max(appeared, vanished), self._margin[there])
+        if cv2.minMaxLoc(beyond)[1] > 0:
             return True
         self.shift = (dx * gray.shape[1] / width, dy * gray.shape[0] / height)
         self.frames_since_read += 1

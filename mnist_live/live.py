@@ -1,7 +1,8 @@
 """The live loop: frames in, steady digits and numbers on a window (or JSON lines) out.
 
-Per frame: take the newest frame, run the pipeline, feed the tracker (steady labels),
-group the digits into numbers, then draw, record, print and react to keys:
+Per frame: take the newest frame; unless the page is unchanged since the last full read
+(change.py), run the pipeline and feed the tracker (steady labels); group the digits
+into numbers, then draw, record, print and react to keys:
 
     q or Esc   quit
     space      save a snapshot of the annotated frame
@@ -110,6 +111,7 @@ class SteadyReader:
         self.change = ChangeDetector() if reuse else None
         self.full_reads = 0
         self._dark_ink: bool | None = None
+        self._polarity_age = 0  # frames since the ink's polarity was last found
         self._last: LiveFrame | None = None
         self._last_settings = None
         self._settled = False  # the tracker agrees with the last full read
@@ -117,6 +119,7 @@ class SteadyReader:
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
         gray = to_gray(frame)
+        self._polarity_age += 1
         if self._last is not None and self._still(gray, keep_steps):
             if self.steady:
                 self._repeat()
@@ -125,8 +128,12 @@ class SteadyReader:
             if shift not in self._moved:
                 self._moved[shift] = moved(self._last, shift, gray.shape)
             return self._moved[shift]
-        known = (None if self.full_reads % config.POLARITY_EVERY_FRAMES == 0
-                 else self._dark_ink)
+        # The ink's polarity (paper or board) is found again every few frames, and at
+        # once when the light jumped (the camera turned from paper to a board, say).
+        known = self._dark_ink
+        if (known is None or self._polarity_age >= config.POLARITY_EVERY_FRAMES
+                or (self.change is not None and self.change.light_jumped)):
+            known, self._polarity_age = None, 0
         reading = self.reader.read(gray, keep_steps=keep_steps, dark_ink=known,
                                    group=False)  # grouped below, from the steady digits
         self._dark_ink = reading.dark_ink
@@ -175,10 +182,10 @@ def moved(live: LiveFrame, shift: tuple[int, int], shape) -> LiveFrame:
         return replace(live, fresh=False)
     height, width = shape[:2]
 
-    def box(b: Box) -> Box:
-        x = min(max(0, b[0] + dx), width - 1)
-        y = min(max(0, b[1] + dy), height - 1)
-        return (x, y, max(1, min(b[2], width - x)), max(1, min(b[3], height - y)))
+    def box(b: Box) -> Box:  # moved, and cut to the frame
+        x0, y0 = min(max(0, b[0] + dx), width - 1), min(max(0, b[1] + dy), height - 1)
+        x1, y1 = min(width, b[0] + dx + b[2]), min(height, b[1] + dy + b[3])
+        return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
     # Built directly: dataclasses.replace costs a few microseconds a digit, and this
     # runs on every frame of a still page.

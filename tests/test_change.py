@@ -238,3 +238,55 @@ def test_frames_of_any_size_twice(reader, shape):
     tiny = min(shape[:2]) < 52  # a thumbnail too small to compare: always read
     assert second.fresh == tiny
     assert [d.digit for d in second.digits] == [d.digit for d in first.digits]
+
+
+@pytest.mark.parametrize("category", ["uneven_light", "small_thin", "chalk"])
+def test_a_wiped_digit_is_a_change(category):
+    # Ink that vanished counts as much as ink that appeared, also thin ink in a shadow.
+    scene = make_scene(category, 2)
+    before = [to_gray(f.image) for f in render_video_frames(scene, 3, seed=2)]
+    for digit in scene.digits[:6]:
+        x, y, w, h = digit.box
+        region = np.zeros(scene.ink.shape, np.uint8)
+        region[max(0, y - 3): y + h + 3, max(0, x - 3): x + w + 3] = 255
+        ink = cv2.dilate(((scene.ink > 20) & (region > 0)).astype(np.uint8) * 255,
+                         np.ones((5, 5), np.uint8))
+        wiped = replace(scene, image=cv2.inpaint(scene.image, ink, 5, cv2.INPAINT_TELEA))
+        after = [to_gray(f.image) for f in render_video_frames(wiped, 3, seed=2)]
+        detector = ChangeDetector(reread_every=100)
+        detector.remember(before[0])
+        assert not detector.needs_reading(before[1])
+        assert detector.needs_reading(after[2]), digit
+
+
+@pytest.mark.parametrize("light", ["flat", "gradient"])
+def test_blank_paper_is_not_read_again(light):
+    # Nothing on the page to tell a move by: it has not moved.
+    ramp = np.linspace(0.8, 1.1, 640)[None, :, None] if light == "gradient" else 1.0
+    blank = (np.full((480, 640, 3), 200.0) * ramp).astype(np.uint8)
+    scene = replace(make_scene("clean", 1), image=blank)
+    frames = [to_gray(f.image) for f in render_video_frames(scene, 30, seed=1)]
+    detector = ChangeDetector(reread_every=100)
+    detector.remember(frames[0])
+    assert not any(detector.needs_reading(f) for f in frames[1:])
+
+
+def test_a_jump_of_light_is_a_change_and_said():
+    frames = filmed("clean", 14, 2)
+    detector = ChangeDetector(reread_every=100)
+    detector.remember(frames[0])
+    assert not detector.needs_reading(frames[1]) and not detector.light_jumped
+    assert detector.needs_reading(cv2.convertScaleAbs(frames[1], alpha=0.5))
+    assert detector.light_jumped
+
+
+def test_turning_from_paper_to_a_board_reads_the_chalk_at_once(reader):
+    paper = [f.image for f in render_video_frames(make_scene("clean", 1), 3, seed=1)]
+    board_scene = make_scene("chalk", 2)
+    board = [f.image for f in render_video_frames(board_scene, 3, seed=2)]
+    steady = SteadyReader(reader)
+    for frame in paper:
+        steady.read(frame)
+    first = steady.read(board[0])
+    assert first.fresh and not first.reading.dark_ink
+    assert len(first.digits) >= len(board_scene.digits) - 1
