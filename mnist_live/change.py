@@ -75,23 +75,25 @@ def profile_shift(old: np.ndarray, new: np.ndarray, reach: int = _SHIFT_REACH) -
     """How far profile `new` is profile `old` moved (new[i] ~ old[i - d]), to a fraction
     of an element: the offset where they correlate best (normalized, so exposure drift
     does not matter), refined by a parabola through it and its neighbours. Both are
-    1 x n float32 arrays. A flat profile, or one that no offset fits clearly better
-    than none, has not moved: 0.
+    1 x n float32 arrays. A profile that no offset fits clearly better than none has
+    not moved: 0. (A flat one, with nothing to tell a move by, is the caller's to spot:
+    see ChangeDetector.)
     """
     n = old.shape[1]
-    if n <= 4 * reach or float(old.std()) < FLAT_PROFILE:
+    if n <= 4 * reach:
         return 0.0
     # scores[j]: new's middle laid on old at j, i.e. d = reach - j.
-    scores = cv2.matchTemplate(old, new[:, reach: n - reach], cv2.TM_CCOEFF_NORMED).ravel()
-    best = int(scores.argmax())
+    scores = cv2.matchTemplate(old, new[:, reach: n - reach],
+                               cv2.TM_CCOEFF_NORMED).ravel().tolist()
+    best = max(range(len(scores)), key=scores.__getitem__)
     if scores[best] - scores[reach] < MIN_GAIN:
         best = reach
     offset = float(reach - best)
     if 0 < best < len(scores) - 1:
-        left, middle, right = (float(c) for c in scores[best - 1: best + 2])
+        left, middle, right = scores[best - 1: best + 2]
         curvature = left - 2 * middle + right
         if curvature < 0:
-            offset -= float(np.clip(0.5 * (left - right) / curvature, -1.0, 1.0))
+            offset -= min(1.0, max(-1.0, 0.5 * (left - right) / curvature))
     return offset
 
 
@@ -121,6 +123,7 @@ class ChangeDetector:
         self._margin: np.ndarray | None = None  # per thumbnail pixel
         self.light_jumped = False  # the last needs_reading saw the light change a lot
         self._profiles: tuple[np.ndarray, np.ndarray] | None = None
+        self._flat = (False, False)  # a profile with nothing to tell a move by
         self._shape: tuple[int, ...] = ()
         self.frames_since_read = 0
         # How far the page moved since the last full read, in frame pixels (x, y), as
@@ -138,6 +141,7 @@ class ChangeDetector:
         self._margin = cv2.max(cv2.convertScaleAbs(contrast, alpha=CHANGE_FRACTION),
                                CHANGE_MIN_LEVEL)
         self._profiles = profiles(small)
+        self._flat = tuple(float(p.std()) < FLAT_PROFILE for p in self._profiles)
         self._shape = gray.shape
         self.frames_since_read = 0
         self.shift = (0.0, 0.0)
@@ -163,8 +167,8 @@ class ChangeDetector:
             return True
         small = cv2.convertScaleAbs(small, alpha=gain)
         columns, rows = profiles(small)
-        dx = profile_shift(self._profiles[0], columns)
-        dy = profile_shift(self._profiles[1], rows)
+        dx = 0.0 if self._flat[0] else profile_shift(self._profiles[0], columns)
+        dy = 0.0 if self._flat[1] else profile_shift(self._profiles[1], rows)
         mx, my = round(dx), round(dy)
         if abs(mx) > MAX_MOVE or abs(my) > MAX_MOVE:
             return True

@@ -73,7 +73,8 @@ DEFAULT_SNAPSHOT_DIR = Path("snapshots")
 DEFAULT_MANUAL_LEVEL = 160
 
 # The ink's polarity (dark on paper, chalk on a board) is found again every this many
-# live frames; it costs about 1 ms and changes only when the camera turns elsewhere.
+# frames read in full, and whenever the light jumps (change.py); it costs about 1 ms
+# and changes only when the camera turns elsewhere.
 POLARITY_EVERY_FRAMES = 15
 
 # A still page is not read again in every frame (see change.py): a frame is read in full

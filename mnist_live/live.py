@@ -111,7 +111,6 @@ class SteadyReader:
         self.change = ChangeDetector() if reuse else None
         self.full_reads = 0
         self._dark_ink: bool | None = None
-        self._polarity_age = 0  # frames since the ink's polarity was last found
         self._last: LiveFrame | None = None
         self._last_settings = None
         self._settled = False  # the tracker agrees with the last full read
@@ -119,7 +118,6 @@ class SteadyReader:
 
     def read(self, frame: np.ndarray, keep_steps: bool = False) -> LiveFrame:
         gray = to_gray(frame)
-        self._polarity_age += 1
         if self._last is not None and self._still(gray, keep_steps):
             if self.steady:
                 self._repeat()
@@ -128,12 +126,12 @@ class SteadyReader:
             if shift not in self._moved:
                 self._moved[shift] = moved(self._last, shift, gray.shape)
             return self._moved[shift]
-        # The ink's polarity (paper or board) is found again every few frames, and at
-        # once when the light jumped (the camera turned from paper to a board, say).
+        # The ink's polarity (paper or board) is found again every few full reads, and
+        # at once when the light jumped (the camera turned from paper to a board, say).
         known = self._dark_ink
-        if (known is None or self._polarity_age >= config.POLARITY_EVERY_FRAMES
+        if (self.full_reads % config.POLARITY_EVERY_FRAMES == 0
                 or (self.change is not None and self.change.light_jumped)):
-            known, self._polarity_age = None, 0
+            known = None
         reading = self.reader.read(gray, keep_steps=keep_steps, dark_ink=known,
                                    group=False)  # grouped below, from the steady digits
         self._dark_ink = reading.dark_ink
