@@ -145,6 +145,7 @@ class ChangeDetector:
         self._shape = gray.shape
         self.frames_since_read = 0
         self.shift = (0.0, 0.0)
+        self.light_jumped = False
 
     def forget(self) -> None:
         """The next frame must be read in full (the settings changed, say)."""

@@ -168,9 +168,11 @@ class SteadyReader:
     def _still(self, gray: np.ndarray, keep_steps: bool) -> bool:
         """True when the last full read holds for this frame too. The binary view
         (keep_steps) and new settings (trackbar, `t`) always read in full."""
-        return (self.change is not None and not keep_steps
-                and self.reader.settings == self._last_settings
-                and not self.change.needs_reading(gray))
+        if self.change is None or keep_steps:
+            return False
+        if self.reader.settings != self._last_settings:
+            self.change.forget()
+        return not self.change.needs_reading(gray)
 
 
 def moved(live: LiveFrame, shift: tuple[int, int], shape) -> LiveFrame:

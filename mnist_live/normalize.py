@@ -40,12 +40,15 @@ def stroke_width(mask: np.ndarray) -> float:
     return max(1.0, 4.0 * float(dist.sum()) / ink - 2.0)
 
 
-def normalize_stroke(mask: np.ndarray, box_scale: float) -> np.ndarray:
+def normalize_stroke(mask: np.ndarray, box_scale: float,
+                     width: float | None = None) -> np.ndarray:
     """Thicken or thin `mask` so its strokes come out MNIST-wide after scaling.
 
-    `box_scale` is the factor the mask will be scaled by (20 / longer side).
+    `box_scale` is the factor the mask will be scaled by (20 / longer side); `width`
+    its stroke width if already known (stroke_width(mask) otherwise).
     """
-    width = stroke_width(mask)
+    if width is None:
+        width = stroke_width(mask)
     scaled = width * box_scale
     if MIN_STROKE <= scaled <= MAX_STROKE or width == 0:
         return mask
@@ -61,8 +64,12 @@ def normalize_stroke(mask: np.ndarray, box_scale: float) -> np.ndarray:
     return thinned if cv2.countNonZero(thinned) > 0.35 * cv2.countNonZero(mask) else mask
 
 
-def mnist_crop(mask: np.ndarray) -> np.ndarray:
-    """One candidate's ink mask (uint8, ink = 255) -> a 28x28 MNIST-style crop."""
+def mnist_crop(mask: np.ndarray, stroke: float | None = None) -> np.ndarray:
+    """One candidate's ink mask (uint8, ink = 255) -> a 28x28 MNIST-style crop.
+
+    `stroke`: the mask's stroke width if the caller already measured it (cropping and
+    padding with background do not change it).
+    """
     x, y, width, height = cv2.boundingRect(mask)
     if width == 0 or height == 0:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
@@ -72,7 +79,7 @@ def mnist_crop(mask: np.ndarray) -> np.ndarray:
     # Pad so that thickening does not clip strokes at the mask's edge.
     pad = int(np.ceil(MAX_STROKE / box_scale))
     mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    mask = normalize_stroke(mask, box_scale)
+    mask = normalize_stroke(mask, box_scale, stroke)
     x, y, width, height = cv2.boundingRect(mask)
     mask = mask[y : y + height, x : x + width]
     box_scale = MNIST_INK_BOX / max(height, width)

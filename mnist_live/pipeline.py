@@ -318,7 +318,8 @@ def _best_greedy(members: list[Hypothesis]) -> list[Hypothesis]:
 def _crops(candidates: list[Candidate]) -> np.ndarray:
     if not candidates:
         return np.zeros((0, config.MNIST_SIZE, config.MNIST_SIZE), np.uint8)
-    return np.stack([mnist_crop(c.mask) for c in candidates])
+    # c.stroke is cached: the joins and the stub rule may have measured it already.
+    return np.stack([mnist_crop(c.mask, c.stroke) for c in candidates])
 
 
 __all__ = [
