@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """Train the MNIST digit model with AutoKeras and export it as TensorFlow Lite (LiteRT).
 
+The model has 11 outputs: the digits 0-9 and "not a digit", so that the live script
+can refuse letters, symbols, pieces of digits, two touching digits and texture instead
+of reading them as digits.
+
 What it does:
     1. loads MNIST (Keras' download, an .npz with Keras' keys, or a folder of the four
-       IDX files) and checks it; 10% of the training split becomes the validation set
+       IDX files) and checks it; 10% of the training split becomes the validation set;
+       both get digits drawn as a camera sees them (thick, thin, broken, blurred) and
+       "not a digit" crops the trainer draws itself (letters and symbols in Hershey and
+       TrueType fonts, pieces and pairs of training digits, blobs from scikit-image's
+       sample photos and made textures), all cut to 28x28 like the pipeline cuts them
     2. searches a small CNN with AutoKeras (resumable; see --project-dir): the
        validation set picks the model and its number of epochs
     3. refits: trains that model afresh on ALL training images (validation set
        included) for that many epochs (--no-refit skips this)
     4. exports it twice: float32 and full-integer int8, both taking raw
        uint8 pixels [N, 28, 28] like the reference model
-    5. scores both files on all MNIST test images (and on USPS digits, other writers)
-       through the same DigitClassifier the live script uses
+    5. scores both files through the same DigitClassifier the live script uses: all
+       MNIST test images ("not a digit" counts as wrong), the same drawn thick, thin,
+       broken and blurred, USPS digits (other writers) and held-out "not a digit" crops
     6. writes mnist.tflite (the int8 model unless it loses more than 0.1 points) and,
-       in model/, the other model, model_card.json and three pictures
+       in model/, the other model, model_card.json and five pictures
 
 Usage:
     python mnist_tflite_trainer.py --data ../shared/data/mnist.npz     # the shipped model
@@ -36,6 +45,7 @@ import sys
 from pathlib import Path
 
 from mnist_live import cli, config
+from mnist_live.training import examples as examples_step
 from mnist_live.training import search
 from mnist_live.training.trainer import USPS_FILE, TrainerOptions, train
 
@@ -43,6 +53,13 @@ from mnist_live.training.trainer import USPS_FILE, TrainerOptions, train
 def fraction(text: str) -> float:
     value = float(text)
     if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
 
@@ -75,6 +92,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         f"default: {USPS_FILE} in the data folder "
         f"({config.DATA_DIR_ENV} or ../shared/data) when it exists")
     data.add_argument("--no-usps", action="store_true", help="do not score on USPS")
+    examples = examples_step.ExampleSettings()
+    data.add_argument(
+        "--camera-share", type=share, default=examples.camera_share, metavar="F",
+        help="share of the digit images replaced by the same digit drawn as a camera "
+        "sees it (thick, thin, broken, blurred, turned; default %(default)s)")
+    data.add_argument(
+        "--negative-share", type=fraction, default=examples.negative_share, metavar="F",
+        help="\"not a digit\" crops, as a share of the digit images, split evenly among "
+        "letters, symbols, pieces, pairs and clutter (default %(default)s)")
 
     model = parser.add_argument_group("search")
     model.add_argument(
@@ -147,6 +173,8 @@ def main(argv=None) -> int:
         data=args.data, subset=args.subset, validation_fraction=args.validation_fraction,
         output_dir=args.output_dir, usps=args.usps, use_usps=not args.no_usps,
         max_int8_loss=args.max_int8_loss, refit=not args.no_refit, search=settings,
+        examples=examples_step.ExampleSettings(camera_share=args.camera_share,
+                                               negative_share=args.negative_share),
     )
     try:
         train(options)

@@ -5,6 +5,20 @@ whether it wants `[N,28,28]` or `[N,28,28,1]`, raw uint8 pixels, quantized int8/
 or float32, and whether its outputs are quantized or logits. Callers hand it white-on-
 black uint8 crops and get probabilities back, for all crops of a frame in one invoke.
 
+Two kinds of model, one contract:
+
+- 10 outputs (the reference's model, older ones of ours): the digits 0-9. Every crop
+  is taken to be a digit.
+- 11 outputs (ours since it learned to refuse): the digits 0-9 and an 11th, "not a
+  digit" (a letter, a symbol, a piece of a digit, two touching digits, texture).
+
+`probabilities()` gives, for both, the probability of each digit *and* of the crop
+being a digit at all: an 11-output model's first ten outputs, which sum to less than
+one by the probability of "not a digit". So `probabilities().max()` is a confidence
+that already counts the chance that the crop is no digit, and code written for
+10-output models keeps working. `digit_probability()` is that chance on its own (1.0
+for a 10-output model).
+
 Interpreters are tried in this order (the first that imports wins with `runtime="auto"`):
 LiteRT (`ai_edge_litert`), `tflite_runtime`, then `tensorflow.lite`. TensorFlow is only
 imported when the lighter ones are missing, because importing it takes seconds.
@@ -28,7 +42,10 @@ from .errors import ModelError, RuntimeNotAvailable
 
 log = logging.getLogger(__name__)
 
-NUM_CLASSES = 10
+NUM_CLASSES = 10  # digits 0-9
+# An 11th output, when a model has one, is "not a digit".
+NOT_A_DIGIT = 10
+OUTPUT_SIZES = (NUM_CLASSES, NUM_CLASSES + 1)
 
 # name -> (module to import, attribute path to the Interpreter class), in fallback order.
 # TensorFlow's is reached as tf.lite.Interpreter: `import tensorflow.lite` finds a
@@ -83,8 +100,9 @@ class ClassifierOptions:
 class Classification:
     """The model's answer for one crop."""
 
-    digit: int
-    confidence: float
+    digit: int  # the most probable digit
+    confidence: float  # probability that the crop is this digit (and a digit at all)
+    is_digit: float = 1.0  # probability that the crop is any digit (1.0: 10-output model)
 
 
 @dataclass(frozen=True)
@@ -132,11 +150,12 @@ class DigitClassifier:
         self._output = output_detail[0]
         self.input_spec = _read_input_spec(self._input, model_path)
         out_shape = tuple(int(d) for d in self._output["shape"])
-        if len(out_shape) != 2 or out_shape[-1] != NUM_CLASSES:
+        if len(out_shape) != 2 or out_shape[-1] not in OUTPUT_SIZES:
             raise ModelError(
-                f"{model_path}: expected an output of {NUM_CLASSES} classes [N, 10], "
-                f"found shape {list(out_shape)}"
+                f"{model_path}: expected an output of 10 digit classes [N, 10], or 11 "
+                f"with \"not a digit\" [N, 11], found shape {list(out_shape)}"
             )
+        self.num_outputs = out_shape[-1]
         self._batch_size = int(self._input["shape"][0])
         self._batch_resizable = True
         log.info(
@@ -150,15 +169,27 @@ class DigitClassifier:
 
     # -- public API ------------------------------------------------------------------
 
+    @property
+    def knows_non_digits(self) -> bool:
+        """Whether the model has the 11th output, "not a digit"."""
+        return self.num_outputs > NUM_CLASSES
+
     def probabilities(self, crops: np.ndarray) -> np.ndarray:
-        """Return an (N, 10) float32 array of class probabilities for N 28x28 crops."""
+        """(N, 10) float32: for each of N 28x28 crops, the probability that it is each
+        digit. With an 11-output model each row sums to the probability that the crop
+        is a digit at all (see the module's docstring); with a 10-output model, to 1."""
+        return self.all_probabilities(crops)[:, :NUM_CLASSES]
+
+    def all_probabilities(self, crops: np.ndarray) -> np.ndarray:
+        """(N, 10 or 11) float32: every output of the model as a probability; column
+        NOT_A_DIGIT, when there is one, is the probability of "not a digit"."""
         crops = np.asarray(crops)
         if crops.ndim == 2:
             crops = crops[None]
         if crops.ndim != 3 or crops.shape[1:] != (config.MNIST_SIZE, config.MNIST_SIZE):
             raise ValueError(f"expected crops of shape (N, 28, 28), got {crops.shape}")
         if len(crops) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
+            return np.zeros((0, self.num_outputs), np.float32)
         batch = self._to_model_input(crops)
         if self._batch_resizable and self._set_batch_size(len(batch)):
             outputs = self._invoke(batch)
@@ -166,12 +197,19 @@ class DigitClassifier:
             outputs = np.concatenate([self._invoke(sample[None]) for sample in batch])
         return self._to_probabilities(outputs)
 
+    @staticmethod
+    def digit_probability(probabilities: np.ndarray) -> np.ndarray:
+        """(N,): the probability that each crop is a digit at all, from `probabilities()`
+        (1.0 for a 10-output model, which takes every crop for a digit)."""
+        return np.clip(np.asarray(probabilities).sum(axis=-1), 0.0, 1.0)
+
     def classify(self, crops: np.ndarray) -> list[Classification]:
         """Classify N crops in one invoke; the most probable digit of each."""
         probs = self.probabilities(crops)
         digits = probs.argmax(axis=1)
         return [
-            Classification(int(d), float(p[d])) for d, p in zip(digits, probs, strict=True)
+            Classification(int(d), float(p[d]), float(self.digit_probability(p)))
+            for d, p in zip(digits, probs, strict=True)
         ]
 
     # -- internals -------------------------------------------------------------------
@@ -225,7 +263,7 @@ class DigitClassifier:
         values = outputs.astype(np.float32)
         if scale:
             values = (values - zero_point) * scale
-        values = values.reshape(len(values), NUM_CLASSES)
+        values = values.reshape(len(values), self.num_outputs)
         sums = values.sum(axis=1)
         # A model that ends in logits rather than a softmax still yields probabilities.
         if (values < -1e-3).any() or not np.allclose(sums, 1.0, atol=0.05):

@@ -81,6 +81,60 @@ def test_classify_returns_digit_and_confidence(mnist_test):
     assert sum(r.digit == label for r, label in zip(results, y[:20], strict=True)) >= 15
 
 
+# --- 11 outputs: the digits and "not a digit" -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def letters_and_symbols(mnist_test):
+    from mnist_live.training import examples
+
+    rng = np.random.default_rng(123)  # the test models learnt from seed 0
+    return np.stack([examples.negative_crop(("letters", "symbols")[i % 2], rng,
+                                            mnist_test[0]) for i in range(200)])
+
+
+@pytest.mark.parametrize("name", ["eleven_int8", "eleven_logits"])
+def test_an_eleven_output_model_gives_digit_probabilities_and_refuses_non_digits(
+        name, mnist_test, letters_and_symbols):
+    x, y = mnist_test
+    model = DigitClassifier(tiny(name))
+    assert model.knows_non_digits and model.num_outputs == 11
+    digits = model.probabilities(x[:300])
+    assert digits.shape == (300, 10)
+    # The ten digit columns sum to the probability of being a digit at all.
+    everything = model.all_probabilities(x[:300])
+    assert everything.shape == (300, 11)
+    np.testing.assert_allclose(everything.sum(axis=1), 1.0, atol=0.02)
+    np.testing.assert_allclose(model.digit_probability(digits), 1 - everything[:, 10],
+                               atol=0.02)
+    assert (digits.argmax(axis=1) == y[:300]).mean() > 0.75
+    # Digits are digits, letters and symbols mostly are not (a linear model refuses
+    # about 60% of them).
+    assert np.median(model.digit_probability(digits)) > 0.8
+    others = model.probabilities(letters_and_symbols)
+    assert (model.digit_probability(others) < 0.5).mean() > 0.5
+    # A confidence (the top digit's probability) is never above the digit probability.
+    assert (digits.max(axis=1) <= model.digit_probability(digits) + 1e-6).all()
+    assert model.probabilities(x[:0]).shape == (0, 10)
+
+
+def test_classify_reports_whether_a_crop_is_a_digit(mnist_test, letters_and_symbols):
+    model = DigitClassifier(tiny("eleven_int8"))
+    on_digits = model.classify(mnist_test[0][:50])
+    on_others = model.classify(letters_and_symbols[:50])
+    assert np.mean([r.is_digit for r in on_digits]) > 0.8
+    assert np.mean([r.is_digit for r in on_others]) < 0.5
+    assert all(r.confidence <= r.is_digit + 1e-6 for r in on_digits + on_others)
+
+
+def test_a_ten_output_model_takes_every_crop_for_a_digit(letters_and_symbols):
+    model = DigitClassifier(tiny("uint8_raw"))
+    assert not model.knows_non_digits
+    probs = model.probabilities(letters_and_symbols[:20])
+    np.testing.assert_allclose(model.digit_probability(probs), 1.0, atol=0.02)
+    assert all(r.is_digit > 0.98 for r in model.classify(letters_and_symbols[:5]))
+
+
 def test_auto_prefers_litert():
     name, interpreter_class = load_interpreter_class("auto")
     assert name == "litert"
@@ -185,7 +239,7 @@ def test_model_with_wrong_input_says_what_it_expected():
 
 
 def test_model_with_wrong_output_says_what_it_expected():
-    with pytest.raises(ModelError, match=r"10 classes.*found shape \[1, 5\]"):
+    with pytest.raises(ModelError, match=r"10 digit classes.*11.*found shape \[1, 5\]"):
         DigitClassifier(tiny("wrong_output"))
 
 

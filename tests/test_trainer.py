@@ -301,7 +301,9 @@ def test_tiny_search_exports_two_working_models(tiny_run):
         # The contract of both files: raw uint8 pixels [N, 28, 28] in.
         assert classifier.input_spec.dtype == np.uint8
         assert not classifier.input_spec.has_channel_axis
-        accuracy = float((classifier.probabilities(x_test).argmax(1) == y_test).mean())
+        assert classifier.knows_non_digits  # 11 outputs: the digits and "not a digit"
+        answers = classifier.all_probabilities(x_test).argmax(1)
+        accuracy = float((answers == y_test).mean())
         assert accuracy > 0.5, (kind, accuracy)  # chance is 0.1
         assert card["test"]["accuracy"][kind] == pytest.approx(accuracy, abs=1e-4)
         assert card["files"][kind]["bytes"] == path.stat().st_size
@@ -314,13 +316,21 @@ def test_tiny_search_exports_two_working_models(tiny_run):
 def test_tiny_search_card_and_pictures(tiny_run):
     out, card = tiny_run
     for key in ("model", "shipped", "input", "output", "parameters", "files", "test",
-                "usps", "data", "search", "best_hyperparameters", "trials", "seed",
-                "library_versions", "training_time_s", "total_time_s"):
+                "styled_test", "negatives", "usps", "data", "search",
+                "best_hyperparameters", "trials", "seed", "library_versions",
+                "training_time_s", "total_time_s"):
         assert key in card, key
     assert set(card["test"]["accuracy"]) == {"float", "int8"}
     assert card["test"]["images"] == SUBSET
     per_class = card["test"]["per_class"][card["shipped"]]
-    assert set(per_class) == {str(d) for d in range(10)}
+    assert {str(d) for d in range(10)} <= set(per_class) <= {
+        *(str(d) for d in range(10)), "not a digit"}
+    # Every kind of "not a digit" crop is in training and is scored, held out.
+    kinds = {"letters", "symbols", "pieces", "pairs", "clutter"}
+    assert set(card["negatives"]["refused"][card["shipped"]]) == kinds
+    assert kinds | {"mnist", "camera"} == set(card["negatives"]["training_examples"])
+    assert set(card["styled_test"]["accuracy"]["int8"]) == {"thick", "thin", "broken",
+                                                              "blurred"}
     assert {"precision", "recall", "support"} <= set(per_class["0"])
     assert card["data"]["sha256"] == data.file_sha256(MNIST_NPZ)
     assert card["data"]["train_images"] + card["data"]["validation_images"] == SUBSET
@@ -328,7 +338,9 @@ def test_tiny_search_card_and_pictures(tiny_run):
     # for the best trial's best epoch count, with no validation of its own.
     refit = card["refit"]
     assert refit["done"] is True
-    assert refit["images"] == SUBSET
+    crops = sum(card["negatives"]["training_examples"].values()) + sum(
+        card["negatives"]["validation_examples"].values())
+    assert refit["images"] == crops > SUBSET
     assert refit["epochs"] == card["best_trial"]["epoch"] == 1
     assert set(refit["history"]) >= {"loss", "accuracy"}
     assert all(len(values) == refit["epochs"] for values in refit["history"].values())
@@ -341,10 +353,32 @@ def test_tiny_search_card_and_pictures(tiny_run):
         "tensorflow-cpu"}
     if (config.data_dir() / "usps_test_28x28.npz").is_file():
         assert set(card["usps"]["accuracy"]) == {"float", "int8"}
-    for picture in ("confusion_matrix.png", "misclassified.png", "training_curves.png"):
+    for picture in ("confusion_matrix.png", "misclassified.png", "training_curves.png",
+                    "negatives.png", "refused_digits.png"):
         assert (out / "model" / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     leftovers = [p.name for p in out.rglob("*.tmp*")]
     assert not leftovers
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_even_a_tiny_run_learns_to_refuse_an_obvious_non_digit(tiny_run, mnist_test):
+    """One epoch on a thousand digits: a filled block is refused, and symbols are far
+    less digit-like to the model than digits are."""
+    from mnist_live import glyphs
+    from mnist_live.classifier import NOT_A_DIGIT, ClassifierOptions, DigitClassifier
+    from mnist_live.normalize import mnist_crop
+
+    out, _ = tiny_run
+    model = DigitClassifier(ClassifierOptions(model_path=out / "mnist.tflite"))
+    block = np.zeros((60, 50), np.uint8)
+    block[5:55, 5:45] = 255
+    assert model.all_probabilities(mnist_crop(block)).argmax() == NOT_A_DIGIT
+    rng = np.random.default_rng(0)
+    symbols = np.stack([mnist_crop(glyphs.draw_mark(c, rng)) for c in "#=+%x*"])
+    not_digit = model.all_probabilities(symbols)[:, NOT_A_DIGIT].mean()
+    on_digits = model.all_probabilities(mnist_test[0][:300])[:, NOT_A_DIGIT].mean()
+    assert not_digit > 5 * on_digits
 
 
 @pytest.mark.slow
@@ -394,7 +428,8 @@ def test_failure_while_writing_mnist_tflite_keeps_the_old_file(tiny_run, monkeyp
 
 @pytest.mark.slow
 @needs_mnist
-def test_no_refit_resumes_the_same_search_and_ships_the_checkpoint(tiny_run, tmp_path):
+def test_no_refit_resumes_the_same_search_and_ships_the_checkpoint(tiny_run, tmp_path,
+                                                                   capsys):
     """--no-refit is not part of the search's identity: the finished search resumes."""
     import mnist_tflite_trainer
 
@@ -405,7 +440,9 @@ def test_no_refit_resumes_the_same_search_and_ships_the_checkpoint(tiny_run, tmp
     checkpoint = json.loads((tmp_path / "model" / "model_card.json").read_text())
     assert checkpoint["search_resumed"] is True
     assert checkpoint["refit"]["done"] is False
-    assert checkpoint["refit"]["images"] == card["data"]["train_images"] < SUBSET
+    assert checkpoint["refit"]["images"] == sum(
+        card["negatives"]["training_examples"].values()) < card["refit"]["images"]
+    assert "read from" in capsys.readouterr().out  # the examples were not drawn again
     assert checkpoint["refit_time_s"] == 0
     assert checkpoint["best_trial"] == card["best_trial"]
     assert checkpoint["parameters"] == card["parameters"]  # the same model, other weights

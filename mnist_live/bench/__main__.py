@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import crops, profile, read, samples, soak, speed, steady
+from . import crops, model, profile, read, samples, soak, speed, steady
 
 COMMANDS = {
     "read": read,
@@ -20,6 +20,7 @@ COMMANDS = {
     "soak": soak,
     "profile": profile,
     "crops": crops,
+    "model": model,
 }
 
 

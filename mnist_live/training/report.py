@@ -1,9 +1,11 @@
-"""Step 5: the model card (JSON) and three pictures next to the model.
+"""Step 5: the model card (JSON) and five pictures next to the model.
 
     model_card.json         what the model is, how well it does, how it was made
-    confusion_matrix.png    true digit x predicted digit on the MNIST test set
+    confusion_matrix.png    true digit x predicted class on the MNIST test set
     misclassified.png       the test digits the shipped model gets wrong
     training_curves.png     loss and accuracy per epoch, every trial (and the refit)
+    negatives.png           held-out "not a digit" crops of each kind, refused or not
+    refused_digits.png      the test digits the model finds least like a digit
 
 Every file is written atomically (temporary file, then rename).
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path, write_text
-from .evaluate import Evaluation
+from .evaluate import CLASS_NAMES, Evaluation
 
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "autokeras", "keras-tuner",
              "ai-edge-litert", "numpy")
@@ -56,23 +58,27 @@ def _save(fig, path: Path) -> None:
 
 def plot_confusion(evaluation: Evaluation, path: Path, title: str) -> None:
     plt = _pyplot()
-    matrix = evaluation.confusion()
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    matrix = evaluation.confusion()[:10]  # test images are all digits: no 11th row
+    fig, ax = plt.subplots(figsize=(7.0, 5.6))
     # Log colours: the diagonal (about 1000) would otherwise hide the few errors.
     image = ax.imshow(np.log10(matrix + 1), cmap="Blues")
-    for true in range(10):
-        for pred in range(10):
+    for true in range(matrix.shape[0]):
+        for pred in range(matrix.shape[1]):
             count = matrix[true, pred]
             if count:
                 ax.text(pred, true, str(count), ha="center", va="center", fontsize=8,
                         color="white" if true == pred else "black")
-    ax.set_xticks(range(10))
+    ax.set_xticks(range(matrix.shape[1]), [*CLASS_NAMES[:10], "not\na digit"])
     ax.set_yticks(range(10))
-    ax.set_xlabel("predicted digit")
+    ax.set_xlabel("predicted")
     ax.set_ylabel("true digit")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label="log10(count + 1)")
     _save(fig, path)
+
+
+def _label(k: int) -> str:
+    return "no" if k == 10 else str(k)
 
 
 def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
@@ -89,13 +95,63 @@ def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
     for ax, index in zip(axes.flat, wrong, strict=False):
         ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
         ax.set_title(
-            f"{evaluation.labels[index]}→{evaluation.predictions[index]} "
+            f"{evaluation.labels[index]}→{_label(evaluation.predictions[index])} "
             f"({evaluation.confidences[index]:.2f})\n#{index}", fontsize=7,
         )
     total = evaluation.errors
     shown = f"all {total}" if total <= limit else f"first {limit} of {total}"
-    fig.suptitle(f"{title}: {shown} errors (true→predicted (probability), test index)",
-                 fontsize=9)
+    fig.suptitle(f"{title}: {shown} errors (true→predicted (probability), test index; "
+                 "\"no\": not a digit)", fontsize=9)
+    _save(fig, path)
+
+
+def plot_negatives(crops: dict[str, np.ndarray], evaluations: dict[str, Evaluation],
+                   path: Path, per_kind: int = 20) -> None:
+    """Held-out "not a digit" crops, a row of each kind: the first ones, then the ones
+    taken for a digit, each captioned with the model's answer."""
+    plt = _pyplot()
+    kinds = list(crops)
+    fig, axes = plt.subplots(len(kinds), per_kind, figsize=(per_kind * 0.75,
+                                                             len(kinds) * 0.95 + 0.6),
+                             squeeze=False)
+    for row, kind in zip(axes, kinds, strict=True):
+        evaluation = evaluations[kind]
+        missed = np.flatnonzero(evaluation.predictions != 10)
+        show = list(missed[: per_kind // 2])
+        show += [i for i in range(len(crops[kind])) if i not in set(show)][
+            : per_kind - len(show)]
+        for ax in row:
+            ax.axis("off")
+        for ax, index in zip(row, show, strict=False):
+            ax.imshow(crops[kind][index], cmap="gray", vmin=0, vmax=255)
+            answer = evaluation.predictions[index]
+            ax.set_title(_label(answer), fontsize=7, color="black" if answer == 10 else "red")
+        row[0].text(-0.3, 0.5, f"{kind}\n{100 * evaluation.refused:.1f}%",
+                    transform=row[0].transAxes, ha="right", va="center", fontsize=8)
+    fig.suptitle("Held-out \"not a digit\" crops and the model's answers (\"no\": refused;"
+                 " red: taken for that digit, shown first); % refused per kind", fontsize=9)
+    _save(fig, path)
+
+
+def plot_refused_digits(images: np.ndarray, evaluation: Evaluation, path: Path, title: str,
+                        limit: int = 40) -> None:
+    """The test digits answered "not a digit", captioned with their true digit."""
+    plt = _pyplot()
+    refused = np.flatnonzero(evaluation.predictions == 10)[:limit]
+    columns = 10
+    rows = max(1, -(-len(refused) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.3 + 0.6),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, index in zip(axes.flat, refused, strict=False):
+        ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
+        ax.set_title(f"{evaluation.labels[index]} ({evaluation.confidences[index]:.2f})\n"
+                     f"#{index}", fontsize=7)
+    total = int((evaluation.predictions == 10).sum())
+    shown = f"all {total}" if total <= limit else f"first {limit} of {total}"
+    fig.suptitle(f"{title}: {shown} test digits answered \"not a digit\" (true digit "
+                 "(probability of \"not a digit\"), test index)", fontsize=9)
     _save(fig, path)
 
 

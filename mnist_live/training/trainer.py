@@ -1,17 +1,22 @@
 """The whole training run, one step after the other, printing what it does.
 
-    1. data      load and check MNIST; split validation off the training set
+    1. data      load and check MNIST; split validation off the training set; add
+                 camera-drawn digits and "not a digit" crops to both (examples.py;
+                 kept in the search folder, so a resumed run does not draw them again)
     2. search    AutoKeras search (resumable): the best hyperparameters and epoch
     3. refit     the best model trained afresh on ALL training images (training +
                  validation) for the best trial's best epoch count; --no-refit ships
                  the best trial's checkpoint instead (trained without the validation
                  images)
     4. export    float and int8 .tflite, in memory
-    5. evaluate  both files through DigitClassifier on all test images (and USPS)
+    5. evaluate  both files through DigitClassifier on all test images, on them drawn
+                 thick, thin, broken and blurred, on USPS, and on held-out "not a
+                 digit" crops of every kind
     6. write     mnist.tflite (int8 unless it loses too much), the other model, the
                  model card and the pictures, each file atomically
 
 The test split is used in step 5 only: nothing in steps 2-4 looks at it.
+The model has 11 outputs: the digits 0-9 and "not a digit".
 
 `mnist_tflite_trainer.py` parses the command line into `TrainerOptions` and calls
 `train`.
@@ -35,6 +40,7 @@ from ..atomic import write_bytes
 from ..errors import DataError
 from . import data as data_step
 from . import evaluate as evaluate_step
+from . import examples as examples_step
 from . import export as export_step
 from . import report as report_step
 from . import search as search_step
@@ -54,6 +60,9 @@ class TrainerOptions:
     use_usps: bool = True
     max_int8_loss: float = 0.1  # percentage points
     refit: bool = True  # train the best model on all training images before export
+    negatives_per_kind: int = 1000  # held-out "not a digit" crops scored per kind
+    examples: examples_step.ExampleSettings = field(
+        default_factory=examples_step.ExampleSettings)
     search: search_step.SearchSettings = field(default_factory=search_step.SearchSettings)
 
 
@@ -84,6 +93,11 @@ def train(options: TrainerOptions) -> dict:
           f"training split), test {len(mnist.x_test)} (used only for the final scores)")
     print(f"Images per digit in training: {np.bincount(train_split[1], minlength=10).tolist()}")
     usps = _load_usps(options)
+    lookalikes = examples_step.Lookalikes(mnist.x_train, settings.seed)
+    train_set, val_set = _examples(options, mnist, train_split, val_split, lookalikes)
+    print(f"With camera-drawn digits and \"not a digit\" crops (class "
+          f"{examples_step.NOT_A_DIGIT}): training {len(train_set.y)} {train_set.counts()}, "
+          f"validation {len(val_set.y)}")
 
     # -- 2. search -------------------------------------------------------------------
     _heading(2, f"search ({settings.search}, up to {settings.max_trials} trials x "
@@ -96,6 +110,7 @@ def train(options: TrainerOptions) -> dict:
         "validation_fraction": options.validation_fraction, "epochs": settings.epochs,
         "batch_size": settings.batch_size, "patience": settings.patience,
         "seed": settings.seed, "max_trials": settings.max_trials,
+        "examples": _examples_fingerprint(options, mnist),
     }
     search_step.check_resume(settings, fingerprint)
     resumed = not settings.overwrite and (
@@ -105,7 +120,8 @@ def train(options: TrainerOptions) -> dict:
     auto_model = search_step.build_auto_model(settings)
     search_step.record_settings(settings, fingerprint)
     search_started = time.perf_counter()
-    model = search_step.run_search(auto_model, settings, train_split, val_split)
+    model = search_step.run_search(auto_model, settings, (train_set.x, train_set.y),
+                                   (val_set.x, val_set.y))
     search_seconds = time.perf_counter() - search_started
     model.summary()
     trials = search_step.trial_summaries(auto_model)
@@ -121,23 +137,25 @@ def train(options: TrainerOptions) -> dict:
     refit_seconds = 0.0
     if options.refit:
         epochs = search_step.best_epochs(auto_model)
-        _heading(3, f"refit on all {len(mnist.x_train)} training images, {epochs} epochs")
+        _heading(3, f"refit on all {len(train_set.y) + len(val_set.y)} training crops, "
+                    f"{epochs} epochs")
         print(f"The best trial's model again, from scratch, on training + validation "
               f"images; {epochs} epochs (its best epoch), learning rate as in the "
               f"trial, batch {settings.batch_size}, seed {settings.seed}; no validation, "
               "no early stopping")
         refit_started = time.perf_counter()
+        fit_images = np.concatenate([train_set.x, val_set.x])
         model, history = search_step.refit_best(
-            auto_model, settings, mnist.x_train, mnist.y_train, epochs)
+            auto_model, settings, fit_images, np.concatenate([train_set.y, val_set.y]),
+            epochs)
         refit_seconds = time.perf_counter() - refit_started
-        fit_images = mnist.x_train
         schedule = "the best trial's, constant (no schedule)"
         if settings.search == "convblock":
             schedule = (f"the search's ({search_step.OPTIMIZER['schedule']} over "
                         f"{settings.epochs} epochs): its first {epochs} epochs")
         refit = {
             "done": True,
-            "images": len(mnist.x_train),
+            "images": len(fit_images),
             "epochs": epochs,
             "epochs_from": f"trial #{int(best_trial.trial_id) + 1}'s best epoch "
                            "(lowest val_loss)",
@@ -152,15 +170,15 @@ def train(options: TrainerOptions) -> dict:
         }
         print(f"Refit time {refit_seconds / 60:.1f} min")
     else:
-        fit_images = train_split[0]
+        fit_images = train_set.x
         refit = {
             "done": False,
-            "images": len(train_split[0]),
+            "images": len(train_set.x),
             "note": "--no-refit: the best trial's checkpoint (best val_loss epoch), "
                     "trained without the validation images",
         }
         print(f"--no-refit: exporting the best trial's checkpoint (trained on "
-              f"{len(train_split[0])} images)")
+              f"{len(train_set.x)} crops)")
 
     # -- 4. export -------------------------------------------------------------------
     _heading(4, "export")
@@ -175,19 +193,23 @@ def train(options: TrainerOptions) -> dict:
 
     # -- 5. evaluate -----------------------------------------------------------------
     _heading(5, f"evaluate on {len(mnist.x_test)} MNIST test images through DigitClassifier")
-    scores, usps_scores = {}, {}
+    count = min(options.negatives_per_kind, max(20, len(mnist.x_test) // 5))
+    print(f"Held out: the test images drawn {', '.join(evaluate_step.SCORED_STYLES)}; "
+          f"{count} \"not a digit\" crops of each kind ({', '.join(examples_step.NEGATIVE_KINDS)}"
+          ") from random streams no training set uses")
+    held_out = evaluate_step.HeldOutSets.make(
+        mnist.x_test, mnist.y_test, mnist.x_train, settings.seed, count,
+        usps[:2] if usps is not None else None, lookalikes)
+    scores: dict[str, evaluate_step.ModelScores] = {}
     with tempfile.TemporaryDirectory(prefix="mnist_live_export_") as scratch:
         for kind, blob in blobs.items():
             path = Path(scratch) / f"{kind}.tflite"
             path.write_bytes(blob)
-            scores[kind] = evaluate_step.evaluate_tflite(path, mnist.x_test, mnist.y_test)
-            line = (f"{kind:5s} Prediction accuracy: {100 * scores[kind].accuracy:.3f}% "
-                    f"({scores[kind].errors} errors)")
-            if usps is not None:
-                usps_scores[kind] = evaluate_step.evaluate_tflite(path, usps[0], usps[1])
-                line += f"   USPS: {100 * usps_scores[kind].accuracy:.3f}%"
-            print(line)
-    loss_points = round(100 * (scores["float"].accuracy - scores["int8"].accuracy), 6)
+            scores[kind] = evaluate_step.score_model(path, mnist.x_test, mnist.y_test,
+                                                     held_out)
+            print(f"{kind:5s} {_score_line(scores[kind])}")
+    loss_points = round(100 * (scores["float"].mnist.accuracy
+                               - scores["int8"].mnist.accuracy), 6)
     shipped = "int8" if loss_points <= options.max_int8_loss else "float"
     print(f"int8 loses {loss_points:+.3f} points against float (limit "
           f"{options.max_int8_loss}): shipping the {shipped} model")
@@ -202,7 +224,8 @@ def train(options: TrainerOptions) -> dict:
         "model": MODEL_NAME,
         "shipped": shipped,
         "input": "uint8 [N, 28, 28]: raw pixels 0-255, white digit on black, MNIST form",
-        "output": "float32 [N, 10]: probabilities of the digits 0-9",
+        "output": "float32 [N, 11]: probabilities of the digits 0-9 and, last, of "
+                  "\"not a digit\"",
         "parameters": int(model.count_params()),
         "files": {
             kind: {"path": str(paths[kind].relative_to(out)), "bytes": len(blobs[kind]),
@@ -211,15 +234,37 @@ def train(options: TrainerOptions) -> dict:
         },
         "test": {
             "images": len(mnist.x_test),
-            "accuracy": {k: round(v.accuracy, 5) for k, v in scores.items()},
-            "errors": {k: v.errors for k, v in scores.items()},
-            "per_class": {k: v.per_class() for k, v in scores.items()},
+            "accuracy": {k: round(v.mnist.accuracy, 5) for k, v in scores.items()},
+            "errors": {k: v.mnist.errors for k, v in scores.items()},
+            "refused": {k: round(v.mnist.refused, 5) for k, v in scores.items()},
+            "note": "an answer \"not a digit\" counts as an error",
+            "per_class": {k: v.mnist.per_class() for k, v in scores.items()},
             "measured_with": "mnist_live.classifier.DigitClassifier",
+        },
+        "styled_test": {
+            "images": len(mnist.x_test),
+            "how": "each MNIST test image drawn as ink in the style and cut to 28x28 by "
+                   "the pipeline's own mnist_crop (mnist_live.training.examples)",
+            "accuracy": {k: {s: round(e.accuracy, 5) for s, e in v.styled.items()}
+                         for k, v in scores.items()},
+        },
+        "negatives": {
+            "held_out_per_kind": count,
+            "how": "drawn from random streams that no training set uses; pieces and "
+                   "pairs from MNIST test digits",
+            "refused": {k: {kind: round(e.refused, 5) for kind, e in v.negatives.items()}
+                        for k, v in scores.items()},
+            "refused_overall": {k: round(v.negatives_refused, 5) for k, v in scores.items()},
+            "training_examples": train_set.counts(),
+            "validation_examples": val_set.counts(),
+            "settings": options.examples.describe(),
+            "fonts": examples_step.glyphs.font_names(),
+            "lookalike_limit": round(lookalikes.limit, 4),
         },
         "usps": (
             {"file": str(options.usps or config.data_dir() / USPS_FILE),
              "images": len(usps[0]), "sha256": usps[2],
-             "accuracy": {k: round(v.accuracy, 5) for k, v in usps_scores.items()},
+             "accuracy": {k: round(v.usps.accuracy, 5) for k, v in scores.items()},
              "note": "other writers and scanner; never used for training or model "
                      "selection (the augmentation strength was chosen with quick runs "
                      "that looked at it)"}
@@ -255,13 +300,18 @@ def train(options: TrainerOptions) -> dict:
     }
     # Pictures first and the models last: an interrupted run leaves the old model.
     title = f"{shipped} model, MNIST test"
-    report_step.plot_confusion(scores[shipped], report_dir / "confusion_matrix.png",
-                               f"{title}: {100 * scores[shipped].accuracy:.2f}%")
-    report_step.plot_misclassified(mnist.x_test, scores[shipped],
+    best = scores[shipped]
+    report_step.plot_confusion(best.mnist, report_dir / "confusion_matrix.png",
+                               f"{title}: {100 * best.mnist.accuracy:.2f}%")
+    report_step.plot_misclassified(mnist.x_test, best.mnist,
                                    report_dir / "misclassified.png", title)
     report_step.plot_training_curves(trials, report_dir / "training_curves.png",
                                      best_trial.trial_id,
                                      refit.get("history"), len(fit_images))
+    report_step.plot_negatives(held_out.negatives, best.negatives,
+                               report_dir / "negatives.png")
+    report_step.plot_refused_digits(mnist.x_test, best.mnist, report_dir / "refused_digits.png",
+                                    title)
     card["total_time_s"] = round(time.perf_counter() - started, 1)
     report_step.write_card(report_dir / "model_card.json", card)
     write_bytes(paths[other], blobs[other])
@@ -269,10 +319,61 @@ def train(options: TrainerOptions) -> dict:
     for path in (paths[shipped], paths[other], report_dir / "model_card.json"):
         print(f"Wrote {path}")
     print(f"Pictures in {report_dir}")
-    print(f"Prediction accuracy: {100 * scores[shipped].accuracy:.3f}% "
+    print(f"Prediction accuracy: {100 * scores[shipped].mnist.accuracy:.3f}% "
           f"({shipped}, {len(blobs[shipped]) / 1024:.1f} KB, {model.count_params()} "
           f"parameters, {card['total_time_s'] / 60:.1f} min)")
     return card
+
+
+def _score_line(scores: evaluate_step.ModelScores) -> str:
+    figures = scores.summary()
+    line = (f"Prediction accuracy: {figures['mnist_test_accuracy']:.2f}% "
+            f"({scores.mnist.errors} errors, {figures['mnist_test_refused']:.2f}% called "
+            "\"not a digit\")")
+    if figures["usps_accuracy"] is not None:
+        line += f"   USPS: {figures['usps_accuracy']:.2f}%"
+    styled = ", ".join(f"{s} {v:.2f}%" for s, v in figures["styled_accuracy"].items())
+    kinds = ", ".join(f"{k} {v:.1f}%" for k, v in figures["negatives_refused_by_kind"].items())
+    return (f"{line}\n      drawn: {styled}\n      \"not a digit\" held out refused: "
+            f"{figures['negatives_refused']:.2f}% ({kinds})")
+
+
+def _examples_fingerprint(options: TrainerOptions, mnist) -> dict:
+    return {**options.examples.describe(), "version": examples_step.VERSION,
+            "data_sha256": mnist.sha256, "subset": options.subset,
+            "validation_fraction": options.validation_fraction,
+            "seed": options.search.seed}
+
+
+def _examples(options: TrainerOptions, mnist, train_split, val_split, lookalikes):
+    """The training and validation crops, drawn once and kept beside the search."""
+    import json
+
+    from ..atomic import atomic_path, write_text
+
+    settings = options.search
+    folder = Path(settings.project_dir)
+    cache, record = folder / "examples.npz", folder / "examples.json"
+    fingerprint = _examples_fingerprint(options, mnist)
+    if (not settings.overwrite and cache.is_file() and record.is_file()
+            and json.loads(record.read_text()) == fingerprint):
+        with np.load(cache, allow_pickle=False) as saved:
+            sets = [examples_step.ExampleSet(saved[f"{n}_x"], saved[f"{n}_y"],
+                                             saved[f"{n}_kind"]) for n in ("train", "val")]
+        print(f"Examples drawn before, read from {cache}")
+        return sets
+    started = time.perf_counter()
+    sets = [examples_step.build_examples(x, y, settings.seed, options.examples, lookalikes,
+                                         stream=stream)
+            for stream, (x, y) in enumerate((train_split, val_split))]
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cache) as temp, open(temp, "wb") as f:
+        np.savez(f, **{f"{n}_{key}": getattr(s, key) for n, s in zip(("train", "val"), sets,
+                                                                     strict=True)
+                       for key in ("x", "y", "kind")})
+    write_text(record, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
+    print(f"Examples drawn in {time.perf_counter() - started:.0f} s, kept in {cache}")
+    return sets
 
 
 def _load_usps(options: TrainerOptions):

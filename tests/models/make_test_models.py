@@ -6,7 +6,10 @@ Each model is the same small logistic regression on MNIST (~90% accurate) export
 a different input/output convention, so a test can check that DigitClassifier feeds and
 reads every kind correctly: if it fed 0-255 where 0-1 is expected (or the reverse), the
 accuracy would collapse. Two more models have the wrong input or output shape, and one
-has its batch size fixed at 1. The files are small and committed next to this script.
+has its batch size fixed at 1. Two have an 11th output, "not a digit", learnt from
+letters and symbols (mnist_live.training.examples): `eleven_int8` as the trainer exports
+(uint8 pixels in, int8 inside), `eleven_logits` ending in logits. The files are small
+and committed next to this script.
 """
 
 from __future__ import annotations
@@ -77,6 +80,31 @@ def main() -> None:
          keras.layers.Dense(10)]))
     models["wrong_output"] = convert(keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)]))
+
+    # An 11th output, "not a digit": digits against letters and symbols.
+    from mnist_live.training import examples
+
+    rng = np.random.default_rng(0)
+    others = np.stack([examples.negative_crop(("letters", "symbols")[i % 2], rng, x)
+                       for i in range(4000)])
+    x11 = np.concatenate([x, others])
+    y11 = np.concatenate([y, np.full(len(others), examples.NOT_A_DIGIT, y.dtype)])
+    eleven_in = keras.Input((28, 28), dtype="uint8")
+    eleven_scaled = keras.layers.Rescaling(1 / 255.0)(keras.ops.cast(eleven_in, "float32"))
+    eleven_logits = keras.layers.Dense(11)(keras.layers.Flatten()(eleven_scaled))
+    eleven = keras.Model(eleven_in, keras.layers.Softmax()(eleven_logits))
+    eleven.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    eleven.fit(x11, y11, epochs=4, batch_size=128, verbose=2, shuffle=True)
+
+    def int8_from_uint8(model) -> bytes:
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([image[None]] for image in x11[::60])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        return converter.convert()
+
+    models["eleven_int8"] = int8_from_uint8(eleven)
+    models["eleven_logits"] = convert(keras.Model(eleven_in, eleven_logits))
 
     # Batch fixed at 1 by a hard-coded reshape.
     kernel, bias = (tf.constant(w) for w in dense.get_weights())

@@ -1,0 +1,514 @@
+"""Training crops the way the camera pipeline makes them: digits as pens and cameras
+change them, and the crops the model must learn to call "not a digit".
+
+Every crop here is a binary ink mask turned into 28x28 by `normalize.mnist_crop`, the
+same function the pipeline uses, so the model learns the crops it will be given.
+
+Digits (`camera_digit`), from an MNIST *training* image, in one of DIGIT_STYLES:
+
+    plain     re-drawn at a camera's size with a pen-like edge
+    thick     a marker: strokes 2-4x MNIST's, loops may close
+    thin      a fine ballpoint or pencil
+    broken    1-3 pen skips cut across strokes, bridged as the pipeline's merge does
+              half of the time
+    blurred   out of focus, then thresholded (corners round, small loops fill)
+
+each also slightly rotated and sheared. Never flipped: a mirrored 2 is no digit.
+
+Not digits (`negative_crop`), in one of NEGATIVE_KINDS:
+
+    letters   letters (those that do not look like digits, see glyphs.LETTERS), two
+              letters touching, short words
+    symbols   + - x × ÷ = / * ( ) [ ] # % ? ! < > . , :
+    pieces    part of an MNIST training digit: one side of a cut, or a few strokes
+    pairs     two digits touching, or a digit with a piece of its neighbour
+    clutter   what the pipeline's own candidate stage finds in photos with no digit
+              (scikit-image's sample photos) and in made textures (wood, weave,
+              speckle, hatching, scribbles)
+
+Ambiguous negatives are left out: a piece that is a straight upright stroke (a 1) or
+holds a closed loop (a 0, 6, 8, 9), and any negative crop that lies as close to some
+MNIST digit as MNIST digits lie to each other (`Lookalikes`).
+
+Everything is a pure function of its seed. No TensorFlow here: the benchmark and the
+tests use it too.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .. import glyphs
+from ..binarize import binarize
+from ..candidates import Candidate, CandidateLimits, close_gaps, find_blobs, is_digit_sized, merge
+from ..normalize import mnist_crop
+from ..scenes import render_digit
+
+NOT_A_DIGIT = 10  # the 11th class
+# Bumped whenever what is drawn here changes: a resumed run then draws its examples anew.
+VERSION = 1
+DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred")
+NEGATIVE_KINDS = ("letters", "symbols", "pieces", "pairs", "clutter")
+
+# scikit-image's bundled sample photos used for clutter: none shows a digit or a ring
+# (coins, cells and the phantom's ellipses are rings, which is what a 0 is; text and
+# page are print; the clock has numerals).
+SKIMAGE_PHOTOS = ("astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png",
+                  "grass.png", "gravel.png", "horse.png", "rocket.jpg",
+                  "hubble_deep_field.jpg", "ihc.png", "moon.png", "retina.jpg",
+                  "motorcycle_left.png", "chessboard_GRAY.png")
+MADE_TEXTURES = ("wood", "weave", "speckle", "hatching", "scribbles")
+
+
+# --- Digits -------------------------------------------------------------------------------
+
+
+def digit_mask(image: np.ndarray, rng: np.random.Generator, style: str) -> np.ndarray:
+    """An MNIST image (28x28, white on black) drawn as ink in `style`: a uint8 0/255 mask."""
+    height = float(rng.uniform(28, 120))
+    cut = {"thick": rng.uniform(0.15, 0.3), "thin": rng.uniform(0.6, 0.8)}.get(
+        style, rng.uniform(0.35, 0.55))
+    gaps = int(rng.integers(1, 4)) if style == "broken" else 0
+    alpha = render_digit(image, height, rng, stroke_cut=float(cut),
+                         angle=float(rng.uniform(-10, 10)), gaps=gaps)
+    alpha = _shear(alpha, float(rng.uniform(-0.25, 0.25)))
+    if style == "blurred":
+        alpha = cv2.GaussianBlur(alpha, (0, 0), height * rng.uniform(0.02, 0.06))
+        mask = _binary(alpha, float(rng.uniform(0.35, 0.6)))
+    else:
+        mask = _binary(alpha, 0.5)
+    if style == "thick":
+        grow = round(height * rng.uniform(0.01, 0.06))
+        if grow:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
+            mask = cv2.dilate(np.pad(mask, grow), kernel)
+    if style == "broken" and rng.random() < 0.5:
+        mask = _bridged(mask, height)
+    return glyphs.crop_to_ink(mask)
+
+
+def camera_digit(image: np.ndarray, rng: np.random.Generator, style: str | None = None
+                 ) -> np.ndarray:
+    """The 28x28 crop the pipeline would make of this digit written in `style`
+    (random when None)."""
+    style = style or str(rng.choice(DIGIT_STYLES))
+    return mnist_crop(digit_mask(image, rng, style))
+
+
+def camera_digits(images: np.ndarray, seed: int, style: str | None = None) -> np.ndarray:
+    """`camera_digit` of each image, seeded: (N, 28, 28) uint8."""
+    rng = np.random.default_rng([seed, 7])
+    return np.stack([camera_digit(image, rng, style) for image in images]) if len(
+        images) else np.zeros((0, 28, 28), np.uint8)
+
+
+def _shear(alpha: np.ndarray, amount: float) -> np.ndarray:
+    h, w = alpha.shape
+    extra = math.ceil(abs(amount) * h)
+    matrix = np.float32([[1, amount, extra if amount < 0 else 0], [0, 1, 0]])
+    return cv2.warpAffine(alpha, matrix, (w + extra, h), flags=cv2.INTER_LINEAR)
+
+
+def _binary(alpha: np.ndarray, level: float) -> np.ndarray:
+    return np.where(alpha >= level, 255, 0).astype(np.uint8)
+
+
+def _bridged(mask: np.ndarray, height: float) -> np.ndarray:
+    """The pieces of a broken digit joined as the pipeline joins them (merge)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    pieces = []
+    for k in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if area >= 4:
+            piece = np.where(labels[y : y + h, x : x + w] == k, 255, 0).astype(np.uint8)
+            pieces.append(Candidate((x, y, w, h), piece))
+    if len(pieces) < 2:
+        return mask
+    joined = merge(pieces, reach=0.2 * height)
+    return joined.mask
+
+
+# --- Not digits ---------------------------------------------------------------------------
+
+
+def negative_crop(kind: str, rng: np.random.Generator, donors: np.ndarray) -> np.ndarray:
+    """One 28x28 crop of `kind` (see NEGATIVE_KINDS); `donors` are MNIST training
+    images for pieces and pairs."""
+    return mnist_crop(negative_mask(kind, rng, donors))
+
+
+def negative_mask(kind: str, rng: np.random.Generator, donors: np.ndarray) -> np.ndarray:
+    if kind == "letters":
+        roll = rng.random()
+        if roll < 0.7:
+            return glyphs.draw_mark(str(rng.choice(list(glyphs.LETTERS))), rng)
+        if roll < 0.9:  # two letters written so close they touch
+            pair = "".join(rng.choice(list(glyphs.LETTERS), size=2))
+            return _touching(glyphs.draw_mark(pair[0], rng), glyphs.draw_mark(pair[1], rng),
+                             rng)
+        return glyphs.draw_text(str(rng.choice(glyphs.WORDS)), rng)
+    if kind == "symbols":
+        return glyphs.draw_mark(str(rng.choice(list(glyphs.SYMBOLS))), rng)
+    if kind == "pieces":
+        return _piece_of_digit(donors, rng)
+    if kind == "pairs":
+        first = digit_mask(donors[rng.integers(len(donors))], rng, "plain")
+        second = digit_mask(donors[rng.integers(len(donors))], rng, "plain")
+        if rng.random() < 0.6:
+            return _touching(first, _scaled_to(second, first.shape[0], rng), rng)
+        # A digit with a piece of its neighbour stuck to its side.
+        piece = _piece_of_digit(donors, rng, height=first.shape[0])
+        return _touching(first, piece, rng) if rng.random() < 0.5 else _touching(
+            piece, first, rng)
+    if kind == "clutter":
+        return _clutter_mask(rng)
+    raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
+
+
+def _scaled_to(mask: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    factor = height * rng.uniform(0.8, 1.2) / max(1, mask.shape[0])
+    size = (max(1, round(mask.shape[1] * factor)), max(1, round(mask.shape[0] * factor)))
+    return _binary(cv2.resize(mask, size, interpolation=cv2.INTER_LINEAR) / 255.0, 0.5)
+
+
+def _touching(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Two masks side by side, moved together until their ink touches (or overlaps a
+    little), bottoms roughly aligned."""
+    h = max(left.shape[0], right.shape[0])
+    right = _scaled_to(right, left.shape[0], rng) if right.shape[0] > 2 * left.shape[0] else right
+    h = max(left.shape[0], right.shape[0])
+    offset_l = h - left.shape[0] - int(rng.integers(0, max(1, h // 8)))
+    offset_r = h - right.shape[0] - int(rng.integers(0, max(1, h // 8)))
+    offset_l, offset_r = max(0, offset_l), max(0, offset_r)
+    canvas_h = h + h // 8 + 2
+    lw, rw = left.shape[1], right.shape[1]
+    a = np.zeros((canvas_h, lw + rw), np.uint8)
+    a[offset_l : offset_l + left.shape[0], :lw] = left
+    # Per row, how far the right mask can slide left before touching the left one.
+    best = lw + rw
+    overlap = int(rng.integers(0, max(1, min(lw, rw) // 6) + 1))
+    for shift in range(0, lw + 1):
+        b = np.zeros_like(a)
+        x0 = lw - shift
+        b[offset_r : offset_r + right.shape[0], x0 : x0 + rw] = right
+        if (a & b).any():
+            best = x0
+            break
+    x0 = max(0, best - overlap) if best < lw + rw else lw
+    canvas = np.zeros((canvas_h, max(lw, x0 + rw)), np.uint8)
+    canvas[offset_l : offset_l + left.shape[0], :lw] = left
+    region = canvas[offset_r : offset_r + right.shape[0], x0 : x0 + rw]
+    np.maximum(region, right, out=region)
+    return glyphs.crop_to_ink(canvas)
+
+
+def _piece_of_digit(donors: np.ndarray, rng: np.random.Generator,
+                    height: float | None = None) -> np.ndarray:
+    """One side of a random cut through a digit (20-65% of its ink, its largest part),
+    never a straight upright stroke (that is a 1) nor a closed loop (a 0)."""
+    for _ in range(50):
+        mask = digit_mask(donors[rng.integers(len(donors))], rng,
+                          str(rng.choice(["plain", "thick", "thin"])))
+        if height:
+            mask = _scaled_to(mask, int(height), rng)
+        _h, _w = mask.shape
+        ys, xs = np.nonzero(mask)
+        if len(xs) < 20:
+            continue
+        angle = rng.uniform(0, math.pi)
+        nx, ny = math.cos(angle), math.sin(angle)
+        along = (xs - xs.mean()) * nx + (ys - ys.mean()) * ny
+        cut = np.quantile(along, rng.uniform(0.25, 0.75))
+        keep = along < cut if rng.random() < 0.5 else along >= cut
+        piece = np.zeros_like(mask)
+        piece[ys[keep], xs[keep]] = 255
+        piece = _largest_part(piece)
+        share = cv2.countNonZero(piece) / len(xs)
+        if 0.2 <= share <= 0.65 and not _upright_stroke(piece) and not _has_loop(piece):
+            return glyphs.crop_to_ink(piece)
+    return glyphs.draw_mark("-", rng)  # practically never reached
+
+
+def _largest_part(mask: np.ndarray) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    if count <= 2:
+        return mask
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return np.where(labels == k, 255, 0).astype(np.uint8)
+
+
+# MNIST's 1s lean from -21 to +44 degrees (top to the right; 0.5th-99.5th percentile of
+# their ink's main axis) and are straight: the smaller spread of their ink is under 0.08
+# of the larger for 95% of them.
+ONE_LEAN = (-25.0, 48.0)
+ONE_STRAIGHTNESS = 0.08
+
+
+def _upright_stroke(mask: np.ndarray) -> bool:
+    """A straight stroke leaning as a written 1 may: what a 1 is."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 3:
+        return True
+    cov = np.cov(np.stack([xs, -ys]).astype(np.float64))
+    values, vectors = np.linalg.eigh(cov)
+    dx, dy = vectors[:, 1] * (1 if vectors[1, 1] >= 0 else -1)  # pointing up
+    lean = math.degrees(math.atan2(dx, dy))
+    straight = values[0] < ONE_STRAIGHTNESS * values[1]
+    return bool(straight and ONE_LEAN[0] <= lean <= ONE_LEAN[1])
+
+
+def _has_loop(mask: np.ndarray) -> bool:
+    """Whether the ink closes a hole of any real size."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    h, w = mask.shape
+    return any(hierarchy[0][i][3] >= 0 and cv2.contourArea(c) > 0.02 * h * w
+               for i, c in enumerate(contours))
+
+
+# --- Clutter: what the candidate stage finds where there is no digit ------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def skimage_photos() -> tuple[np.ndarray, ...]:
+    """scikit-image's sample photos in SKIMAGE_PHOTOS, gray (empty without skimage)."""
+    folder = skimage_data_folder()
+    if folder is None:
+        return ()
+    photos = [cv2.imread(str(folder / name), cv2.IMREAD_GRAYSCALE) for name in SKIMAGE_PHOTOS]
+    return tuple(p for p in photos if p is not None)
+
+
+def skimage_data_folder() -> Path | None:
+    """The folder of sample photos inside the installed scikit-image wheel, if any."""
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    return folder if folder.is_dir() else None
+
+
+def made_texture(name: str, rng: np.random.Generator, size: int = 480) -> np.ndarray:
+    """A gray texture a desk or a wall may show (see MADE_TEXTURES)."""
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    noise = cv2.resize(rng.standard_normal((size // 16, size // 16)).astype(np.float32),
+                       (size, size), interpolation=cv2.INTER_CUBIC)
+    if name == "wood":  # rings around a far centre, bent by noise
+        cx, cy = rng.uniform(-2, 3) * size, rng.uniform(-2, 3) * size
+        r = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2) / rng.uniform(6, 20)
+        image = 128 + 60 * np.sin(r + 3 * noise) + 20 * noise
+    elif name == "weave":
+        period = rng.uniform(6, 18)
+        image = (128 + 50 * np.sin(xs / period * 2 * np.pi) * np.sin(ys / period * 2 * np.pi)
+                 + 30 * noise)
+    elif name == "speckle":
+        fine = rng.standard_normal((size, size)).astype(np.float32)
+        image = 128 + 40 * cv2.GaussianBlur(fine, (0, 0), rng.uniform(1, 4)) * 4 + 30 * noise
+    elif name == "hatching":
+        angle = rng.uniform(0, np.pi)
+        period = rng.uniform(5, 15)
+        along = xs * math.cos(angle) + ys * math.sin(angle)
+        image = 128 + 60 * np.sign(np.sin(along / period * 2 * np.pi + 2 * noise)) + 20 * noise
+    elif name == "scribbles":
+        image = np.full((size, size), 200, np.float32)
+        for _ in range(int(rng.integers(4, 12))):
+            mark = glyphs.draw_scribble(rng)
+            scale = rng.uniform(0.3, 1.2)
+            mark = cv2.resize(mark, None, fx=scale, fy=scale)
+            y, x = (int(rng.integers(0, max(1, size - s))) for s in mark.shape)
+            region = image[y : y + mark.shape[0], x : x + mark.shape[1]]
+            region[mark[: region.shape[0], : region.shape[1]] > 127] = 40
+    else:
+        raise ValueError(f"unknown texture {name!r}")
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def clutter_masks(gray: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """Digit-sized blobs the pipeline's candidate stage proposes in `gray`."""
+    digit_height = min(gray.shape[:2]) / 10
+    binarized = binarize(gray, "otsu", scale=digit_height)
+    cleaned = close_gaps(binarized.binary, digit_height)
+    limits = CandidateLimits(border_fraction=0.02)
+    blobs, _ = find_blobs(cleaned, limits)
+    return [b.mask for b in blobs if is_digit_sized(b.box, limits, cleaned.shape)]
+
+
+def _clutter_mask(rng: np.random.Generator) -> np.ndarray:
+    """A blob from a random view (crop, scale, turn) of a sample photo or a made texture."""
+    photos = skimage_photos()
+    for _ in range(20):
+        if photos and rng.random() < 0.65:
+            source = photos[int(rng.integers(len(photos)))]
+        else:
+            source = made_texture(str(rng.choice(MADE_TEXTURES)), rng)
+        view = _random_view(source, rng)
+        masks = clutter_masks(view, rng)
+        if masks:
+            return masks[int(rng.integers(len(masks)))]
+    return glyphs.draw_scribble(rng)
+
+
+def _random_view(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 240-480 px window of `image` at a random scale and turn, maybe inverted."""
+    scale = rng.uniform(0.4, 1.5)
+    image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    side = int(min((*image.shape[:2], int(rng.integers(240, 481)))))
+    y = int(rng.integers(0, image.shape[0] - side + 1))
+    x = int(rng.integers(0, image.shape[1] - side + 1))
+    view = image[y : y + side, x : x + side]
+    if rng.random() < 0.5:
+        view = np.ascontiguousarray(np.rot90(view, int(rng.integers(1, 4))))
+    return 255 - view if rng.random() < 0.3 else view
+
+
+# --- Leaving out what looks like a digit --------------------------------------------------
+
+
+class Lookalikes:
+    """Tells which crops lie as close to some real digit as real digits lie to each
+    other: a "not a digit" example that close would teach the model to refuse digits.
+
+    Distances are Euclidean between 28x28 crops (0-1 pixels). The reference is
+    `reference_count` MNIST training digits drawn plain; the limit is the median
+    distance from `probe_count` other training digits (drawn in any style) to their
+    nearest reference digit.
+    """
+
+    def __init__(self, digits: np.ndarray, seed: int, reference_count: int = 20000,
+                 probe_count: int = 2000):
+        # A quick run's few digits: a fifth of them probe, the rest are the reference.
+        probe_count = min(probe_count, max(1, len(digits) // 5))
+        reference_count = min(reference_count, len(digits) - probe_count)
+        reference = digits[:reference_count]
+        probes = digits[reference_count : reference_count + probe_count]
+        self.reference = _as_vectors(camera_digits(reference, seed, "plain"))
+        self._norms = (self.reference ** 2).sum(axis=1)
+        self.limit = float(np.median(self.distances(camera_digits(probes, seed + 1))))
+
+    def distances(self, crops: np.ndarray) -> np.ndarray:
+        """(N,): each crop's distance to its nearest reference digit."""
+        vectors = _as_vectors(crops)
+        out = np.empty(len(vectors), np.float32)
+        for start in range(0, len(vectors), 1000):
+            chunk = vectors[start : start + 1000]
+            squared = ((chunk ** 2).sum(axis=1)[:, None] + self._norms[None, :]
+                       - 2 * chunk @ self.reference.T)
+            out[start : start + 1000] = np.sqrt(np.maximum(squared.min(axis=1), 0))
+        return out
+
+    def __call__(self, crops: np.ndarray) -> np.ndarray:
+        """(N,) bool: which crops look like a digit."""
+        return self.distances(crops) < self.limit
+
+
+def _as_vectors(crops: np.ndarray) -> np.ndarray:
+    return np.asarray(crops, np.float32).reshape(len(crops), -1) / 255.0
+
+
+# --- Whole sets -----------------------------------------------------------------------------
+
+
+# Kinds whose examples are drawn at random shapes and so may happen to look like a digit:
+# those are checked against Lookalikes. Letters and symbols are chosen not to.
+CHECKED_KINDS = ("pieces", "pairs", "clutter")
+
+
+def negatives(kind: str, count: int, rng: np.random.Generator, donors: np.ndarray,
+              lookalikes: Lookalikes | None = None, progress=None) -> np.ndarray:
+    """`count` crops of one kind, none of which looks like a digit (with `lookalikes`)."""
+    kept: list[np.ndarray] = []
+    while len(kept) < count:
+        batch = np.stack([negative_crop(kind, rng, donors)
+                          for _ in range(max(8, round(1.3 * (count - len(kept)))))])
+        if lookalikes is not None and kind in CHECKED_KINDS:
+            batch = batch[~lookalikes(batch)]
+        kept += list(batch[: count - len(kept)])
+        if progress is not None:
+            progress.update(min(len(batch), count))
+    return np.stack(kept) if kept else np.zeros((0, 28, 28), np.uint8)
+
+
+@dataclass(frozen=True)
+class ExampleSettings:
+    """What the trainer adds to MNIST's digits (the defaults make the shipped model)."""
+
+    camera_share: float = 0.4
+    """Share of the digit images replaced by the same digit drawn as a camera sees it
+    (camera_digit, a random style); the rest stay MNIST's own images."""
+    negative_share: float = 0.45
+    """"Not a digit" examples, as a share of the number of digit images, split evenly
+    among NEGATIVE_KINDS."""
+
+    def describe(self) -> dict:
+        return {"camera_share": self.camera_share, "negative_share": self.negative_share,
+                "digit_styles": list(DIGIT_STYLES), "negative_kinds": list(NEGATIVE_KINDS),
+                "letters": glyphs.LETTERS, "symbols": glyphs.SYMBOLS,
+                "skimage_photos": list(SKIMAGE_PHOTOS), "made_textures": list(MADE_TEXTURES),
+                "lookalike_check": list(CHECKED_KINDS)}
+
+
+@dataclass
+class ExampleSet:
+    """Crops and labels (0-9, NOT_A_DIGIT) with what each crop is."""
+
+    x: np.ndarray  # uint8 (N, 28, 28)
+    y: np.ndarray  # uint8 (N,)
+    kind: np.ndarray  # (N,) str: "mnist", "camera" or a NEGATIVE_KINDS name
+
+    def counts(self) -> dict[str, int]:
+        names, counts = np.unique(self.kind, return_counts=True)
+        return {str(n): int(c) for n, c in zip(names, counts, strict=True)}
+
+
+def build_examples(x: np.ndarray, y: np.ndarray, seed: int, settings: ExampleSettings,
+                   lookalikes: Lookalikes | None, stream: int = 0,
+                   progress: bool = True) -> ExampleSet:
+    """MNIST images `x`, `y` with camera-drawn digits and "not a digit" crops added,
+    shuffled. `stream` separates the random draws of sets made with one seed
+    (training 0, validation 1)."""
+    from tqdm import tqdm
+
+    rng = np.random.default_rng([seed, stream, 0])
+    camera = rng.random(len(x)) < settings.camera_share
+    digits = x.copy()
+    for i in np.flatnonzero(camera):
+        digits[i] = camera_digit(x[i], rng)
+    per_kind = round(settings.negative_share * len(x) / len(NEGATIVE_KINDS))
+    parts, kinds = [digits], [np.where(camera, "camera", "mnist")]
+    with tqdm(total=per_kind * len(NEGATIVE_KINDS), desc="not-a-digit examples",
+              unit="crop", disable=not progress, mininterval=5) as bar:
+        for k, kind in enumerate(NEGATIVE_KINDS):
+            kind_rng = np.random.default_rng([seed, stream, 1 + k])
+            parts.append(negatives(kind, per_kind, kind_rng, x, lookalikes, bar))
+            kinds.append(np.full(per_kind, kind))
+    labels = np.concatenate([y.astype(np.uint8)]
+                            + [np.full(per_kind, NOT_A_DIGIT, np.uint8)] * len(NEGATIVE_KINDS))
+    images, kind = np.concatenate(parts), np.concatenate(kinds)
+    order = rng.permutation(len(images))
+    return ExampleSet(images[order], labels[order], kind[order])
+
+
+# Held-out sets for scoring a model: streams no training set uses (see build_examples),
+# and pieces and pairs cut from MNIST *test* digits.
+HELD_OUT_STREAM = 9
+
+
+def held_out_negatives(test_digits: np.ndarray, count: int, seed: int,
+                       lookalikes: Lookalikes | None) -> dict[str, np.ndarray]:
+    """`count` crops of each NEGATIVE_KINDS kind, never used for training."""
+    return {kind: negatives(kind, count, np.random.default_rng([seed, HELD_OUT_STREAM, k]),
+                            test_digits, lookalikes)
+            for k, kind in enumerate(NEGATIVE_KINDS)}
+
+
+def styled_digits(images: np.ndarray, style: str, seed: int) -> np.ndarray:
+    """Each image drawn in `style` (thick, thin, broken, blurred...) for scoring."""
+    return camera_digits(images, seed + 1000 * DIGIT_STYLES.index(style), style)
