@@ -33,6 +33,7 @@ class Evaluation:
     labels: np.ndarray  # (N,) true class
     predictions: np.ndarray  # (N,) predicted class, NOT_A_DIGIT for "not a digit"
     confidences: np.ndarray  # (N,) probability of the predicted class
+    not_digit: np.ndarray | None = None  # (N,) probability of "not a digit" (11 outputs)
 
     @property
     def accuracy(self) -> float:
@@ -75,7 +76,7 @@ def evaluate(classifier: DigitClassifier, images: np.ndarray, labels) -> Evaluat
     """Classify every image and compare with `labels`."""
     if len(images) == 0:
         empty = np.zeros(0, np.int64)
-        return Evaluation(empty, empty, np.zeros(0, np.float32))
+        return Evaluation(empty, empty, np.zeros(0, np.float32), np.zeros(0, np.float32))
     probabilities = np.concatenate([
         classifier.all_probabilities(images[start:start + BATCH])
         for start in range(0, len(images), BATCH)
@@ -85,6 +86,8 @@ def evaluate(classifier: DigitClassifier, images: np.ndarray, labels) -> Evaluat
         labels=np.broadcast_to(np.asarray(labels), len(images)).astype(np.int64),
         predictions=predictions,
         confidences=probabilities[np.arange(len(predictions)), predictions],
+        not_digit=(probabilities[:, NOT_A_DIGIT] if probabilities.shape[1] > NOT_A_DIGIT
+                   else np.zeros(len(predictions), np.float32)),
     )
 
 

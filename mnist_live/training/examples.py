@@ -12,6 +12,7 @@ Digits (`camera_digit`), from an MNIST *training* image, in one of DIGIT_STYLES:
     broken    1-3 pen skips cut across strokes, bridged as the pipeline's merge does
               half of the time
     blurred   out of focus, then thresholded (corners round, small loops fill)
+    small     far away: 10-20 px tall, so the crop is scaled up, blocky and soft
 
 each also slightly rotated and sheared. Never flipped: a mirrored 2 is no digit.
 
@@ -53,8 +54,8 @@ from ..scenes import render_digit
 
 NOT_A_DIGIT = 10  # the 11th class
 # Bumped whenever what is drawn here changes: a resumed run then draws its examples anew.
-VERSION = 1
-DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred")
+VERSION = 3
+DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred", "small")
 NEGATIVE_KINDS = ("letters", "symbols", "pieces", "pairs", "clutter")
 
 # scikit-image's bundled sample photos used for clutter: none shows a digit or a ring
@@ -72,23 +73,32 @@ MADE_TEXTURES = ("wood", "weave", "speckle", "hatching", "scribbles")
 
 def digit_mask(image: np.ndarray, rng: np.random.Generator, style: str) -> np.ndarray:
     """An MNIST image (28x28, white on black) drawn as ink in `style`: a uint8 0/255 mask."""
-    height = float(rng.uniform(28, 120))
+    height = float(rng.uniform(10, 20) if style == "small" else rng.uniform(28, 120))
     cut = {"thick": rng.uniform(0.15, 0.3), "thin": rng.uniform(0.6, 0.8)}.get(
         style, rng.uniform(0.35, 0.55))
     gaps = int(rng.integers(1, 4)) if style == "broken" else 0
     alpha = render_digit(image, height, rng, stroke_cut=float(cut),
                          angle=float(rng.uniform(-10, 10)), gaps=gaps)
     alpha = _shear(alpha, float(rng.uniform(-0.25, 0.25)))
+    plain = _binary(alpha, 0.5)
     if style == "blurred":
-        alpha = cv2.GaussianBlur(alpha, (0, 0), height * rng.uniform(0.02, 0.06))
-        mask = _binary(alpha, float(rng.uniform(0.35, 0.6)))
+        # Out of focus, then thresholded: corners round and small loops may close, but
+        # a loop that closes altogether leaves a blob no reader could name.
+        for sigma in height * rng.uniform(0.02, 0.06) * np.array([1.0, 0.5, 0.25]):
+            mask = _binary(cv2.GaussianBlur(alpha, (0, 0), sigma), rng.uniform(0.35, 0.6))
+            if _holes(mask) >= _holes(plain):
+                break
+        else:
+            mask = plain
     else:
-        mask = _binary(alpha, 0.5)
-    if style == "thick":
-        grow = round(height * rng.uniform(0.01, 0.06))
-        if grow:
+        mask = plain
+    if style == "thick":  # a marker: up to 6% of the height more on each side
+        for grow in round(height * rng.uniform(0.01, 0.06)) // np.array([1, 2, 4]):
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
-            mask = cv2.dilate(np.pad(mask, grow), kernel)
+            thick = cv2.dilate(np.pad(plain, grow), kernel) if grow else plain
+            if _holes(thick) >= _holes(plain):  # loops may shrink, not vanish
+                mask = thick
+                break
     if style == "broken" and rng.random() < 0.5:
         mask = _bridged(mask, height)
     return glyphs.crop_to_ink(mask)
@@ -118,6 +128,15 @@ def _shear(alpha: np.ndarray, amount: float) -> np.ndarray:
 
 def _binary(alpha: np.ndarray, level: float) -> np.ndarray:
     return np.where(alpha >= level, 255, 0).astype(np.uint8)
+
+
+def _holes(mask: np.ndarray, min_area: float = 4.0) -> int:
+    """How many loops the ink closes (holes of at least `min_area` pixels)."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    return sum(1 for i, c in enumerate(contours)
+               if hierarchy[0][i][3] >= 0 and cv2.contourArea(c) >= min_area)
 
 
 def _bridged(mask: np.ndarray, height: float) -> np.ndarray:
@@ -159,14 +178,21 @@ def negative_mask(kind: str, rng: np.random.Generator, donors: np.ndarray) -> np
     if kind == "pieces":
         return _piece_of_digit(donors, rng)
     if kind == "pairs":
-        first = digit_mask(donors[rng.integers(len(donors))], rng, "plain")
-        second = digit_mask(donors[rng.integers(len(donors))], rng, "plain")
-        if rng.random() < 0.6:
-            return _touching(first, _scaled_to(second, first.shape[0], rng), rng)
-        # A digit with a piece of its neighbour stuck to its side.
-        piece = _piece_of_digit(donors, rng, height=first.shape[0])
-        return _touching(first, piece, rng) if rng.random() < 0.5 else _touching(
-            piece, first, rng)
+        # Two digits, or a digit and a piece of its neighbour, stuck side by side; at
+        # least a third wider than the digit alone, or it is that digit with a serif.
+        for _ in range(20):
+            first = digit_mask(donors[rng.integers(len(donors))], rng, "plain")
+            if rng.random() < 0.6:
+                second = digit_mask(donors[rng.integers(len(donors))], rng, "plain")
+                second = _scaled_to(second, first.shape[0], rng)
+            else:
+                second = _piece_of_digit(donors, rng, height=first.shape[0])
+            if rng.random() < 0.5:
+                first, second = second, first
+            pair = _touching(first, second, rng)
+            if pair.shape[1] >= 1.33 * max(first.shape[1], second.shape[1]):
+                return pair
+        return pair
     if kind == "clutter":
         return _clutter_mask(rng)
     raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
@@ -211,7 +237,7 @@ def _touching(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> 
 
 def _piece_of_digit(donors: np.ndarray, rng: np.random.Generator,
                     height: float | None = None) -> np.ndarray:
-    """One side of a random cut through a digit (20-65% of its ink, its largest part),
+    """One side of a random cut through a digit (20-50% of its ink, its largest part),
     never a straight upright stroke (that is a 1) nor a closed loop (a 0)."""
     for _ in range(50):
         mask = digit_mask(donors[rng.integers(len(donors))], rng,
@@ -225,13 +251,13 @@ def _piece_of_digit(donors: np.ndarray, rng: np.random.Generator,
         angle = rng.uniform(0, math.pi)
         nx, ny = math.cos(angle), math.sin(angle)
         along = (xs - xs.mean()) * nx + (ys - ys.mean()) * ny
-        cut = np.quantile(along, rng.uniform(0.25, 0.75))
+        cut = np.quantile(along, rng.uniform(0.2, 0.5))
         keep = along < cut if rng.random() < 0.5 else along >= cut
         piece = np.zeros_like(mask)
         piece[ys[keep], xs[keep]] = 255
         piece = _largest_part(piece)
         share = cv2.countNonZero(piece) / len(xs)
-        if 0.2 <= share <= 0.65 and not _upright_stroke(piece) and not _has_loop(piece):
+        if 0.2 <= share <= 0.5 and not _upright_stroke(piece) and not _has_loop(piece):
             return glyphs.crop_to_ink(piece)
     return glyphs.draw_mark("-", rng)  # practically never reached
 
@@ -264,13 +290,13 @@ def _upright_stroke(mask: np.ndarray) -> bool:
     return bool(straight and ONE_LEAN[0] <= lean <= ONE_LEAN[1])
 
 
-def _has_loop(mask: np.ndarray) -> bool:
-    """Whether the ink closes a hole of any real size."""
+def _has_loop(mask: np.ndarray, area: float = 0.02) -> bool:
+    """Whether the ink closes a hole of at least `area` x its box."""
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return False
     h, w = mask.shape
-    return any(hierarchy[0][i][3] >= 0 and cv2.contourArea(c) > 0.02 * h * w
+    return any(hierarchy[0][i][3] >= 0 and cv2.contourArea(c) > area * h * w
                for i, c in enumerate(contours))
 
 
@@ -350,7 +376,8 @@ def _clutter_mask(rng: np.random.Generator) -> np.ndarray:
         else:
             source = made_texture(str(rng.choice(MADE_TEXTURES)), rng)
         view = _random_view(source, rng)
-        masks = clutter_masks(view, rng)
+        # A ring is what a 0 is (a cup's rim, an eye): not for "not a digit".
+        masks = [m for m in clutter_masks(view, rng) if not _has_loop(m, 0.1)]
         if masks:
             return masks[int(rng.integers(len(masks)))]
     return glyphs.draw_scribble(rng)
@@ -377,13 +404,14 @@ class Lookalikes:
     other: a "not a digit" example that close would teach the model to refuse digits.
 
     Distances are Euclidean between 28x28 crops (0-1 pixels). The reference is
-    `reference_count` MNIST training digits drawn plain; the limit is the median
-    distance from `probe_count` other training digits (drawn in any style) to their
-    nearest reference digit.
+    `reference_count` MNIST training digits drawn plain; the limit is the `quantile`
+    of the distances from `probe_count` other training digits (drawn in any style) to
+    their nearest reference digit: with 0.75, a crop nearer to a digit than three
+    quarters of real digits are is taken for a lookalike.
     """
 
     def __init__(self, digits: np.ndarray, seed: int, reference_count: int = 20000,
-                 probe_count: int = 2000):
+                 probe_count: int = 2000, quantile: float = 0.75):
         # A quick run's few digits: a fifth of them probe, the rest are the reference.
         probe_count = min(probe_count, max(1, len(digits) // 5))
         reference_count = min(reference_count, len(digits) - probe_count)
@@ -391,7 +419,8 @@ class Lookalikes:
         probes = digits[reference_count : reference_count + probe_count]
         self.reference = _as_vectors(camera_digits(reference, seed, "plain"))
         self._norms = (self.reference ** 2).sum(axis=1)
-        self.limit = float(np.median(self.distances(camera_digits(probes, seed + 1))))
+        self.limit = float(np.quantile(self.distances(camera_digits(probes, seed + 1)),
+                                       quantile))
 
     def distances(self, crops: np.ndarray) -> np.ndarray:
         """(N,): each crop's distance to its nearest reference digit."""

@@ -135,78 +135,25 @@ def plot_negatives(crops: dict[str, np.ndarray], evaluations: dict[str, Evaluati
 
 def plot_refused_digits(images: np.ndarray, evaluation: Evaluation, path: Path, title: str,
                         limit: int = 40) -> None:
-    """The test digits answered "not a digit", captioned with their true digit."""
+    """The test digits the model finds least like a digit (highest probability of "not
+    a digit"), captioned with their true digit; the ones it refused in red."""
     plt = _pyplot()
-    refused = np.flatnonzero(evaluation.predictions == 10)[:limit]
+    not_digit = (evaluation.not_digit if evaluation.not_digit is not None
+                 else np.zeros(len(evaluation.labels)))
+    worst = np.argsort(-not_digit, kind="stable")[:limit]
     columns = 10
-    rows = max(1, -(-len(refused) // columns))
+    rows = max(1, -(-len(worst) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.3 + 0.6),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, index in zip(axes.flat, refused, strict=False):
+    for ax, index in zip(axes.flat, worst, strict=False):
         ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
-        ax.set_title(f"{evaluation.labels[index]} ({evaluation.confidences[index]:.2f})\n"
-                     f"#{index}", fontsize=7)
+        refused = evaluation.predictions[index] == 10
+        ax.set_title(f"{evaluation.labels[index]} ({not_digit[index]:.2f})\n#{index}",
+                     fontsize=7, color="red" if refused else "black")
     total = int((evaluation.predictions == 10).sum())
-    shown = f"all {total}" if total <= limit else f"first {limit} of {total}"
-    fig.suptitle(f"{title}: {shown} test digits answered \"not a digit\" (true digit "
-                 "(probability of \"not a digit\"), test index)", fontsize=9)
-    _save(fig, path)
-
-
-def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None,
-                         refit: dict | None = None, refit_images: int = 0) -> None:
-    """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial.
-
-    `refit` (loss and accuracy per epoch of the final training on all the training
-    images, which has no validation) is drawn dotted in black.
-    """
-    plt = _pyplot()
-    from matplotlib.ticker import MaxNLocator
-
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    lowest = 100.0
-    for trial in trials:
-        history = trial["history"]
-        if not history.get("val_loss"):
-            continue
-        best = trial["trial_id"] == best_trial
-        # Numbered from 1 like the search's log ("Running Trial #1"); ids start at 0.
-        label = f"trial #{int(trial['trial_id']) + 1}" + (" (best)" if best else "")
-        width = 2.0 if best else 1.0
-        epochs = np.arange(1, len(history["val_loss"]) + 1)
-        line, = ax_loss.plot(epochs, history["val_loss"], lw=width, label=label)
-        if history.get("loss"):
-            ax_loss.plot(epochs, history["loss"][: len(epochs)], "--", lw=width * 0.7,
-                         color=line.get_color())
-        if history.get("val_accuracy"):
-            lowest = min(lowest, 100 * min(history["val_accuracy"]))
-            ax_acc.plot(epochs, 100 * np.array(history["val_accuracy"]), lw=width,
-                        color=line.get_color(), label=label)
-        if history.get("accuracy"):
-            ax_acc.plot(epochs, 100 * np.array(history["accuracy"][: len(epochs)]), "--",
-                        lw=width * 0.7, color=line.get_color())
-    if refit and refit.get("loss"):
-        label = f"refit on all {refit_images} (training, augmented)"
-        epochs = np.arange(1, len(refit["loss"]) + 1)
-        ax_loss.plot(epochs, refit["loss"], ":", color="black", lw=1.8, label=label)
-        if refit.get("accuracy"):
-            ax_acc.plot(epochs, 100 * np.array(refit["accuracy"]), ":", color="black",
-                        lw=1.8, label=label)
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss (log)")
-    ax_loss.set_title("loss")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy (%)")
-    # Zoom on the last points that matter, unless a quick run never got there.
-    ax_acc.set_ylim(min(95.0, np.floor(lowest)), 100)
-    ax_acc.set_title("accuracy")
-    fig.suptitle("validation split: solid lines; training split (augmented): dashed",
-                 fontsize=10)
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_acc.legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"{title}: the {len(worst)} test digits most like \"not a digit\" (true "
+                 f"digit (its probability), test index); {total} answered \"not a digit\" "
+                 "(red)", fontsize=9)
     _save(fig, path)
