@@ -86,6 +86,7 @@ REREAD_EVERY_FRAMES = 30
 
 DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")
 
-# Step pictures of huge photos are saved at most this wide (longer side): enough to see
-# every step, where a 48-megapixel PNG would take seconds to write.
+# Step pictures are all saved at the size the pipeline worked at (MAX_WORKING_SIDE, so a
+# huge photo's pictures agree with what was read), and never larger than this (longer
+# side): a 48-megapixel PNG would take seconds to write.
 PICTURE_MAX_SIDE = 1600
