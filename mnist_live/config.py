@@ -69,6 +69,13 @@ MNIST_INK_BOX = 20
 DEFAULT_CAMERA = 0
 DEFAULT_SNAPSHOT_DIR = Path("snapshots")
 
+# The live window is fitted to the screen (screen.py): the frame is shown scaled down
+# to leave this much room (width, height in pixels) for the window's title bar and
+# trackbar and the desktop's panels. When the screen's size cannot be found, it is
+# taken to be FALLBACK_SCREEN, which nearly every screen holds.
+WINDOW_MARGIN = (40, 160)
+FALLBACK_SCREEN = (1280, 720)
+
 # Where the threshold trackbar starts: the reference README's manual level.
 DEFAULT_MANUAL_LEVEL = 160
 

@@ -99,13 +99,15 @@ def place_tags(sizes: Sequence[tuple[int, int]], boxes: Sequence[Box],
                    (x + w - tw, first), (x + w - tw, second),
                    (x + w + gap, y + h - th), (x - tw - gap, y + h - th), (x, y)]
         own = np.array([[x, y, w, h]], np.float64)
+        neighbours = others[~(others == own).all(axis=1)]
         best = None
         for rank, (tx, ty) in enumerate(options):
             tx = int(min(max(0, tx), max(0, width - tw)))
             ty = int(min(max(0, ty), max(0, height - th)))
             covers_own = overlap(own, tx, ty, tw, th)
-            covers_others = overlap(others, tx, ty, tw, th) - covers_own
-            cost = 4 * covers_others + 4 * overlap(placed, tx, ty, tw, th) + covers_own + rank
+            covers_others = overlap(neighbours, tx, ty, tw, th)
+            # Covering ink is worse than covering a label, and that than its own digit.
+            cost = 8 * covers_others + 4 * overlap(placed, tx, ty, tw, th) + covers_own + rank
             if best is None or cost < best[0]:
                 best = (cost, tx, ty)
         corners.append(best[1:])
@@ -184,6 +186,30 @@ def candidate_tags(reading, step: float | None = None) -> list[Tag]:
              for d in reading.unsure]
     tags += [Tag(r.box, ((r.reason, 1.0),), RED) for r in reading.rejected]
     return tags
+
+
+def draw_help(image: np.ndarray, rows: Sequence[tuple[str, str]]) -> None:
+    """A short help, rows of (key, what it does), on a dark see-through panel in the
+    bottom-left corner, in place."""
+    font_scale, thickness = _style(image)
+    font_scale *= 0.7
+
+    def size(text: str) -> tuple[int, int]:
+        (w, h), base = cv2.getTextSize(text, FONT, font_scale, thickness)
+        return w, h + base
+
+    key_w = max(size(key)[0] for key, _ in rows) + 12
+    line_h = max(size(key + text)[1] for key, text in rows) + 6
+    width = min(image.shape[1], key_w + max(size(text)[0] for _, text in rows) + 16)
+    y0 = max(0, image.shape[0] - line_h * len(rows) - 10)
+    panel = image[y0:, :width]
+    panel[:] = (panel * 0.25).astype(np.uint8)
+    for i, (key, text) in enumerate(rows):
+        y = y0 + line_h * (i + 1) - 2
+        cv2.putText(image, key, (8, y), FONT, font_scale, (0, 200, 255), thickness,
+                    cv2.LINE_AA)
+        cv2.putText(image, text, (8 + key_w, y), FONT, font_scale, WHITE, thickness,
+                    cv2.LINE_AA)
 
 
 def draw_candidates(binary: np.ndarray, tags: Sequence[Tag], scale: float = 1.0) -> np.ndarray:
