@@ -22,7 +22,7 @@ int8 model's top level. With -v, the candidates the model was unsure of follow (
 digit (unsure: ...)"), numbered on as on 6_crops.
 With --json, stdout carries one JSON object per image read, in the order given:
     {"image": PATH, "width": W, "height": H,
-     "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h]}, ...],
+     "digits": [{"digit": 7, "confidence": 0.996, "box": [x, y, w, h]}, ...],
      "numbers": [{"text": "407", "box": [x, y, w, h]}, ...]}
 
 Pictures go to --out-dir/<image name>/ (default preprocessing_output/), all of one size
