@@ -6,6 +6,7 @@ preview and on a 4000x3000 photo alike. Colours are BGR.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,11 +68,21 @@ def _tag_layout(tag: Tag, font_scale: float, thickness: int):
     for text, size in tag.parts:
         scale = font_scale * size
         weight = max(1, round(thickness * size))
-        (tw, th), _ = cv2.getTextSize(text, FONT, scale, weight)
+        tw, th = _text_size(text, scale, weight)
         pieces.append((text, scale, weight, x))
         x += tw + pad
         top = max(top, th)
     return x, top + 2 * pad, pieces, top + pad
+
+
+def _overlaps(options: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """For each option rectangle (k, 4), its area of overlap with all `rects` (n, 4)."""
+    o, r = options[:, None, :], rects[None, :, :]
+    ix = np.minimum(o[..., 0] + o[..., 2], r[..., 0] + r[..., 2]) - np.maximum(o[..., 0],
+                                                                             r[..., 0])
+    iy = np.minimum(o[..., 1] + o[..., 3], r[..., 1] + r[..., 3]) - np.maximum(o[..., 1],
+                                                                             r[..., 1])
+    return (np.maximum(ix, 0) * np.maximum(iy, 0)).sum(axis=1)
 
 
 def place_tags(sizes: Sequence[tuple[int, int]], boxes: Sequence[Box],
@@ -83,46 +94,52 @@ def place_tags(sizes: Sequence[tuple[int, int]], boxes: Sequence[Box],
     along, and last inside its own box. Tags stay inside the image."""
     height, width = shape[:2]
     others = np.array(obstacles, np.float64).reshape(-1, 4)
-    placed = np.zeros((0, 4), np.float64)
-
-    def overlap(rects: np.ndarray, x: float, y: float, w: float, h: float) -> float:
-        ix = np.minimum(rects[:, 0] + rects[:, 2], x + w) - np.maximum(rects[:, 0], x)
-        iy = np.minimum(rects[:, 1] + rects[:, 3], y + h) - np.maximum(rects[:, 1], y)
-        return float((np.clip(ix, 0, None) * np.clip(iy, 0, None)).sum())
-
-    corners = []
+    placed = np.zeros((len(boxes), 4), np.float64)
+    rank = np.arange(9, dtype=np.float64)  # the order of preference below
     below = below or [False] * len(boxes)
-    for (tw, th), (x, y, w, h), under in zip(sizes, boxes, below, strict=True):
+    for i, ((tw, th), (x, y, w, h), under) in enumerate(zip(sizes, boxes, below,
+                                                              strict=True)):
         top, bottom = y - th - gap, y + h + gap
         first, second = (bottom, top) if under else (top, bottom)
-        options = [(x, first), (x + w + gap, y), (x - tw - gap, y), (x, second),
-                   (x + w - tw, first), (x + w - tw, second),
-                   (x + w + gap, y + h - th), (x - tw - gap, y + h - th), (x, y)]
+        corners = np.array([(x, first), (x + w + gap, y), (x - tw - gap, y), (x, second),
+                            (x + w - tw, first), (x + w - tw, second),
+                            (x + w + gap, y + h - th), (x - tw - gap, y + h - th), (x, y)],
+                           np.float64)
+        corners[:, 0] = np.clip(corners[:, 0], 0, max(0, width - tw))
+        corners[:, 1] = np.clip(corners[:, 1], 0, max(0, height - th))
+        options = np.hstack([corners, np.tile([tw, th], (len(corners), 1))])
         own = np.array([[x, y, w, h]], np.float64)
         neighbours = others[~(others == own).all(axis=1)]
-        best = None
-        for rank, (tx, ty) in enumerate(options):
-            tx = int(min(max(0, tx), max(0, width - tw)))
-            ty = int(min(max(0, ty), max(0, height - th)))
-            covers_own = overlap(own, tx, ty, tw, th)
-            covers_others = overlap(neighbours, tx, ty, tw, th)
-            # Covering ink is worse than covering a label, and that than its own digit.
-            cost = 8 * covers_others + 4 * overlap(placed, tx, ty, tw, th) + covers_own + rank
-            if best is None or cost < best[0]:
-                best = (cost, tx, ty)
-        corners.append(best[1:])
-        placed = np.vstack([placed, [[best[1], best[2], tw, th]]])
-    return corners
+        # Covering ink is worse than covering a label, and that than its own digit.
+        cost = (8 * _overlaps(options, neighbours) + 4 * _overlaps(options, placed[:i])
+                + _overlaps(options, own) + rank)
+        placed[i] = options[int(cost.argmin())]
+    return [(int(x), int(y)) for x, y, _, _ in placed]
+
+
+@functools.lru_cache(maxsize=512)
+def _text_size(text: str, scale: float, thickness: int) -> tuple[int, int]:
+    """(width, height above the baseline) of a text; labels repeat, so it is cached."""
+    return cv2.getTextSize(text, FONT, scale, thickness)[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _tag_places(tags: tuple[Tag, ...], obstacles: tuple[Box, ...], shape: tuple[int, int],
+                font_scale: float, thickness: int) -> tuple:
+    """Each tag's layout and place; the live view draws the same tags on frame after
+    frame of a still page, so the last few are kept."""
+    layouts = [_tag_layout(tag, font_scale, thickness) for tag in tags]
+    corners = place_tags([(w, h) for w, h, _, _ in layouts], [t.box for t in tags],
+                         obstacles, shape, gap=thickness + 1, below=[t.below for t in tags])
+    return tuple(zip(layouts, corners, strict=True))
 
 
 def draw_tags(image: np.ndarray, tags: Sequence[Tag], obstacles: Sequence[Box],
               font_scale: float, thickness: int) -> None:
     """Each tag beside its box, covering no box in `obstacles` where there is room."""
-    layouts = [_tag_layout(tag, font_scale, thickness) for tag in tags]
-    corners = place_tags([(w, h) for w, h, _, _ in layouts], [t.box for t in tags],
-                         obstacles, image.shape, gap=thickness + 1,
-                         below=[t.below for t in tags])
-    for tag, (w, h, pieces, baseline), (x, y) in zip(tags, layouts, corners, strict=True):
+    places = _tag_places(tuple(tags), tuple(tuple(box) for box in obstacles),
+                         image.shape[:2], font_scale, thickness)
+    for tag, ((w, h, pieces, baseline), (x, y)) in zip(tags, places, strict=True):
         cv2.rectangle(image, (x, y), (x + w - 1, y + h - 1), tag.color, cv2.FILLED)
         for text, scale, weight, dx in pieces:
             cv2.putText(image, text, (x + dx, y + baseline), FONT, scale,
