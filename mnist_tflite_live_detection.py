@@ -12,7 +12,8 @@ Usage:
 Sources (--source):
     0, 1, ...        a camera by index (default 0)
     video.mp4        a video file
-    photo.jpg        an image, read again every frame
+    photo.jpg        an image, read again every frame (--headless: read once,
+                     unless --max-frames says otherwise)
     rtsp://... http://...   a network stream
     synth            a built-in moving page of digits: try it without a webcam
     picamera         the Raspberry Pi camera module (needs Picamera2)
@@ -22,7 +23,9 @@ Keys in the window:
     space      save a snapshot of the window to snapshots/
     b          toggle the binary view (what the pipeline sees)
     t          cycle the threshold mode: otsu, adaptive, manual
+    h          show or hide the keys over the frame
     the "threshold" trackbar sets a manual level (like --threshold 160)
+The window fits the screen (a larger frame is shown scaled down) and can be resized.
 
 Examples:
     python mnist_tflite_live_detection.py
@@ -40,7 +43,7 @@ every frame in full.
 
 With --json, stdout carries one JSON object per frame ("fresh": false when the frame
 showed the last full read again):
-    {"frame": I, "time": SECONDS, "fresh": true, "digits": [{"digit": 7, "confidence": 0.998,
+    {"frame": I, "time": SECONDS, "fresh": true, "digits": [{"digit": 7, "confidence": 0.996,
      "box": [x, y, w, h], "track": 3}, ...], "numbers": [{"text": "407",
      "box": [x, y, w, h]}, ...]}
 
@@ -75,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Read handwritten digits live from a camera, video, image or stream "
                     "with a TensorFlow Lite MNIST model.",
-        epilog="Keys: q/Esc quit, space snapshot, b binary view, t threshold mode. "
+        epilog="Keys: q/Esc quit, space snapshot, b binary view, t threshold mode, "
+               "h keys. "
                "Exit status: 0 done, 1 source or model unusable, 2 bad options, 130 Ctrl+C.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -95,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "you quit; a still image without a window is read once)")
     output = parser.add_argument_group("output")
     output.add_argument("--headless", action="store_true",
-                        help="no window: for servers, scripts and tests")
+                        help="no window: for servers, scripts and tests (add --json to "
+                             "see the readings; an image source is then read once)")
     output.add_argument("--json", action="store_true",
                         help="print one JSON object per frame on stdout, messages on stderr")
     output.add_argument(
@@ -131,6 +136,9 @@ def main() -> int:
         log.warning("No display available: running headless (add --headless to silence "
                     "this, --json to see the readings).")
         headless = True
+    elif headless and not args.json and not args.record:
+        log.warning("--headless alone shows no readings: add --json to print them, or "
+                    "--record OUT.mp4 to save the annotated frames.")
     reader = DigitReader(cli.load_classifier(args), cli.pipeline_settings(args))
     source = open_source(args.source, args.width, args.height)
     log.info("Reading from %s", source.description)

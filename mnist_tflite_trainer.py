@@ -40,14 +40,38 @@ Exit status: 0 done, 1 failed (one-line reason), 2 bad options, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from mnist_live import cli, config
+from mnist_live.errors import UserError
 from mnist_live.training import examples as examples_step
 from mnist_live.training import search
 from mnist_live.training.trainer import USPS_FILE, TrainerOptions, train
+
+# What training needs beyond the reading set (import names), all in requirements-train.txt.
+TRAINING_MODULES = ("tensorflow", "keras", "autokeras", "keras_tuner", "tensorboard",
+                    "matplotlib", "skimage", "tqdm")
+TRAINING_REQUIREMENTS = config.PROJECT_ROOT / "requirements-train.txt"
+
+
+def install_hint() -> str:
+    """The pip command that installs the training set, from wherever the user is."""
+    path = TRAINING_REQUIREMENTS
+    if path.parent == Path.cwd().resolve():
+        path = Path(path.name)
+    return f"pip install -r {path}"
+
+
+def check_training_packages() -> None:
+    """Training needs TensorFlow, Keras and AutoKeras, which the quick start's reading
+    set leaves out: say in one line what to install, before any work starts."""
+    missing = [name for name in TRAINING_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"training needs {', '.join(missing)} (not installed): "
+                        f"{install_hint()}")
 
 
 def fraction(text: str) -> float:
@@ -128,9 +152,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                        help="random seed: validation split, search, initial weights "
                        "(default %(default)s)")
     model.add_argument(
-        "--project-dir", type=Path, default=defaults.project_dir, metavar="DIR",
+        "--project-dir", type=Path, metavar="DIR",
         help="where AutoKeras keeps the search; running the same command again resumes "
-        "it (default %(default)s)")
+        f"it (default: {defaults.project_dir} in the --output-dir, beside the run's "
+        "outputs, so a quick try elsewhere never blocks another run)")
     model.add_argument("--overwrite", action="store_true",
                        help="start the search over instead of resuming it")
     model.add_argument(
@@ -161,11 +186,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    check_training_packages()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ chatter
     settings = search.SearchSettings(
         search=args.search, max_trials=args.max_trials, epochs=args.epochs,
         batch_size=args.batch_size, patience=args.patience, seed=args.seed,
-        project_dir=args.project_dir, overwrite=args.overwrite, verbose=args.verbose,
+        project_dir=args.project_dir or args.output_dir / search.SearchSettings.project_dir,
+        overwrite=args.overwrite, verbose=args.verbose,
     )
     if args.pen_augmentation:
         settings.augment.update(search.PEN_AUGMENT)
@@ -178,6 +205,9 @@ def main(argv=None) -> int:
     )
     try:
         train(options)
+    except ModuleNotFoundError as exc:  # a training package broken or half-installed
+        raise UserError(f"training needs {exc.name} (not installed): {install_hint()}"
+                        ) from None
     except KeyboardInterrupt:
         print("\nThe search so far is kept: run the same command again to resume it.",
               file=sys.stderr)

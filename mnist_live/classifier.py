@@ -156,6 +156,9 @@ class DigitClassifier:
                 f"with \"not a digit\" [N, 11], found shape {list(out_shape)}"
             )
         self.num_outputs = out_shape[-1]
+        # The smallest difference between two probabilities the model can output (see
+        # confidence.py): 1/256 for an int8 softmax; None when its outputs are floats.
+        self.output_step = _output_step(self._interpreter, self._output)
         self._batch_size = int(self._input["shape"][0])
         self._batch_resizable = True
         log.info(
@@ -300,6 +303,31 @@ def _native_stderr_captured(messages: list[str]):
                     messages.append(line.strip())
                     level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
                     log.log(level, "interpreter: %s", line.strip())
+
+
+def _output_step(interpreter, output: dict) -> float | None:
+    """The step between the model's output probabilities: its output's quantization
+    scale, or, for a float output dequantized from a quantized softmax (what a
+    full-integer export with float output gives), that softmax's scale. None when the
+    probabilities are really floats."""
+    scale, _ = output["quantization"]
+    if scale:
+        return float(scale)
+    tensors = {int(t["index"]): t for t in interpreter.get_tensor_details()}
+    feeding = []
+    with contextlib.suppress(Exception):  # a private call, listed ops where it exists
+        feeding = [tensors[int(i)] for op in interpreter._get_ops_details()
+                   if output["index"] in op["outputs"] for i in op["inputs"]]
+    classes = int(output["shape"][-1])
+    for tensor in feeding or tensors.values():  # without the ops: by shape and range
+        scale, zero_point = tensor["quantization"]
+        if not scale or int(tensor["shape"][-1]) != classes or tensor["dtype"] not in (
+                np.int8, np.uint8):
+            continue
+        top = scale * (np.iinfo(tensor["dtype"]).max - zero_point)
+        if abs(top - 1.0) < 0.02:  # probabilities 0-1, not logits
+            return float(scale)
+    return None
 
 
 def _read_input_spec(detail: dict, model_path: Path) -> InputSpec:

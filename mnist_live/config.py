@@ -69,6 +69,13 @@ MNIST_INK_BOX = 20
 DEFAULT_CAMERA = 0
 DEFAULT_SNAPSHOT_DIR = Path("snapshots")
 
+# The live window is fitted to the screen (screen.py): the frame is shown scaled down
+# to leave this much room (width, height in pixels) for the window's title bar and
+# trackbar and the desktop's panels. When the screen's size cannot be found, it is
+# taken to be FALLBACK_SCREEN, which nearly every screen holds.
+WINDOW_MARGIN = (40, 160)
+FALLBACK_SCREEN = (1280, 720)
+
 # Where the threshold trackbar starts: the reference README's manual level.
 DEFAULT_MANUAL_LEVEL = 160
 
@@ -86,6 +93,7 @@ REREAD_EVERY_FRAMES = 30
 
 DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")
 
-# Step pictures of huge photos are saved at most this wide (longer side): enough to see
-# every step, where a 48-megapixel PNG would take seconds to write.
+# Step pictures are all saved at the size the pipeline worked at (MAX_WORKING_SIDE, so a
+# huge photo's pictures agree with what was read), and never larger than this (longer
+# side): a 48-megapixel PNG would take seconds to write.
 PICTURE_MAX_SIDE = 1600

@@ -8,7 +8,12 @@ into numbers, then draw, record, print and react to keys:
     space      save a snapshot of the annotated frame
     b          toggle the binary view (what the pipeline sees)
     t          cycle the threshold mode: otsu -> adaptive -> manual -> otsu
+    h          show or hide the keys over the frame
     trackbar   moving "threshold" switches to a manual level
+
+The window fits the screen: a frame larger than the screen is shown scaled down (boxes
+in JSON stay in the frame's pixels, the recording and snapshots keep its full size),
+and the user can resize the window; the frame keeps its shape.
 
 Ctrl+C, the end of the input, q and errors all end the same way: the recording is
 closed and moved into place, the camera released and the window closed.
@@ -40,6 +45,7 @@ from .errors import SourceError, UserError
 from .numbers import NumberReading, in_reading_order
 from .pipeline import DigitReader, FrameReading
 from .record import Recorder
+from .screen import fit_within, screen_size
 from .tracking import DigitTracker, TrackedDigit, TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -239,22 +245,38 @@ def status_lines(frame: LiveFrame, reader: DigitReader, fps: float, dropped: int
     mode = threshold_label(reader.settings.threshold, frame.reading.level)
     line = f"{mode} | {fps:4.1f} FPS | {reader.classifier.runtime}"
     if dropped:
-        line += f" | dropped {dropped}"
+        line += f" | skipped {dropped}"
     numbers = " ".join(n.text for n in frame.numbers) or "-"
-    return [line, f"read: {numbers}"]
+    return [f"{line} | h: keys", f"read: {numbers}"]
+
+
+# What the `h` overlay shows (the keys of Window.handle_keys): (key, what it does).
+KEY_HELP = [
+    ("q, Esc", "quit"),
+    ("space", "save a snapshot"),
+    ("b", "binary view: what digits are found in"),
+    ("t", "threshold: otsu, adaptive, manual"),
+    ("h", "show or hide these keys"),
+    ("trackbar", "the manual threshold level"),
+    ("window", "drag a corner to resize"),
+]
 
 
 class Window:
     """The OpenCV window with its threshold trackbar and keys."""
 
-    def __init__(self, reader: DigitReader):
+    def __init__(self, reader: DigitReader, screen: tuple[int, int] | None = None):
         self.reader = reader
         self.show_binary = False
+        self.show_help = False
+        self.screen = screen or screen_size()
+        self._size: tuple[int, int] | None = None  # the size frames are shown at
         self._ready = False  # trackbar callbacks during setup are not the user's
-        # The window takes the frame's own size (as the reference's plain imshow did).
-        # A resizable window (WINDOW_NORMAL) opens at a size Qt picks, and resizing it
-        # before the first frame is shown sometimes leaves it blank under Xvfb.
-        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+        # Resizable, keeping the frame's shape. It opens at a size Qt picks, so it is
+        # given the frame's size (fitted to the screen) once the first frame is shown:
+        # resizing it before that sometimes leaves it blank under Xvfb.
+        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO
+                        | cv2.WINDOW_GUI_NORMAL)
         start = reader.settings.threshold
         cv2.createTrackbar(TRACKBAR, WINDOW, start if isinstance(start, int)
                            else config.DEFAULT_MANUAL_LEVEL, 255, self._on_trackbar)
@@ -278,7 +300,31 @@ class Window:
             self.set_threshold("otsu")
 
     def show(self, image: np.ndarray) -> None:
+        """Show a frame, scaled down to fit the screen (a user's resize then scales it
+        further), with the keys' help over it while `h` has it on."""
+        height, width = image.shape[:2]
+        size = fit_within(width, height, self.screen)
+        if size != (width, height):
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if self.show_help:
+            image = image.copy() if size == (width, height) else image
+            draw.draw_help(image, KEY_HELP)
         cv2.imshow(WINDOW, image)
+        if size != self._size:  # the first frame, or a source that changed its size
+            if self._size is None:
+                cv2.waitKey(1)  # let the window appear before it is resized
+            log.log(logging.INFO if size != (width, height) else logging.DEBUG,
+                    "Frames of %dx%d are shown at %dx%d to fit the %dx%d screen (the "
+                    "window can be resized)", width, height, *size, *self.screen)
+            cv2.resizeWindow(WINDOW, *size)
+            # The size given is the window's, trackbar included: make the frame's part
+            # of it the frame's size.
+            cv2.waitKey(1)
+            _, _, shown_w, shown_h = cv2.getWindowImageRect(WINDOW)
+            if 0 < shown_h < size[1]:
+                cv2.resizeWindow(WINDOW, size[0] + max(0, size[0] - shown_w),
+                                 2 * size[1] - shown_h)
+            self._size = size
 
     def handle_keys(self, annotated: np.ndarray, snapshot_dir: Path) -> bool:
         """React to a key press; False when the user wants to quit."""
@@ -294,6 +340,8 @@ class Window:
             self.show_binary = not self.show_binary
         elif key == ord("t"):
             self.cycle_threshold()
+        elif key == ord("h"):
+            self.show_help = not self.show_help
         # The user closed the window with its close button.
         return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) >= 1
 
@@ -302,12 +350,15 @@ class Window:
         cv2.waitKey(1)
 
 
-def annotate(frame: np.ndarray, live: LiveFrame, binary_view: bool) -> np.ndarray:
+def annotate(frame: np.ndarray, live: LiveFrame, binary_view: bool,
+             step: float | None = None) -> np.ndarray:
+    """The frame (or the binary view) with the digits and numbers read; `step` is the
+    model's output step, for the confidences (see confidence.py)."""
     view = frame
     if binary_view:
         view = cv2.resize(live.reading.steps["cleaned"], (frame.shape[1], frame.shape[0]),
                           interpolation=cv2.INTER_NEAREST)
-    return draw.draw_reading(view, live)
+    return draw.draw_reading(view, live, step=step)
 
 
 class StopOnCtrlC:
@@ -427,7 +478,8 @@ class LiveLoop:
             print(live.json_line(self.index, time.perf_counter() - self.start), flush=True)
         keep_going = True
         if window is not None or self.recorder is not None:
-            annotated = annotate(frame, live, binary_view)
+            annotated = annotate(frame, live, binary_view,
+                                 self.steady.reader.classifier.output_step)
             draw.draw_status(annotated, status_lines(
                 live, self.steady.reader, self.fps.fps, self.dropped))
             if self.recorder is not None:

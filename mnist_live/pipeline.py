@@ -22,6 +22,7 @@ from .candidates import (
     Candidate,
     CandidateLimits,
     PairGeometry,
+    Rejected,
     attached_pieces,
     close_gaps,
     find_blobs,
@@ -34,8 +35,10 @@ from .candidates import (
     skip_pairs,
     split_touching,
     typical_height,
+    unused_reason,
 )
 from .classifier import DigitClassifier
+from .confidence import json_confidence
 from .normalize import mnist_crop
 from .numbers import NumberReading, in_reading_order
 
@@ -60,7 +63,7 @@ class DigitDetection:
     probabilities: np.ndarray = field(repr=False, compare=False)
 
     def to_json(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 4),
+        return {"digit": self.digit, "confidence": json_confidence(self.confidence),
                 "box": list(self.box)}
 
 
@@ -79,8 +82,8 @@ class FrameReading:
     unsure: list[DigitDetection] = field(default_factory=list)
     # Every classified candidate, in the order of `crops`.
     classified: list[DigitDetection] = field(default_factory=list)
-    # Boxes thrown out before classification (border, size, shape).
-    rejected: list[Box] = field(default_factory=list)
+    # Boxes thrown out before classification, with the reason (border, size, shape).
+    rejected: list[Rejected] = field(default_factory=list)
     # With keep_steps: name -> picture, and the 28x28 crops of all candidates.
     steps: dict[str, np.ndarray] = field(default_factory=dict)
     crops: np.ndarray | None = None
@@ -154,7 +157,8 @@ class DigitReader:
             level=binarized.level, dark_ink=binarized.dark_ink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
-            rejected=[_to_frame_box(b, scale, frame_w, frame_h) for b in rejected],
+            rejected=[Rejected(_to_frame_box(r.box, scale, frame_w, frame_h), r.reason)
+                      for r in rejected],
         )
         if keep_steps:
             reading.steps = {
@@ -218,7 +222,8 @@ class DigitReader:
         if len(blobs) <= config.MAX_BLOBS_TO_REPAIR:
             chosen = self._without_stray_pieces(chosen, height)
         used = set().union(*(h.blobs for h in chosen))
-        pieces = [b.box for i, b in enumerate(blobs) if i not in used]
+        pieces = [Rejected(b.box, unused_reason(b.box, limits, shape))
+                  for i, b in enumerate(blobs) if i not in used]
         pairs = [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
                                                       strict=True)]
         return pairs, pieces, crops[[row for h in chosen for row in h.rows]]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .boxes import Box, iou
+from .confidence import json_confidence
 from .pipeline import DigitDetection
 
 
@@ -61,7 +62,7 @@ class TrackedDigit:
     track: int | None  # None when tracking is off
 
     def to_json(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 4),
+        return {"digit": self.digit, "confidence": json_confidence(self.confidence),
                 "box": list(self.box), "track": self.track}
 
 

@@ -3,6 +3,7 @@ Xvfb, and Ctrl+C."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -202,23 +203,36 @@ def test_ctrl_c_ends_cleanly_and_closes_the_recording(tmp_path):
 
 # --- the window, on a virtual screen --------------------------------------------------
 
-@pytest.fixture
-def virtual_display():
-    """A private Xvfb screen; CI installs xvfb, elsewhere the test is skipped without it."""
-    if shutil.which("Xvfb") is None:
+def needs_tool(tool: str, package: str) -> None:
+    """CI installs the tool (.ci/run); elsewhere a test without it is skipped."""
+    if shutil.which(tool) is None:
         if os.environ.get("CI"):
-            pytest.fail("Xvfb is missing on CI (.ci/run installs the xvfb package)")
-        pytest.skip("Xvfb is not installed (Debian: apt install xvfb)")
+            pytest.fail(f"{tool} is missing on CI (.ci/run installs the {package} package)")
+        pytest.skip(f"{tool} is not installed (Debian: apt install {package})")
+
+
+@contextlib.contextmanager
+def xvfb(size: str):
+    """A private Xvfb screen of `size` ("WxH"); yields its DISPLAY."""
+    needs_tool("Xvfb", "xvfb")
     read_fd, write_fd = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
         pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     with os.fdopen(read_fd) as pipe:
         display = f":{pipe.readline().strip()}"
-    yield display
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield display
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def virtual_display():
+    with xvfb("800x600") as display:
+        yield display
 
 
 def screenshot(display: str, path) -> np.ndarray:
@@ -264,6 +278,99 @@ def test_the_window_shows_boxes_digits_and_numbers(virtual_display, tmp_path):
     # The status line (white text on black) is in the window too.
     assert colour_pixels(screen, (0, 0, 0)) > 500
     assert count_frames(record) == processed_frames(err)
+
+
+def window_geometry(display: str) -> dict[str, int] | None:
+    """The live window's place and size on the screen, and the largest size the window
+    manager may give it (xwininfo, xprop); None while it is not there."""
+    env = {**os.environ, "DISPLAY": display}
+    info = subprocess.run(["xwininfo", "-name", "MNIST live detection"], env=env,
+                          capture_output=True, text=True, timeout=10)
+    if info.returncode != 0:
+        return None
+    found = dict(re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)",
+                            info.stdout))
+    hints = subprocess.run(["xprop", "-name", "MNIST live detection", "WM_NORMAL_HINTS"],
+                           env=env, capture_output=True, text=True, timeout=10).stdout
+    largest = re.search(r"maximum size: (\d+) by (\d+)", hints)
+    return {"x": int(found["Absolute upper-left X"]), "y": int(found["Absolute upper-left Y"]),
+            "width": int(found["Width"]), "height": int(found["Height"]),
+            "max_width": int(largest.group(1)) if largest else 1 << 15,
+            "max_height": int(largest.group(2)) if largest else 1 << 15}
+
+
+@pytest.mark.slow
+def test_the_window_fits_a_small_screen_and_can_be_resized(tmp_path, test_jpg):
+    """A 2400x2000 photo on a 1280x800 screen: the window, trackbar included, fits the
+    screen; the user may resize it; JSON boxes stay in the photo's own pixels."""
+    needs_tool("xwininfo", "x11-utils")
+    photo = tmp_path / "big.png"
+    cv2.imwrite(str(photo), cv2.resize(cv2.imread(str(test_jpg)), (2400, 2000)))
+    with xvfb("1280x800") as display:
+        process = subprocess.Popen(
+            [sys.executable, LIVE, "--source", str(photo), "--json"],
+            env={**os.environ, "DISPLAY": display},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = json.loads(process.stdout.readline())  # the window is open by now
+        geometry, settled = None, 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and settled < 3:  # the same size 3 times
+            time.sleep(0.3)
+            now = window_geometry(display)
+            settled = settled + 1 if now is not None and now == geometry else 0
+            geometry = now
+        screenshot(display, tmp_path / "screen.png")  # to look at if it fails
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert geometry is not None, f"no window found; stderr: {err}"
+    assert geometry["x"] >= 0 and geometry["y"] >= 0
+    assert geometry["x"] + geometry["width"] <= 1280, geometry
+    assert geometry["y"] + geometry["height"] <= 800, geometry
+    assert geometry["width"] >= 600 and geometry["height"] >= 500, geometry  # not a stamp
+    assert geometry["max_width"] > geometry["width"], geometry  # not a fixed size
+    assert geometry["max_height"] > geometry["height"], geometry
+    assert process.returncode in (0, 130) and "Traceback" not in err
+    assert "Frames of 2400x2000 are shown at 768x640 to fit the 1280x800 screen" in err
+    assert max(d["box"][0] + d["box"][2] for d in first["digits"]) > 1280  # source pixels
+
+
+def test_the_window_scales_frames_down_only_to_fit(monkeypatch, classifier):
+    import mnist_live.live as live
+    from mnist_live.pipeline import DigitReader
+
+    shown, resized = [], []
+    monkeypatch.setattr(live.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(live.cv2, "createTrackbar", lambda *a: None)
+    monkeypatch.setattr(live.cv2, "imshow", lambda name, image: shown.append(image.shape))
+    monkeypatch.setattr(live.cv2, "waitKey", lambda delay: -1)
+    monkeypatch.setattr(live.cv2, "resizeWindow", lambda name, w, h: resized.append((w, h)))
+    monkeypatch.setattr(live.cv2, "getWindowImageRect", lambda name: (0, 0, 0, 0))
+    window = live.Window(DigitReader(classifier), screen=(1280, 800))
+    window.show(np.zeros((480, 640, 3), np.uint8))  # fits: shown as it is
+    window.show(np.zeros((2000, 2400, 3), np.uint8))  # too large: scaled, shape kept
+    window.show(np.zeros((2000, 2400, 3), np.uint8))
+    assert shown == [(480, 640, 3), (640, 768, 3), (640, 768, 3)]
+    assert resized == [(640, 480), (768, 640)]  # once per frame size
+    window.show_help = True
+    frame = np.full((2000, 2400, 3), 200, np.uint8)
+    window.show(frame)
+    assert (frame == 200).all()  # the help is drawn on the shown copy only
+
+
+def test_the_screen_size_is_found_or_a_safe_default(monkeypatch):
+    from mnist_live import config, screen
+
+    assert screen.parse_xrandr(
+        "Screen 0: minimum 8 x 8, current 3840 x 1080, maximum 32767 x 32767\n"
+        "HDMI-1 connected 1920x1080+1920+0 (normal) 527mm x 296mm\n"
+        "eDP-1 connected primary 1920x1080+0+0 (normal) 344mm x 193mm\n") == (1920, 1080)
+    assert screen.parse_xrandr("Screen 0: minimum 1 x 1, current 1280 x 800, maximum "
+                               "1280 x 800\n") == (1280, 800)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setattr(screen.sys, "platform", "linux")
+    assert screen.screen_size() == config.FALLBACK_SCREEN
+    assert screen.fit_within(640, 480, (1280, 800)) == (640, 480)
+    assert screen.fit_within(2400, 2000, (1280, 800)) == (768, 640)
 
 
 def test_a_camera_that_stops_mid_run_ends_cleanly_with_a_playable_recording(
@@ -381,5 +488,7 @@ def test_window_keys_and_trackbar(monkeypatch, classifier, tmp_path):
     calls["callback"](90)  # the user drags the trackbar
     assert reader.settings.threshold == 90
     assert press(ord("b")) and window.show_binary
+    assert press(ord("h")) and window.show_help
+    assert press(ord("h")) and not window.show_help
     assert press(ord(" ")) and len(list(tmp_path.glob("snapshot_*.png"))) == 1
     assert not press(ord("q")) and not press(27)

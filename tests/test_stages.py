@@ -8,7 +8,14 @@ import pytest
 from conftest import paste_digit
 
 from mnist_live.binarize import binarize, ink_is_dark, parse_threshold, to_gray
-from mnist_live.candidates import CandidateLimits, close_gaps, find_blobs, is_digit_sized
+from mnist_live.candidates import (
+    CandidateLimits,
+    Rejected,
+    close_gaps,
+    find_blobs,
+    is_digit_sized,
+    unused_reason,
+)
 from mnist_live.normalize import mnist_crop, stroke_width
 from mnist_live.numbers import group_lines, group_numbers
 
@@ -102,10 +109,12 @@ LIMITS = CandidateLimits(border_fraction=0.05)
 
 
 def digit_blobs(binary):
-    """The blobs the pipeline would consider as whole digits, and all thrown out."""
+    """The blobs the pipeline would consider as whole digits, and all thrown out (with
+    the reason the pipeline gives)."""
     blobs, rejected = find_blobs(binary, LIMITS)
     kept = [b for b in blobs if is_digit_sized(b.box, LIMITS, binary.shape)]
-    return kept, rejected + [b.box for b in blobs if b not in kept]
+    return kept, rejected + [Rejected(b.box, unused_reason(b.box, LIMITS, binary.shape))
+                             for b in blobs if b not in kept]
 
 
 def test_a_digit_gives_one_candidate_with_its_box(mnist_test):
@@ -129,7 +138,7 @@ def test_border_small_wide_and_hairline_blobs_are_rejected():
     ])
     kept, rejected = digit_blobs(binary)
     assert [c.box for c in kept] == [(122, 82, 57, 57)]  # radius 25 + half the pen
-    assert len(rejected) == 3
+    assert sorted(r.reason for r in rejected) == ["at the border", "line-shaped", "too small"]
 
 
 def test_border_scales_with_the_frame():

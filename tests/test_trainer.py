@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -244,9 +247,6 @@ def test_help_and_usage_errors(capsys):
 
 
 def test_bad_data_is_one_line_and_exit_1(tmp_path):
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, str(config.PROJECT_ROOT / "mnist_tflite_trainer.py"),
          "--data", str(tmp_path / "missing.npz"), "--output-dir", str(tmp_path)],
@@ -266,20 +266,33 @@ SUBSET = 1000
 
 
 def tiny_run_args(out: Path) -> list[str]:
+    """A quick try as the trainer's usage shows it: --output-dir, no --project-dir."""
     return [
         "--data", str(MNIST_NPZ), "--subset", str(SUBSET), "--max-trials", "1",
-        "--epochs", "1", "--batch-size", "16", "--verbose", "0",
-        "--output-dir", str(out), "--project-dir", str(out / "search"),
+        "--epochs", "1", "--batch-size", "16", "--verbose", "0", "--output-dir", str(out),
     ]
+
+
+def quick_try_folder(out: Path) -> Path:
+    """The folder the tiny run was started from (its working directory)."""
+    return out.parent / f"{out.name}_cwd"
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """One tiny search, refit, export and report; later tests resume it (fast)."""
+    """One tiny search, refit, export and report, started as a user's quick try from a
+    folder of its own; later tests resume it (fast)."""
     import mnist_tflite_trainer
 
     out = tmp_path_factory.mktemp("tiny_run")
-    assert mnist_tflite_trainer.main(tiny_run_args(out)) == 0
+    started_in = quick_try_folder(out)
+    started_in.mkdir()
+    previous = Path.cwd()
+    os.chdir(started_in)
+    try:
+        assert mnist_tflite_trainer.main(tiny_run_args(out)) == 0
+    finally:
+        os.chdir(previous)
     card = json.loads((out / "model" / "model_card.json").read_text())
     return out, card
 
@@ -435,8 +448,10 @@ def test_no_refit_resumes_the_same_search_and_ships_the_checkpoint(tiny_run, tmp
 
     out, card = tiny_run
     args = tiny_run_args(out)
-    args[args.index("--output-dir") + 1] = str(tmp_path)  # same --project-dir
-    assert mnist_tflite_trainer.main([*args, "--no-refit"]) == 0
+    args[args.index("--output-dir") + 1] = str(tmp_path)
+    search_dir = out / "autokeras_search"  # the tiny run's search, by default beside it
+    assert mnist_tflite_trainer.main([*args, "--project-dir", str(search_dir),
+                                      "--no-refit"]) == 0
     checkpoint = json.loads((tmp_path / "model" / "model_card.json").read_text())
     assert checkpoint["search_resumed"] is True
     assert checkpoint["refit"]["done"] is False
@@ -470,3 +485,93 @@ def test_every_model_of_the_search_space_fits_the_size_budget():
              for name, model in search.largest_models(search.SearchSettings())}
     assert len(sizes) == 8  # blocks x layers x reduction, each at its widest
     assert max(sizes.values()) <= search.MAX_PARAMS, sizes
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_a_quick_try_keeps_its_search_beside_its_outputs_and_blocks_nothing(
+        tiny_run, tmp_path, monkeypatch):
+    """The quick try (tiny_run: --output-dir, no --project-dir) kept its search in its
+    output folder, not where it was started; the README's full command, run from there
+    next, passes its argument and resume checks (it would stop with "holds a search made
+    with other settings" if it found the quick try's search)."""
+    import mnist_tflite_trainer
+    from mnist_live.training import search
+
+    out, _ = tiny_run
+    assert (out / "autokeras_search" / "mnist" / "oracle.json").is_file()
+    started_in = quick_try_folder(out)
+    assert list(started_in.iterdir()) == []
+
+    # The full command, with the project folder (its default --output-dir) moved aside:
+    # stop it right after its resume check, before any training or writing.
+    monkeypatch.chdir(started_in)
+    monkeypatch.setattr(config, "PROJECT_ROOT", started_in)
+    checked = []
+
+    class ChecksPassed(Exception):
+        pass
+
+    def check_then_stop(settings, fingerprint):
+        real_check_resume(settings, fingerprint)
+        checked.append(Path(settings.project_dir))
+        raise ChecksPassed
+
+    real_check_resume = search.check_resume
+    monkeypatch.setattr(search, "check_resume", check_then_stop)
+    with pytest.raises(ChecksPassed):
+        mnist_tflite_trainer.main(["--data", str(MNIST_NPZ), "--verbose", "0"])
+    assert checked == [started_in / "autokeras_search"]
+    assert not (started_in / "mnist.tflite").exists()
+
+
+def run_trainer_without(module: str, *args: str) -> subprocess.CompletedProcess:
+    """The trainer with one of its packages hidden, as in a reading-only install."""
+    code = (f"import runpy, sys; sys.modules[{module!r}] = None; "
+            "sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[2:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    return subprocess.run(
+        [sys.executable, "-c", code, str(config.PROJECT_ROOT),
+         str(config.PROJECT_ROOT / "mnist_tflite_trainer.py"), *args],
+        capture_output=True, text=True, timeout=120, cwd=config.PROJECT_ROOT)
+
+
+@pytest.mark.parametrize("module", ["tensorflow", "autokeras"])
+def test_missing_training_packages_are_one_line_naming_the_install(module, tmp_path):
+    result = run_trainer_without(module, "--data", str(tmp_path / "m.npz"),
+                                 "--output-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: training needs {module} (not installed): "
+        "pip install -r requirements-train.txt"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_trainer_help_needs_no_training_packages():
+    result = run_trainer_without("tensorflow", "--help")
+    assert result.returncode == 0 and "--project-dir" in result.stdout
+
+
+def requirement_lines(name: str) -> list[str]:
+    """The requirement lines of a requirements file, its -r includes followed."""
+    lines = []
+    for line in (config.PROJECT_ROOT / name).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            lines += requirement_lines(line[3:].strip())
+        elif line:
+            lines.append(line)
+    return lines
+
+
+def test_the_reading_install_has_no_training_packages_and_dev_has_all():
+    def names(file):
+        return {line.split(";")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower()
+                for line in requirement_lines(file)}
+
+    training = {"tensorflow", "tensorflow-cpu", "keras", "autokeras", "keras-tuner"}
+    for reading in ("requirements.txt", "requirements-pi.txt"):
+        assert names(reading) == {"numpy", "opencv-python", "ai-edge-litert"}, reading
+    assert training <= names("requirements-train.txt")
+    assert names("requirements-train.txt") | {"pytest", "ruff"} <= names(
+        "requirements-dev.txt")
