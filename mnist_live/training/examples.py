@@ -459,9 +459,10 @@ def negatives(kind: str, count: int, rng: np.random.Generator, donors: np.ndarra
                           for _ in range(max(8, round(1.3 * (count - len(kept)))))])
         if lookalikes is not None and kind in CHECKED_KINDS:
             batch = batch[~lookalikes(batch)]
-        kept += list(batch[: count - len(kept)])
+        batch = batch[: count - len(kept)]
+        kept += list(batch)
         if progress is not None:
-            progress.update(min(len(batch), count))
+            progress.update(len(batch))
     return np.stack(kept) if kept else np.zeros((0, 28, 28), np.uint8)
 
 
