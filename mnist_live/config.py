@@ -96,6 +96,11 @@ SERVE_JPEG_QUALITY = 80
 # a phone that went to sleep must not hold a connection forever.
 SERVE_TIMEOUT = 10.0
 
+# The kernel's send buffer for each viewer. Linux lets it grow to megabytes: seconds of
+# frames queued for a slow viewer, who would then watch the past. This (doubled by the
+# kernel) holds a few frames, still enough for 30 fps over Wi-Fi.
+SERVE_SEND_BUFFER = 128 * 1024
+
 # Pictures have no frame rate of their own; shown in a window or a browser they are
 # read again this often (reading them as fast as possible would only burn the CPU and
 # flood the browser with identical readings).

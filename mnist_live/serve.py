@@ -114,7 +114,8 @@ class LiveServer:
         # The URL this machine can open; 0.0.0.0 and :: are not addresses to visit.
         local = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
         self.url = f"http://{_url_host(local)}:{port}/"
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
+        # Polling for shutdown 10 times a second: close() takes at most 0.1 s.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,),
                                         name="live-server", daemon=True)
         self._thread.start()
         self._announce(host)
@@ -212,6 +213,9 @@ class LiveServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a viewer's thread never keeps the script alive
+    # Connections waiting to be accepted: the stdlib's 5 makes the sixth of a burst
+    # (a page opens three at once; a few phones at once) wait a second for a retry.
+    request_queue_size = 64
 
     def __init__(self, live: LiveServer):
         self.live = live
@@ -274,9 +278,14 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "mnist-live"
     # One request per connection: the two streams never end, and nothing else is big.
     protocol_version = "HTTP/1.0"
+    # What a request that cannot be parsed is taken for: the stdlib's HTTP/0.9 would
+    # answer it without a status line, where a 400 should be seen.
+    default_request_version = "HTTP/1.0"
 
     def setup(self) -> None:
         self.timeout = self.server.live.options.timeout  # for the request and each write
+        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF,
+                                config.SERVE_SEND_BUFFER)
         super().setup()
 
     def do_GET(self) -> None:
@@ -368,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
             while live.wait_newer(sent) is not None:
                 sent, line, status = live.latest()
                 event = f"data: {line}\n\n"
-                if status != status_sent:  # a named event: onmessage sees only readings
+                if status and status != status_sent:  # named: onmessage sees readings only
                     event = f"event: status\ndata: {status}\n\n{event}"
                     status_sent = status
                 self.wfile.write(event.encode())
