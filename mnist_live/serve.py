@@ -216,6 +216,9 @@ class _Server(ThreadingHTTPServer):
     # Connections waiting to be accepted: the stdlib's 5 makes the sixth of a burst
     # (a page opens three at once; a few phones at once) wait a second for a retry.
     request_queue_size = 64
+    # SO_REUSEADDR lets a restarted script take its port back at once on Linux and
+    # macOS; on Windows it would let two programs share a port, hiding "in use".
+    allow_reuse_address = sys.platform != "win32"
 
     def __init__(self, live: LiveServer):
         self.live = live
