@@ -5,6 +5,7 @@ that leaves, bad requests, a port in use, Ctrl+C and the end of the input."""
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import itertools
 import json
 import os
@@ -145,6 +146,16 @@ def test_serve_addresses(text, address):
 def test_bad_serve_addresses_are_refused(text):
     with pytest.raises(ValueError):
         parse_address(text)
+
+
+def test_serve_alone_is_this_machine_on_port_8080():
+    spec = importlib.util.spec_from_file_location("live_script", LIVE)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    parser = script.build_parser()
+    assert parser.parse_args(["--serve"]).serve == ("127.0.0.1", 8080)
+    assert parser.parse_args(["--serve", "0.0.0.0:80"]).serve == ("0.0.0.0", 80)
+    assert parser.parse_args([]).serve is None
 
 
 def test_a_bad_serve_value_is_refused_by_argparse():
