@@ -122,7 +122,8 @@ class LiveServer:
 
     def _announce(self, host: str) -> None:
         if host in ("0.0.0.0", "::"):
-            others = [f"http://{socket.gethostname()}.local:{self.port}/"]
+            name = socket.gethostname().split(".")[0]  # its mDNS name is NAME.local
+            others = [f"http://{name}.local:{self.port}/"]
             address = _lan_address()
             if address:
                 others.append(f"http://{address}:{self.port}/")
