@@ -33,6 +33,7 @@ Examples:
     python mnist_tflite_live_detection.py --source 1 --width 1280 --height 720
     python mnist_tflite_live_detection.py --source page.jpg --headless --json --max-frames 3
     python mnist_tflite_live_detection.py --source synth --record demo.mp4 --max-frames 300
+    python mnist_tflite_live_detection.py --source picamera --headless --serve 0.0.0.0:8080
 
 A digit that stays in view keeps its label and its track id from frame to frame (its
 probabilities are averaged over recent frames); --no-tracking shows raw readings.
@@ -49,6 +50,13 @@ showed the last full read again):
 
 --record OUT.mp4 saves what the window shows, one video frame per processed frame.
 
+--serve [HOST:]PORT shows the live view in a browser too, with or without the window:
+open http://127.0.0.1:8080/ (the address is printed) for a page with the annotated
+frames and the numbers read, large; /stream.mjpg (MJPEG), /readings (the --json line
+of the latest frame) and /events (the same as Server-Sent Events) are for programs.
+Only this machine can watch, unless HOST is 0.0.0.0: then anyone on the network can,
+without a password. Viewers never slow the reading: a slow one misses frames.
+
 Exit status: 0 done, 1 the source or model could not be used, 2 bad options,
 130 stopped with Ctrl+C (after closing the recording and the camera).
 """
@@ -63,6 +71,7 @@ from mnist_live.capture import open_source
 from mnist_live.live import LiveOptions, run_live
 from mnist_live.pipeline import DigitReader
 from mnist_live.record import check_record_path
+from mnist_live.serve import ServeOptions
 
 log = cli.log
 
@@ -96,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ask the camera for this frame height (synth: page height)")
     source.add_argument("--max-frames", type=cli.positive_int, metavar="N",
                         help="stop after N frames (default: run until the source ends or "
-                             "you quit; a still image without a window is read once)")
+                             "you quit; a still image with neither window nor --serve is read "
+                             "once)")
     output = parser.add_argument_group("output")
     output.add_argument("--headless", action="store_true",
                         help="no window: for servers, scripts and tests (add --json to "
@@ -108,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the annotated frames as a video, one video frame per processed frame; "
              ".mp4 (MPEG-4) or .avi (Motion JPEG). The file appears when the run ends, "
              "however it ends",
+    )
+    output.add_argument(
+        "--serve", type=cli.serve_address, nargs="?", metavar="[HOST:]PORT",
+        const=(config.DEFAULT_SERVE_HOST, config.DEFAULT_SERVE_PORT),
+        help="also show the live view in a browser at http://HOST:PORT/ (the page, "
+             "/stream.mjpg, /readings, /events); HOST defaults to "
+             f"{config.DEFAULT_SERVE_HOST}, this machine only; 0.0.0.0 lets every machine "
+             "on the network watch, with no password; PORT 0 picks a free one "
+             f"(--serve alone: port {config.DEFAULT_SERVE_PORT})",
     )
     output.add_argument("--no-tracking", action="store_true",
                         help="show each frame's raw reading, without steady labels "
@@ -145,7 +164,8 @@ def main() -> int:
     options = LiveOptions(headless=headless, max_frames=args.max_frames,
                           json_lines=args.json, snapshot_dir=args.snapshot_dir,
                           record=args.record, steady=not args.no_tracking,
-                          reuse=not args.every_frame)
+                          reuse=not args.every_frame,
+                          serve=ServeOptions(*args.serve) if args.serve else None)
     return run_live(reader, source, options)
 
 

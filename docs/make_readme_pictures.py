@@ -6,19 +6,26 @@ docs/images/live_view.png   the live view (boxes, digits, numbers, status line) 
                             reference's test photo and on a real photo of numbers
 docs/images/before_after_crops.png
                             what the model sees, reference pipeline vs ours
+docs/images/served_page.png the --serve page in headless Chromium, phone-sized (needs
+                            Debian's chromium)
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' headless Chromium
 
 from mnist_live import config, draw  # noqa: E402
 from mnist_live.atomic import atomic_path  # noqa: E402
@@ -26,6 +33,7 @@ from mnist_live.capture import read_image  # noqa: E402
 from mnist_live.classifier import DigitClassifier  # noqa: E402
 from mnist_live.live import SteadyReader, annotate, status_lines  # noqa: E402
 from mnist_live.pipeline import DigitReader  # noqa: E402
+from mnist_live.scenes import make_scene  # noqa: E402
 
 # The reference's test photo and a real photo of numbers, both read without a mistake
 # (photos/truth.json; the _4_A4 photo of the same set has two misread digits).
@@ -42,6 +50,37 @@ def live_view(path: Path, classifier: DigitClassifier) -> np.ndarray:
     return picture
 
 
+def served_page(width: int = 480) -> np.ndarray:
+    """The --serve page, as a phone shows it, for a generated page of numbers."""
+    from headless_chromium import Chromium
+
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "page.png"
+        cv2.imwrite(str(page), make_scene("clean", 4).image)
+        log = Path(folder) / "stderr.txt"
+        with open(log, "w") as err:
+            script = subprocess.Popen(
+                [sys.executable, str(HERE.parent / "mnist_tflite_live_detection.py"),
+                 "--source", str(page), "--headless", "--serve", "127.0.0.1:0"],
+                stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            while not (found := re.search(r"Live view: (\S+)", log.read_text())):
+                if script.poll() is not None:
+                    raise SystemExit(f"the live script ended: {log.read_text()}")
+                time.sleep(0.1)
+            with Chromium(width=width, height=1000) as browser:
+                browser.open(found.group(1))
+                time.sleep(2)  # the labels settle, the FPS too
+                height = round(browser.evaluate(
+                    "document.querySelector('nav').getBoundingClientRect().bottom") + 16)
+                shot = cv2.imdecode(np.frombuffer(browser.screenshot(), np.uint8),
+                                    cv2.IMREAD_COLOR)
+        finally:
+            script.terminate()
+            script.wait()
+    return shot[:height]
+
+
 def main() -> None:
     classifier = DigitClassifier()
     views = [live_view(config.data_dir() / name, classifier) for name in PHOTOS]
@@ -50,6 +89,10 @@ def main() -> None:
                                 value=(255, 255, 255)) for v in views]
     with atomic_path(HERE / "images" / "live_view.png") as temp:
         cv2.imwrite(str(temp), np.hstack(views))
+    with atomic_path(HERE / "images" / "served_page.png") as temp:
+        # 256 colours: half the bytes, no difference to see.
+        rgb = Image.fromarray(cv2.cvtColor(served_page(), cv2.COLOR_BGR2RGB))
+        rgb.quantize(256, dither=Image.Dither.NONE).save(temp, optimize=True)
     subprocess.run([sys.executable, "-m", "mnist_live.bench", "crops", "--rows", "6",
                     "--out", str(HERE / "images" / "before_after_crops.png")],
                    check=True, cwd=HERE.parent)

@@ -21,6 +21,7 @@ from .binarize import parse_threshold
 from .classifier import RUNTIME_CHOICES, ClassifierOptions, DigitClassifier
 from .errors import UserError
 from .pipeline import PipelineSettings
+from .serve import parse_address
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,6 +52,13 @@ def _number_in(kind: type, low: float, high: float | None, what: str) -> Callabl
         return value
 
     return parse
+
+
+def serve_address(text: str) -> tuple[str, int]:
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 probability = _number_in(float, 0.0, 1.0, "number between 0 and 1")

@@ -89,6 +89,30 @@ POLARITY_EVERY_FRAMES = 15
 # second at a webcam's 30 fps), so a change too faint to notice shows within a second.
 REREAD_EVERY_FRAMES = 30
 
+# --- Watching from a browser (--serve, serve.py) ---------------------------------------
+
+# Only this machine can watch unless the user asks for more (--serve 0.0.0.0:PORT).
+DEFAULT_SERVE_HOST = "127.0.0.1"
+DEFAULT_SERVE_PORT = 8080
+
+# The stream's JPEG quality: 80 keeps the boxes and labels sharp at about 50 KB a
+# 640x480 frame, which a Pi's Wi-Fi carries at 30 fps to a few viewers.
+SERVE_JPEG_QUALITY = 80
+
+# A viewer that takes this long to send its request, or to take one frame, is dropped:
+# a phone that went to sleep must not hold a connection forever.
+SERVE_TIMEOUT = 10.0
+
+# The kernel's send buffer for each viewer. Linux lets it grow to megabytes: seconds of
+# frames queued for a slow viewer, who would then watch the past. This (doubled by the
+# kernel) holds a few frames, still enough for 30 fps over Wi-Fi.
+SERVE_SEND_BUFFER = 128 * 1024
+
+# Pictures have no frame rate of their own; shown in a window or a browser they are
+# read again this often (reading them as fast as possible would only burn the CPU and
+# flood the browser with identical readings).
+STILL_IMAGE_FPS = 30.0
+
 # --- Still images -----------------------------------------------------------------------
 
 DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")

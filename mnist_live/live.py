@@ -15,8 +15,11 @@ The window fits the screen: a frame larger than the screen is shown scaled down 
 in JSON stay in the frame's pixels, the recording and snapshots keep its full size),
 and the user can resize the window; the frame keeps its shape.
 
+With --serve, the annotated frames and the readings are also served to browsers
+(serve.py): the loop hands each frame over and goes on, whoever watches.
+
 Ctrl+C, the end of the input, q and errors all end the same way: the recording is
-closed and moved into place, the camera released and the window closed.
+closed and moved into place, the camera released, the window and the server closed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .numbers import NumberReading, in_reading_order
 from .pipeline import DigitReader, FrameReading
 from .record import Recorder
 from .screen import fit_within, screen_size
+from .serve import LiveServer, ServeOptions
 from .tracking import DigitTracker, TrackedDigit, TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ class LiveOptions:
     record: Path | None = None
     steady: bool = True  # track digits and smooth their labels across frames
     reuse: bool = True  # a still page's last full read stands until the page changes
+    serve: ServeOptions | None = None  # also show the live view to browsers (serve.py)
 
 
 @dataclass
@@ -361,6 +366,15 @@ def annotate(frame: np.ndarray, live: LiveFrame, binary_view: bool,
     return draw.draw_reading(view, live, step=step)
 
 
+def render(frame: np.ndarray, live: LiveFrame, binary_view: bool, status: list[str],
+           step: float | None = None) -> np.ndarray:
+    """The picture the window shows: the annotated frame with its status lines
+    (`step`: the model's confidence step, see annotate)."""
+    annotated = annotate(frame, live, binary_view, step)
+    draw.draw_status(annotated, status)
+    return annotated
+
+
 class StopOnCtrlC:
     """The first Ctrl+C asks the loop to finish its frame and stop; a second one forces.
 
@@ -408,7 +422,7 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
     nothing, a video with no readable frame) is a SourceError.
     """
     max_frames = options.max_frames
-    if options.headless and source.still and max_frames is None:
+    if options.headless and source.still and max_frames is None and options.serve is None:
         max_frames = 1  # one picture, no window: reading it once is the whole job
     loop = None
     ended = False
@@ -443,17 +457,19 @@ class LiveLoop:
     def __init__(self, reader: DigitReader, source, options: LiveOptions):
         self.options = options
         self.source = source
-        # In this order: what may fail (the recording's file, the window) before the
-        # camera thread starts, so a failure leaves nothing running.
+        # In this order: what may fail (the port, the recording's file, the window)
+        # before the camera thread starts, so a failure leaves nothing running.
+        self.server = LiveServer(options.serve) if options.serve else None
         self.recorder = Recorder(options.record, source.fps) if options.record else None
         self.window = None if options.headless else Window(reader)
         self.frames = LatestFrameReader(source) if source.live else source
         self.steady = SteadyReader(reader, options.steady, reuse=options.reuse)
         self.fps = FpsMeter()
-        # Files and pictures play at their own pace in a window (no point reading a
-        # photo 300 times a second); cameras and streams set their own.
-        self.pace = (1.0 / source.fps if self.window is not None and not source.live
-                     and source.fps else 0.0)
+        # Files and pictures play at their own pace in a window or a browser (no point
+        # reading a photo 300 times a second); cameras and streams set their own.
+        fps = source.fps or (config.STILL_IMAGE_FPS if source.still else None)
+        watched = self.window is not None or self.server is not None
+        self.pace = 1.0 / fps if watched and not source.live and fps else 0.0
         self._next_frame_at = 0.0
         self.start = time.perf_counter()
         self.index = 0  # frames fully processed
@@ -474,9 +490,13 @@ class LiveLoop:
         binary_view = window is not None and window.show_binary
         live = self.steady.read(frame, keep_steps=binary_view)
         self.fps.tick()
+        line = None
+        if self.options.json_lines or self.server is not None:
+            line = live.json_line(self.index, time.perf_counter() - self.start)
         if self.options.json_lines:
-            print(live.json_line(self.index, time.perf_counter() - self.start), flush=True)
+            print(line, flush=True)
         keep_going = True
+        annotated = None
         if window is not None or self.recorder is not None:
             annotated = annotate(frame, live, binary_view,
                                  self.steady.reader.classifier.output_step)
@@ -487,6 +507,13 @@ class LiveLoop:
             if window is not None:
                 window.show(annotated)
                 keep_going = window.handle_keys(annotated, self.options.snapshot_dir)
+        if self.server is not None:
+            # Drawn here already, or drawn by the server only if someone watches.
+            status = status_lines(live, self.steady.reader, self.fps.fps, self.dropped)
+            picture = annotated if annotated is not None else functools.partial(
+                render, frame, live, binary_view, status,
+                self.steady.reader.classifier.output_step)
+            self.server.publish(line, picture, status[0])
         self.index += 1
         return keep_going
 
@@ -501,6 +528,8 @@ class LiveLoop:
             self.recorder.close()
         if self.window is not None:
             self.window.close()
+        if self.server is not None:
+            self.server.close()
         elapsed = time.perf_counter() - self.start
         log.info("Processed %d frames in %.1f s (%.1f FPS, %d read in full)%s.", self.index,
                  elapsed, self.index / elapsed if elapsed > 0 else 0.0,

@@ -214,8 +214,9 @@ def help_entries(text: str) -> dict[str, str]:
              "--min-confidence", "--border", "--model", "--runtime", "--threads",
              "--verbose", "--quiet"]),
     (LIVE, ["--source", "--width", "--height", "--max-frames", "--headless", "--json",
-            "--record", "--no-tracking", "--snapshot-dir", "--threshold", "--min-confidence",
-            "--border", "--model", "--runtime", "--threads", "--verbose", "--quiet"]),
+            "--record", "--serve", "--no-tracking", "--snapshot-dir", "--threshold",
+            "--min-confidence", "--border", "--model", "--runtime", "--threads", "--verbose",
+            "--quiet"]),
 ])
 def test_help_explains_every_option(script, options):
     result = run_script(script, "--help")
