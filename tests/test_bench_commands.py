@@ -1,9 +1,13 @@
-"""The steady and crops benchmark commands run end to end and measure what they claim."""
+"""The benchmark commands run end to end and measure what they claim."""
 
 from __future__ import annotations
 
-import cv2
+import json
 
+import cv2
+import numpy as np
+
+from mnist_live.bench import sets
 from mnist_live.bench.__main__ import main
 from mnist_live.bench.steady import Stability, film_page, shown_label
 from mnist_live.live import SteadyReader
@@ -58,3 +62,33 @@ def test_crops_sheet_is_written(tmp_path):
     assert main(["crops", "--out", str(out), "--rows", "2"]) == 0
     sheet = cv2.imread(str(out))
     assert sheet is not None and sheet.shape[1] == 3 * 112
+
+
+def test_read_counts_every_report_on_the_negatives_as_false(tmp_path, capsys):
+    out = tmp_path / "read.json"
+    assert main(["read", "--only", "negatives", "--only", "equations",
+                 "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    for row in ("negatives ", sets.SKIMAGE_GROUP, "equations", "stray"):
+        assert row in table
+    rows = json.loads(out.read_text())["rows"]
+    assert rows["negatives"]["ours"]["images"] == 23
+    assert rows[sets.SKIMAGE_GROUP]["ours"]["images"] == len(sets.SKIMAGE_NEGATIVES)
+    for reader in ("ours", "reference"):
+        for row in ("negatives", sets.SKIMAGE_GROUP):  # no digits: every report is stray
+            counts = rows[row][reader]
+            assert counts["true"] == 0 and counts["stray"] == counts["reported"]
+            assert counts["stray_per_image"] == round(counts["stray"] / counts["images"], 4)
+        equations = rows["equations"][reader]
+        assert equations["images"] == 8 and equations["true"] == 47
+        # A stray report reads nothing.
+        assert equations["stray"] <= equations["reported"] - equations["read"]
+
+
+def test_skimage_samples_come_as_bgr():
+    astronaut = sets.skimage_photo("astronaut")  # an orange suit: red over blue
+    assert astronaut.dtype == np.uint8 and astronaut.shape == (512, 512, 3)
+    suit = astronaut[380:480, 60:120].reshape(-1, 3).mean(axis=0)
+    assert suit[2] > suit[0] + 50
+    horse = sets.skimage_photo("horse")  # a black silhouette on white
+    assert horse.shape[2] == 3 and set(np.unique(horse)) == {0, 255}
