@@ -9,10 +9,11 @@ import numpy as np
 
 from mnist_live.bench import sets
 from mnist_live.bench.__main__ import main
+from mnist_live.bench.scale import SIZES, heights_for, sample_digits
 from mnist_live.bench.steady import Stability, film_page, shown_label
 from mnist_live.live import SteadyReader
 from mnist_live.pipeline import DigitReader
-from mnist_live.scenes import make_scene, render_video_frames
+from mnist_live.scenes import make_scene, mnist_test_digits, render_video_frames
 from mnist_live.tracking import TrackedDigit
 
 
@@ -92,3 +93,28 @@ def test_skimage_samples_come_as_bgr():
     assert suit[2] > suit[0] + 50
     horse = sets.skimage_photo("horse")  # a black silhouette on white
     assert horse.shape[2] == 3 and set(np.unique(horse)) == {0, 255}
+
+
+def test_scale_sweep_prints_a_row_per_size_and_a_column_per_frame_size(tmp_path, capsys):
+    out = tmp_path / "scale.json"
+    assert main(["scale", "--digits", "2", "--sizes", "30,60,500", "--resolutions",
+                 "320x240,400x300", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    rows = [line.split("|")[0].strip() for line in table.splitlines() if " px |" in line]
+    # 500 px does not fit either frame; each ends at 90% of its height.
+    assert rows == ["30 px", "60 px", "216 px", "270 px"]
+    assert "320x240" in table and "400x300" in table and "ours" in table and "ref" in table
+    cells = json.loads(out.read_text())["cells"]
+    assert {(c["size"], c["height"]) for c in cells} == {
+        ("320x240", 30), ("320x240", 60), ("320x240", 216),
+        ("400x300", 30), ("400x300", 60), ("400x300", 270)}
+    assert all(c["frames"] == 2 and 0 <= c["right_alone"] <= 2 for c in cells)
+    assert len({c["reader"] for c in cells}) == 2
+
+
+def test_scale_sweep_draws_the_same_balanced_digits_at_every_size():
+    _, labels = mnist_test_digits()
+    indices = sample_digits(20, seed=0)
+    assert [labels[i] for i in indices] == [k % 10 for k in range(20)]
+    assert sample_digits(20, seed=0) == indices != sample_digits(20, seed=1)
+    assert heights_for(480, SIZES) == [18, 30, 50, 80, 120, 180, 260, 400, 432]

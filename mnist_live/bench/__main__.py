@@ -10,10 +10,11 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import crops, model, profile, read, samples, soak, speed, steady
+from . import crops, model, profile, read, samples, scale, soak, speed, steady
 
 COMMANDS = {
     "read": read,
+    "scale": scale,
     "scenes": samples,
     "steady": steady,
     "speed": speed,

@@ -34,9 +34,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .. import atomic, config, scenes
+from .. import atomic, scenes
 from . import sets
-from .readers import NamedReader, our_reader, reference_reader
+from .readers import NamedReader, add_reader_arguments, chosen_readers
 from .scoring import MIN_IOU, ImageScore, Tally, score_image
 
 HELP = "recall, precision and F1 of our pipeline and the reference's, per image set"
@@ -45,10 +45,7 @@ GREEN, BLUE, RED = (0, 170, 0), (230, 90, 0), (0, 0, 230)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", type=Path, metavar="PATH",
-        help="our model (default: the shipped mnist.tflite)",
-    )
+    add_reader_arguments(parser)
     parser.add_argument(
         "--scenes-per-category", type=int, default=10, metavar="N",
         help="generated scenes per category (default: %(default)s)",
@@ -73,24 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", type=Path, metavar="FILE",
         help="also write every row and every image's counts to FILE as JSON",
     )
-    parser.add_argument(
-        "--no-reference", action="store_true",
-        help="run only our pipeline (faster while iterating on it)",
-    )
-    parser.add_argument(
-        "--threads", type=int, default=config.DEFAULT_NUM_THREADS, metavar="N",
-        help="interpreter threads per model (default: %(default)s)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
     images = _collect_images(args)
-    readers = [our_reader(args.model, args.threads)]
-    if not args.no_reference:
-        readers.append(reference_reader(args.threads))
-    for reader in readers:
-        for note in reader.notes:
-            print(f"note: {note}", file=sys.stderr)
+    readers = chosen_readers(args)
 
     tallies = {reader.name: defaultdict(Tally) for reader in readers}
     seconds = dict.fromkeys(tallies, 0.0)
