@@ -118,3 +118,14 @@ def test_scale_sweep_draws_the_same_balanced_digits_at_every_size():
     assert [labels[i] for i in indices] == [k % 10 for k in range(20)]
     assert sample_digits(20, seed=0) == indices != sample_digits(20, seed=1)
     assert heights_for(480, SIZES) == [18, 30, 50, 80, 120, 180, 260, 400, 432]
+
+
+def test_film_prints_a_row_per_clip_and_the_goals(capsys):
+    assert main(["film", "--pages", "photo_1", "--backgrounds", "brick,grass",
+                 "--frames", "3"]) == 0
+    table = capsys.readouterr().out
+    for row in ("photo_1 on brick", "photo_1 on grass", "all", "goal"):
+        assert row in table
+    for column in ("false/fr", "recall", "whole", "OURS", "REFERENCE"):
+        assert column in table
+    assert "05221859" in table  # the page's number, as the truth groups it

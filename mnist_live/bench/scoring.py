@@ -37,6 +37,13 @@ class Labeled(Protocol):
     box: Box
 
 
+class Written(Protocol):
+    """Anything with a text and a box: a true number, or a reported one."""
+
+    text: str
+    box: Box
+
+
 @dataclass
 class ImageScore:
     """How one reading of one image went. Indices refer to the true / reported lists."""
@@ -130,6 +137,21 @@ def _max_matching(
     return [(left, right) for right, left in enumerate(owner) if left != -1]
 
 
+def whole_numbers(
+    true: Sequence[Written], reported: Sequence[Written], min_iou: float = MIN_IOU
+) -> tuple[int, int]:
+    """(true numbers of two digits or more, how many of them are reported whole).
+
+    A number is reported whole when a reported number has the same text and a box
+    with IoU >= min_iou with the true number's box: "2021" read as "20" and "21", or
+    as "2021" with a stray digit beside it, is not.
+    """
+    long = [t for t in true if len(t.text) > 1]
+    whole = sum(any(r.text == t.text and iou(r.box, t.box) >= min_iou for r in reported)
+                for t in long)
+    return len(long), whole
+
+
 @dataclass
 class Tally:
     """Counts summed over many images: one row of the benchmark's table."""
@@ -146,6 +168,11 @@ class Tally:
         self.reported += score.reported
         self.read += score.read
         self.stray += len(score.stray)
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts to this one."""
+        for name in ("images", "true", "reported", "read", "stray"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def stray_per_image(self) -> float:
