@@ -72,7 +72,8 @@ PAGES = {
     "two_sheets": ("vinay0410__Hand-Written-Digit-Recognition__numbers.jpg",  # 13540
                    "JoaoGMSF__digit-recognition__numbers.jpg"),  # 1354
 }
-# scikit-image's sample photos (we may train on them, unlike negatives/).
+# The surfaces: scikit-image's sample photos (we may train on them, unlike negatives/);
+# --backgrounds takes any of sets.SKIMAGE_NEGATIVES.
 BACKGROUNDS = ("brick", "grass", "gravel")
 GOALS = {"false/fr": 0.1, "recall": 0.98, "whole": 0.95}
 
@@ -99,9 +100,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pages", type=_choices(PAGES), default=tuple(PAGES),
                         metavar="LIST", help=f"pages to film, comma-separated "
                         f"(default: all: {','.join(PAGES)})")
-    parser.add_argument("--backgrounds", type=_choices(BACKGROUNDS), default=BACKGROUNDS,
-                        metavar="LIST", help="scikit-image sample photos to lay them on "
-                        f"(default: {','.join(BACKGROUNDS)})")
+    parser.add_argument("--backgrounds", type=_choices(list(sets.SKIMAGE_NEGATIVES)),
+                        default=BACKGROUNDS, metavar="LIST",
+                        help="scikit-image sample photos to lay them on, of "
+                        f"{','.join(sets.SKIMAGE_NEGATIVES)} (default: {','.join(BACKGROUNDS)})")
     parser.add_argument("--frames", type=positive, default=150, metavar="N",
                         help="frames per clip (default: %(default)s)")
     parser.add_argument("--size", type=lambda text: frame_size(text, 160),
@@ -363,14 +365,17 @@ def run(args: argparse.Namespace) -> int:
     scores: dict[tuple[str, str], ClipScore] = {}
     progress = tqdm(total=len(clips) * args.frames, desc="frames", unit="frame",
                     file=sys.stderr)
-    for index, (page, background) in enumerate(clips):
+    for page, background in clips:
         wall = lay_sheets(sheets[page], backgrounds[background], args.size)
+        # A clip is the same filmed alone (--pages, --backgrounds) or among all.
+        seed = (args.seed * 10_000 + 100 * list(PAGES).index(page)
+                + list(sets.SKIMAGE_NEGATIVES).index(background))
         live = SteadyReader(DigitReader(ours.reader.classifier, PipelineSettings()))
         clip = {name: ClipScore() for name in names}
         recorder = (Recorder(args.video / f"{page}_on_{background}.mp4", 30)
                     if args.video else None)
         try:
-            for frame in film(wall, args.frames, args.seed * 1000 + index):
+            for frame in film(wall, args.frames, seed):
                 start = time.perf_counter()
                 shown = live.read(frame.image)
                 clip["ours"].seconds += time.perf_counter() - start
