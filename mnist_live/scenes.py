@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -170,9 +170,43 @@ def render_scene(
 ) -> Scene:
     """Compose a page in `style`; use this for a style of your own."""
     images, labels = mnist_test_digits(digits_path)
-    width, height = style.size
+    placed, ruled = _layout(style, rng, images, *style.size)
+    return _photograph(style, rng, placed, ruled, labels, category, seed)
 
-    placed, ruled = _layout(style, rng, images, width, height)
+
+def make_lone_digit(
+    size: tuple[int, int], height: float, index: int, seed: int = 0,
+    style: SceneStyle | None = None, digits_path: str | None = None,
+) -> Scene:
+    """MNIST test digit `index` alone, its ink `height` px tall, near the middle of a
+    plain page of `size` (width, height) in `style` (default: "clean"'s paper, ink,
+    light and noise, at `size`).
+
+    The digit stands upright (MNIST's own slant stays), so its true box is `height`
+    tall; it is placed at random (`seed`) within 15% of the frame from the centre,
+    and never closer to the frame edge than GLYPH_PAD pixels.
+    """
+    style = replace(style or STYLES["clean"], size=size)
+    rng = np.random.default_rng([seed, index, round(height), *size])
+    images, labels = mnist_test_digits(digits_path)
+    glyph = render_digit(images[index], height, rng, stroke_cut=rng.uniform(*style.stroke_cut))
+    width, frame_height = size
+    ink_h, ink_w = (n - 2 * GLYPH_PAD for n in glyph.shape)
+    if ink_h > frame_height - 2 * GLYPH_PAD or ink_w > width - 2 * GLYPH_PAD:
+        raise ValueError(f"a {height:g} px digit does not fit a {width}x{frame_height} frame")
+
+    def place(frame: int, ink: int) -> int:
+        free = (frame - ink) / 2 - GLYPH_PAD  # room on each side of the centred digit
+        return round((frame - ink) / 2 + rng.uniform(-1, 1) * min(0.15 * frame, free))
+
+    lone = _Placed(glyph, place(width, ink_w), place(frame_height, ink_h), index, 0)
+    return _photograph(style, rng, [lone], (0, 0), labels, "lone", seed)
+
+
+def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
+    """Ink the placed digits onto paper in `style` and take the picture: light, blur,
+    perspective, noise and JPEG as the style says; boxes follow the geometry."""
+    width, height = style.size
     ink = np.zeros((height, width), np.float32)
     for item in placed:
         gh, gw = item.alpha.shape

@@ -1,14 +1,19 @@
-"""The steady and crops benchmark commands run end to end and measure what they claim."""
+"""The benchmark commands run end to end and measure what they claim."""
 
 from __future__ import annotations
 
-import cv2
+import json
 
+import cv2
+import numpy as np
+
+from mnist_live.bench import sets
 from mnist_live.bench.__main__ import main
+from mnist_live.bench.scale import SIZES, heights_for, sample_digits
 from mnist_live.bench.steady import Stability, film_page, shown_label
 from mnist_live.live import SteadyReader
 from mnist_live.pipeline import DigitReader
-from mnist_live.scenes import make_scene, render_video_frames
+from mnist_live.scenes import make_scene, mnist_test_digits, render_video_frames
 from mnist_live.tracking import TrackedDigit
 
 
@@ -58,3 +63,69 @@ def test_crops_sheet_is_written(tmp_path):
     assert main(["crops", "--out", str(out), "--rows", "2"]) == 0
     sheet = cv2.imread(str(out))
     assert sheet is not None and sheet.shape[1] == 3 * 112
+
+
+def test_read_counts_every_report_on_the_negatives_as_false(tmp_path, capsys):
+    out = tmp_path / "read.json"
+    assert main(["read", "--only", "negatives", "--only", "equations",
+                 "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    for row in ("negatives ", sets.SKIMAGE_GROUP, "equations", "stray"):
+        assert row in table
+    rows = json.loads(out.read_text())["rows"]
+    assert rows["negatives"]["ours"]["images"] == 23
+    assert rows[sets.SKIMAGE_GROUP]["ours"]["images"] == len(sets.SKIMAGE_NEGATIVES)
+    for reader in ("ours", "reference"):
+        for row in ("negatives", sets.SKIMAGE_GROUP):  # no digits: every report is stray
+            counts = rows[row][reader]
+            assert counts["true"] == 0 and counts["stray"] == counts["reported"]
+            assert counts["stray_per_image"] == round(counts["stray"] / counts["images"], 4)
+        equations = rows["equations"][reader]
+        assert equations["images"] == 8 and equations["true"] == 47
+        # A stray report reads nothing.
+        assert equations["stray"] <= equations["reported"] - equations["read"]
+
+
+def test_skimage_samples_come_as_bgr():
+    astronaut = sets.skimage_photo("astronaut")  # an orange suit: red over blue
+    assert astronaut.dtype == np.uint8 and astronaut.shape == (512, 512, 3)
+    suit = astronaut[380:480, 60:120].reshape(-1, 3).mean(axis=0)
+    assert suit[2] > suit[0] + 50
+    horse = sets.skimage_photo("horse")  # a black silhouette on white
+    assert horse.shape[2] == 3 and set(np.unique(horse)) == {0, 255}
+
+
+def test_scale_sweep_prints_a_row_per_size_and_a_column_per_frame_size(tmp_path, capsys):
+    out = tmp_path / "scale.json"
+    assert main(["scale", "--digits", "2", "--sizes", "30,60,500", "--resolutions",
+                 "320x240,400x300", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    rows = [line.split("|")[0].strip() for line in table.splitlines() if " px |" in line]
+    # 500 px does not fit either frame; each ends at 90% of its height.
+    assert rows == ["30 px", "60 px", "216 px", "270 px"]
+    assert "320x240" in table and "400x300" in table and "ours" in table and "ref" in table
+    cells = json.loads(out.read_text())["cells"]
+    assert {(c["size"], c["height"]) for c in cells} == {
+        ("320x240", 30), ("320x240", 60), ("320x240", 216),
+        ("400x300", 30), ("400x300", 60), ("400x300", 270)}
+    assert all(c["frames"] == 2 and 0 <= c["right_alone"] <= 2 for c in cells)
+    assert len({c["reader"] for c in cells}) == 2
+
+
+def test_scale_sweep_draws_the_same_balanced_digits_at_every_size():
+    _, labels = mnist_test_digits()
+    indices = sample_digits(20, seed=0)
+    assert [labels[i] for i in indices] == [k % 10 for k in range(20)]
+    assert sample_digits(20, seed=0) == indices != sample_digits(20, seed=1)
+    assert heights_for(480, SIZES) == [18, 30, 50, 80, 120, 180, 260, 400, 432]
+
+
+def test_film_prints_a_row_per_clip_and_the_goals(capsys):
+    assert main(["film", "--pages", "photo_1", "--backgrounds", "brick,grass",
+                 "--frames", "3"]) == 0
+    table = capsys.readouterr().out
+    for row in ("photo_1 on brick", "photo_1 on grass", "all", "goal"):
+        assert row in table
+    for column in ("false/fr", "recall", "whole", "OURS", "REFERENCE"):
+        assert column in table
+    assert "05221859" in table  # the page's number, as the truth groups it

@@ -114,6 +114,21 @@ def test_a_report_far_from_any_digit_is_extra():
     assert score.read == 1 and score.extra == [1] and score.wrong == []
 
 
+def test_stray_reports_overlap_no_true_digit():
+    true = [D(3, (0, 0, 10, 20))]
+    reported = [D(3, (0, 0, 10, 20)),  # read
+                D(3, (1, 0, 10, 20)),  # a duplicate: extra, but on a true digit
+                D(8, (60, 0, 10, 20)),  # nowhere near a digit: stray
+                D(1, (7, 0, 10, 20))]  # overlaps the digit, but IoU < 0.4: stray
+    score = score_image(true, reported)
+    assert score.extra == [1, 2, 3]
+    assert score.stray == [2, 3]
+    tally = Tally()
+    tally.add(score)
+    tally.add(score_image([], [D(1, (0, 0, 5, 5))]))  # no digits: every report is stray
+    assert tally.stray == 3 and tally.stray_per_image == 1.5
+
+
 def test_nothing_true_and_nothing_reported():
     score = score_image([], [])
     assert score.read == 0 and score.perfect
@@ -170,3 +185,4 @@ def test_reads_are_one_to_one_and_right(true_pairs, reported_pairs):
         assert iou(true[t].box, reported[r].box) >= MIN_IOU
     assert score.read + len(score.missed) == len(true)
     assert score.read + len(score.extra) == len(reported)
+    assert set(score.stray) <= set(score.extra)

@@ -257,3 +257,29 @@ def test_a_panned_page_drifts_within_its_limit_and_keeps_the_truth():
         assert inner[moved_ink].mean() < inner[paper].mean() - 60
         for moved, still in zip(frame.digits, scene.digits, strict=True):
             assert moved.box[:2] == (still.box[0] + dx, still.box[1] + dy)
+
+
+@pytest.mark.parametrize(("size", "height"), [((640, 480), 18), ((640, 480), 432),
+                                                ((320, 240), 120)])
+def test_a_lone_digit_is_as_tall_as_asked_near_the_middle(size, height):
+    _, labels = scenes.mnist_test_digits()
+    scene = scenes.make_lone_digit(size, height, index=7, seed=3)
+    assert scene.image.shape == (size[1], size[0], 3)
+    [digit] = scene.digits
+    assert digit.digit == labels[7] and digit.mnist_index == 7
+    x, y, w, h = digit.box
+    assert abs(h - height) <= max(2, 0.03 * height)  # the stroke's edge may add a pixel
+    assert x >= scenes.GLYPH_PAD and x + w <= size[0] - scenes.GLYPH_PAD
+    assert y >= scenes.GLYPH_PAD and y + h <= size[1] - scenes.GLYPH_PAD
+    centre_x, centre_y = x + w / 2, y + h / 2
+    assert abs(centre_x - size[0] / 2) <= 0.15 * size[0] + 1
+    assert abs(centre_y - size[1] / 2) <= 0.15 * size[1] + 1
+    # All the ink is the digit's: none outside its box.
+    outside = scene.ink.copy()
+    outside[y : y + h, x : x + w] = 0
+    assert outside.max() < 128 and scene.ink[y : y + h, x : x + w].max() >= 128
+
+
+def test_a_lone_digit_too_wide_for_the_frame_is_refused():
+    with pytest.raises(ValueError, match="does not fit"):
+        scenes.make_lone_digit((200, 400), 380, index=7)

@@ -10,10 +10,12 @@ import argparse
 import sys
 
 from ..errors import UserError
-from . import crops, model, profile, read, samples, soak, speed, steady
+from . import crops, film, model, profile, read, samples, scale, soak, speed, steady
 
 COMMANDS = {
     "read": read,
+    "scale": scale,
+    "film": film,
     "scenes": samples,
     "steady": steady,
     "speed": speed,

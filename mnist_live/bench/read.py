@@ -1,17 +1,23 @@
 """`python -m mnist_live.bench read`: how many digits each pipeline reads right.
 
 Runs our pipeline and a faithful re-implementation of the reference's on test.jpg, the
-real photos (overall and per source) and generated scenes (overall and per category),
-and prints recall, precision and F1 for both, side by side. A reported digit is read
-when its box has IoU >= 0.4 with a true digit's box and its label is right.
+real photos (overall and per source), generated scenes (overall and per category), the
+photos with no digit (negatives/, and scikit-image's sample photos in a row of their
+own) and the photos of handwritten sums (equations/), and prints recall, precision and
+F1 for both, side by side. A reported digit is read when its box has IoU >= 0.4 with a
+true digit's box and its label is right. `stray` counts the reports whose box overlaps
+no true digit at all (a plus sign, a letter, wall texture read as a digit), in total
+and per image: on the negatives every report is stray, so `/img` is the number of
+false digits per photo.
 
   --dump-failures DIR  writes, for each pipeline and each image it did not read
   perfectly, the image with true boxes in green, right reads in blue and wrong or extra
   reports in red: DIR/ours/scenes/tilted/tilted_0003.jpg and so on. A scene's name is its
   category and seed: `python -m mnist_live.bench scenes` draws it again.
 
-Example:
+Examples:
   python -m mnist_live.bench read --scenes-per-category 20 --dump-failures failures
+  python -m mnist_live.bench read --only negatives --only equations
 """
 
 from __future__ import annotations
@@ -28,9 +34,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .. import atomic, config, scenes
+from .. import atomic, scenes
 from . import sets
-from .readers import NamedReader, our_reader, reference_reader
+from .readers import NamedReader, add_reader_arguments, chosen_readers
 from .scoring import MIN_IOU, ImageScore, Tally, score_image
 
 HELP = "recall, precision and F1 of our pipeline and the reference's, per image set"
@@ -39,10 +45,7 @@ GREEN, BLUE, RED = (0, 170, 0), (230, 90, 0), (0, 0, 230)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", type=Path, metavar="PATH",
-        help="our model (default: the shipped mnist.tflite)",
-    )
+    add_reader_arguments(parser)
     parser.add_argument(
         "--scenes-per-category", type=int, default=10, metavar="N",
         help="generated scenes per category (default: %(default)s)",
@@ -67,24 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", type=Path, metavar="FILE",
         help="also write every row and every image's counts to FILE as JSON",
     )
-    parser.add_argument(
-        "--no-reference", action="store_true",
-        help="run only our pipeline (faster while iterating on it)",
-    )
-    parser.add_argument(
-        "--threads", type=int, default=config.DEFAULT_NUM_THREADS, metavar="N",
-        help="interpreter threads per model (default: %(default)s)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
     images = _collect_images(args)
-    readers = [our_reader(args.model, args.threads)]
-    if not args.no_reference:
-        readers.append(reference_reader(args.threads))
-    for reader in readers:
-        for note in reader.notes:
-            print(f"note: {note}", file=sys.stderr)
+    readers = chosen_readers(args)
 
     tallies = {reader.name: defaultdict(Tally) for reader in readers}
     seconds = dict.fromkeys(tallies, 0.0)
@@ -116,7 +106,15 @@ def run(args: argparse.Namespace) -> int:
               + "".join(f"; {note}" for note in reader.notes))
     if any(item.group.startswith("scenes/") for item in images):
         print(f"scenes: {args.scenes_per_category} per category, seed {args.seed}")
-    print(f"read = box IoU >= {MIN_IOU} with a true digit and the right label")
+    print(f"read = box IoU >= {MIN_IOU} with a true digit and the right label; "
+          f"stray = a report with IoU < {MIN_IOU} with every true digit")
+    if any(item.group == "negatives" for item in images):
+        print("negatives: photos with no digit, so every report is a false digit; "
+              f"{len(sets.SKIMAGE_NEGATIVES)} scikit-image samples in a row of their own "
+              "(we may train on those)")
+    if any(item.group == "equations" for item in images):
+        print(f"equations: besides the digits, {sets.equation_marks()} handwritten marks "
+              "(+ - x = ( ) / ...) that are not digits")
     if args.dump_failures:
         print(f"failure pictures: {args.dump_failures}/")
     if args.json:
@@ -142,6 +140,10 @@ def _collect_images(args: argparse.Namespace) -> list[sets.LabeledImage]:
         images += sets.photos()
     if "scenes" in chosen:
         images += sets.generated_scenes(args.scenes_per_category, args.seed, categories)
+    if "negatives" in chosen:
+        images += sets.negatives() + sets.skimage_negatives()
+    if "equations" in chosen:
+        images += sets.equations()
     return images
 
 
@@ -152,23 +154,23 @@ def _rows_of(group: str) -> list[str]:
 
 
 def _ordered_rows(tallies: dict[str, Tally]) -> list[str]:
-    """test.jpg, then each set's overall row followed by its parts (scenes in
-    CATEGORIES order)."""
+    """Sets in SETS order (test.jpg first); in each, the overall row followed by its
+    parts (scenes in CATEGORIES order)."""
     order = {f"scenes/{c}": i for i, c in enumerate(scenes.CATEGORIES)}
 
     def key(row: str):
-        head = row.partition("/")[0].partition(" ")[0]
-        return (sets.SETS.index("testjpg" if head == "test.jpg" else head),
-                "/" in row, order.get(row, 0), row)
+        name = row.replace("test.jpg", "testjpg", 1)
+        index = next(i for i, s in enumerate(sets.SETS) if name.startswith(s))
+        return (index, "/" in row, order.get(row, 0), row)
 
     return sorted(tallies, key=key)
 
 
 def format_table(rows: list[str], readers: list[NamedReader], tallies: dict) -> str:
-    """One line per row: set, images, true digits, then recall/precision/F1 and
-    read/reported counts for each pipeline."""
+    """One line per row: set, images, true digits, then recall/precision/F1,
+    read/reported counts and stray reports (in all, per image) for each pipeline."""
     label_width = max(len("image set"), *(len(_label(r)) for r in rows))
-    block = f"{'recall':>7} {'prec':>6} {'F1':>6} {'read/rep':>9}"
+    block = f"{'recall':>7} {'prec':>6} {'F1':>6} {'read/rep':>9} {'stray':>5} {'/img':>5}"
     header1 = " " * (label_width + 13) + "".join(
         f" | {reader.name.upper():^{len(block)}}" for reader in readers
     )
@@ -183,7 +185,8 @@ def format_table(rows: list[str], readers: list[NamedReader], tallies: dict) -> 
         for reader in readers:
             t = tallies[reader.name][row]
             line += (f" | {_number(t.recall):>7} {_number(t.precision):>6} "
-                     f"{_number(t.f1):>6} {f'{t.read}/{t.reported}':>9}")
+                     f"{_number(t.f1):>6} {f'{t.read}/{t.reported}':>9} "
+                     f"{t.stray:>5} {_number(t.stray_per_image, 2):>5}")
         lines.append(line)
     return "\n".join(lines)
 
@@ -192,8 +195,8 @@ def _label(row: str) -> str:
     return f"  {row}" if "/" in row else row
 
 
-def _number(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.3f}"
+def _number(value: float, decimals: int = 3) -> str:
+    return "-" if math.isnan(value) else f"{value:.{decimals}f}"
 
 
 def _score_record(score: ImageScore, reported: list) -> dict:
@@ -204,6 +207,7 @@ def _score_record(score: ImageScore, reported: list) -> dict:
         "wrong": [[t, reported[r].digit] for t, r in score.wrong],
         "extra": [{"digit": reported[r].digit, "box": list(reported[r].box)}
                   for r in score.extra],
+        "stray": score.stray,
     }
 
 

@@ -7,6 +7,8 @@ DigitReader with its default settings and our shipped model (or the one given).
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,3 +44,24 @@ def our_reader(
         ClassifierOptions(model_path=model_path, num_threads=num_threads)
     )
     return NamedReader("ours", DigitReader(classifier, PipelineSettings()), model_path)
+
+
+def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model, --no-reference and --threads: which pipelines a benchmark compares."""
+    parser.add_argument("--model", type=Path, metavar="PATH",
+                        help="our model (default: the shipped mnist.tflite)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="run only our pipeline (faster while iterating on it)")
+    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+                        metavar="N", help="interpreter threads per model (default: %(default)s)")
+
+
+def chosen_readers(args: argparse.Namespace) -> list[NamedReader]:
+    """Ours, then the reference's unless --no-reference; their notes go to stderr."""
+    readers = [our_reader(args.model, args.threads)]
+    if not args.no_reference:
+        readers.append(reference_reader(args.threads))
+    for reader in readers:
+        for note in reader.notes:
+            print(f"note: {note}", file=sys.stderr)
+    return readers

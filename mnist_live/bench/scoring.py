@@ -10,15 +10,19 @@ digit reported twice counts once, and the duplicate is a false positive.
     F1        = 2 * read / (true + reported)
 
 A report with the wrong label therefore costs twice: its true digit is missed and the
-report is a false positive. Boxes are (x, y, w, h) pixel boxes like cv2.boundingRect:
-the box covers columns x .. x+w-1 and rows y .. y+h-1.
+report is a false positive. A *stray* report is one whose box overlaps no true digit's
+box (IoU < 0.4 with all of them): a digit where there is none, such as a plus sign, a
+letter or wall texture read as a digit. On a photo with no digits every report is stray.
+
+Boxes are (x, y, w, h) pixel boxes like cv2.boundingRect: the box covers columns
+x .. x+w-1 and rows y .. y+h-1.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..boxes import Box, iou
@@ -33,6 +37,13 @@ class Labeled(Protocol):
     box: Box
 
 
+class Written(Protocol):
+    """Anything with a text and a box: a true number, or a reported one."""
+
+    text: str
+    box: Box
+
+
 @dataclass
 class ImageScore:
     """How one reading of one image went. Indices refer to the true / reported lists."""
@@ -43,6 +54,9 @@ class ImageScore:
     wrong: list[tuple[int, int]]  # (true, reported): box found, label wrong
     missed: list[int]  # true digits not read (those in `wrong` included)
     extra: list[int]  # reports that read nothing (those in `wrong` included)
+    # Reports whose box overlaps no true digit's box at all (IoU < min_iou with each):
+    # part of `extra`, but not a duplicate or a misread of a true digit.
+    stray: list[int] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -88,6 +102,8 @@ def score_image(
         wrong=sorted(wrong),
         missed=[i for i in range(len(true)) if i not in read_true],
         extra=[j for j in range(len(reported)) if j not in read_reported],
+        stray=[j for j in range(len(reported))
+               if all(overlaps[i][j] < min_iou for i in range(len(true)))],
     )
 
 
@@ -121,6 +137,21 @@ def _max_matching(
     return [(left, right) for right, left in enumerate(owner) if left != -1]
 
 
+def whole_numbers(
+    true: Sequence[Written], reported: Sequence[Written], min_iou: float = MIN_IOU
+) -> tuple[int, int]:
+    """(true numbers of two digits or more, how many of them are reported whole).
+
+    A number is reported whole when a reported number has the same text and a box
+    with IoU >= min_iou with the true number's box: "2021" read as "20" and "21", or
+    as "2021" with a stray digit beside it, is not.
+    """
+    long = [t for t in true if len(t.text) > 1]
+    whole = sum(any(r.text == t.text and iou(r.box, t.box) >= min_iou for r in reported)
+                for t in long)
+    return len(long), whole
+
+
 @dataclass
 class Tally:
     """Counts summed over many images: one row of the benchmark's table."""
@@ -129,12 +160,23 @@ class Tally:
     true: int = 0
     reported: int = 0
     read: int = 0
+    stray: int = 0  # reports on no true digit
 
     def add(self, score: ImageScore) -> None:
         self.images += 1
         self.true += score.true
         self.reported += score.reported
         self.read += score.read
+        self.stray += len(score.stray)
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts to this one."""
+        for name in ("images", "true", "reported", "read", "stray"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def stray_per_image(self) -> float:
+        return self.stray / self.images if self.images else math.nan
 
     @property
     def recall(self) -> float:
@@ -155,6 +197,8 @@ class Tally:
             "true": self.true,
             "reported": self.reported,
             "read": self.read,
+            "stray": self.stray,
+            "stray_per_image": _json_number(self.stray_per_image),
             "recall": _json_number(self.recall),
             "precision": _json_number(self.precision),
             "f1": _json_number(self.f1),

@@ -1,4 +1,5 @@
-"""The benchmark's image sets: test.jpg, the real photos and generated scenes.
+"""The benchmark's image sets: test.jpg, the real photos, generated scenes, photos with
+no digit at all (negatives) and photos of handwritten sums (equations).
 
 Each image comes as a `LabeledImage` that loads its pixels (and, for scenes, draws the
 page and its truth) only when asked, so a run over nineteen 2000-px photos and hundreds
@@ -16,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import config, scenes
-from ..capture import read_image
+from ..capture import read_image, to_bgr8
 from ..errors import DataError, UserError
 
-SETS = ("testjpg", "photos", "scenes")
+SETS = ("testjpg", "photos", "scenes", "negatives", "equations")
 TEST_JPG_TRUTH = Path(__file__).with_name("test_jpg_truth.json")
 
 
@@ -36,7 +37,9 @@ class LabeledImage:
     """One benchmark image: its name, the table row it counts in, how to load it."""
 
     name: str  # unique and file-name friendly, e.g. "clean_0003" or a photo's stem
-    group: str  # the table row it counts in: "test.jpg", "photos/bikz05", "scenes/clean"
+    # The table row it counts in: "test.jpg", "photos/bikz05", "scenes/clean". A row
+    # with a "/" also counts in its set's overall row ("photos (all)").
+    group: str
     # -> (BGR uint8 image, true digits: TrueBox or scenes.TrueDigit, i.e. .digit and .box)
     load: Callable[[], tuple[np.ndarray, list]]
 
@@ -105,3 +108,84 @@ def generated_scenes(
 def _scene_example(category: str, seed: int) -> tuple[np.ndarray, list]:
     scene = scenes.make_scene(category, seed)
     return scene.image, scene.digits
+
+
+# --- Photos with no digit, and photos of sums ------------------------------------------
+
+# scikit-image's bundled sample photos (no download) that show no digit and no text,
+# each with why it is here: what a camera sees around a page. Left out: text, page and
+# logo (letters), clock (a clock face), cat (the same photo as
+# chelsea), the synthetic ones (checkerboard, colorwheel, shepp_logan_phantom,
+# binary_blobs) and the tiny microaneurysms crop. The astronaut's suit patches carry
+# print a few pixels high, far below any digit size. We may train on these photos, so
+# they are a row of their own, apart from negatives/.
+SKIMAGE_NEGATIVES = {
+    "astronaut": "a portrait: face, hair, a flag's stripes and stars, a suit",
+    "brick": "a brick wall",
+    "camera": "a man with a camera on a tripod, grass, buildings",
+    "chelsea": "a cat's face: fur and whiskers",
+    "coffee": "a cup on a wooden table",
+    "coins": "old coins in rows: round blobs with reliefs (no legible legend)",
+    "grass": "a lawn, close up",
+    "gravel": "gravel, close up",
+    "horse": "a black silhouette on white (pen-like strokes: legs, tail)",
+    "hubble_deep_field": "stars and galaxies: specks on black",
+    "immunohistochemistry": "stained tissue under a microscope: blobs and rings",
+    "moon": "the moon's surface: craters",
+    "retina": "a retina: thin branching vessels",
+    "rocket": "a rocket on its pad at dusk: towers, struts, lights",
+}
+SKIMAGE_GROUP = "negatives, skimage samples (may be trained on)"
+
+
+def negatives(data_dir: Path | None = None) -> list[LabeledImage]:
+    """The 23 real photos with no digit (negatives/sources.json): every report is false."""
+    folder = (data_dir or config.data_dir()) / "negatives"
+    sources = folder / "sources.json"
+    try:
+        names = sorted(json.loads(sources.read_text()))
+    except FileNotFoundError:
+        raise DataError(f"list of negatives not found: {sources}") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{sources} is not valid JSON: {exc}") from None
+    return [LabeledImage(Path(name).stem, "negatives",
+                         lambda path=folder / name: (read_image(path), []))
+            for name in names]
+
+
+def skimage_negatives() -> list[LabeledImage]:
+    """scikit-image's sample photos without digits or text (SKIMAGE_NEGATIVES)."""
+    return [LabeledImage(f"skimage_{name}", SKIMAGE_GROUP,
+                         lambda name=name: (skimage_photo(name), []))
+            for name in SKIMAGE_NEGATIVES]
+
+
+def skimage_photo(name: str) -> np.ndarray:
+    """One of scikit-image's bundled sample images as 8-bit BGR."""
+    try:
+        import skimage.data
+    except ImportError:
+        raise UserError("scikit-image is needed for its sample photos: "
+                        "pip install -r requirements.txt") from None
+    image = np.asarray(getattr(skimage.data, name)())
+    if image.dtype == bool:  # the horse: a silhouette, True on the white ground
+        image = image.astype(np.uint8) * 255
+    if image.ndim == 3:  # RGB (or RGBA) -> BGR (or BGRA)
+        image = image[..., [2, 1, 0, *range(3, image.shape[2])]]
+    return np.ascontiguousarray(to_bgr8(image))
+
+
+def equations(data_dir: Path | None = None) -> list[LabeledImage]:
+    """The 8 photos of handwritten sums: digits among + - x = ( ) marks."""
+    folder = (data_dir or config.data_dir()) / "equations"
+    return [LabeledImage(Path(name).stem, "equations",
+                         lambda path=folder / name, truth=entry["digits"]:
+                         (read_image(path), truth))
+            for name, entry in sorted(read_truth(folder / "truth.json").items())]
+
+
+def equation_marks(data_dir: Path | None = None) -> int:
+    """How many handwritten marks that are not digits the equations show in all."""
+    folder = (data_dir or config.data_dir()) / "equations"
+    return sum(int(entry.get("non_digit_marks", 0))
+               for entry in read_truth(folder / "truth.json").values())

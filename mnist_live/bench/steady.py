@@ -37,7 +37,7 @@ from .. import config, scenes
 from ..live import SteadyReader
 from ..pipeline import DigitReader, PipelineSettings
 from .readers import our_reader
-from .scoring import MIN_IOU, iou
+from .scoring import MIN_IOU, iou, whole_numbers
 
 HELP = "label stability and whole numbers on filmed still pages (live view vs raw)"
 
@@ -110,12 +110,9 @@ def film_page(read, page: scenes.Scene, frames: int, seed: int, tally: Stability
         tally.frames += 1
         for k, truth in enumerate(video_frame.digits):
             history[k].append(shown_label(truth.box, digits))
-        for truth in video_frame.numbers:
-            if len(truth.text) < 2:
-                continue
-            tally.number_frames += 1
-            tally.numbers_whole += any(
-                n.text == truth.text and iou(n.box, truth.box) >= MIN_IOU for n in numbers)
+        true, whole = whole_numbers(video_frame.numbers, numbers)
+        tally.number_frames += true
+        tally.numbers_whole += whole
     for truth, labels in zip(page.digits, history, strict=True):
         right = sum(label == truth.digit for label in labels)
         tally.right += right
