@@ -246,7 +246,7 @@ def test_no_display_means_no_window_and_no_crash(test_jpg, tmp_path, monkeypatch
 
 @pytest.mark.parametrize("model,message", [
     ("wrong_input.tflite", "expected an input of one 28x28 gray image"),
-    ("wrong_output.tflite", "expected an output of 10 classes"),
+    ("wrong_output.tflite", "expected an output of 10 digit classes"),
 ])
 def test_a_model_from_another_project_is_refused_in_one_line(model, message, test_jpg):
     from conftest import TEST_MODELS
