@@ -15,19 +15,10 @@ import cv2
 import numpy as np
 
 from .boxes import Box, union_box
+from .config import CandidateLimits
 from .normalize import stroke_width
 
-
-@dataclass(frozen=True)
-class CandidateLimits:
-    """What a blob must look like to be sent to the classifier."""
-
-    border_fraction: float  # ignore blobs closer than this * shorter side to the edge
-    min_height_fraction: float = 0.025  # of the frame's shorter side
-    min_height_px: int = 10  # below this a digit has too few pixels to read
-    max_height_fraction: float = 0.95
-    max_width_to_height: float = 2.5  # wider blobs are lines or underlines
-    min_ink_fraction: float = 0.04  # ink pixels / box area: thinner is a ruled line
+__all__ = ["CandidateLimits"]  # defined in config, with every other setting
 
 
 # Why a blob is not read as a digit (the step pictures label rejected boxes with these).
@@ -87,15 +78,17 @@ class Candidate:
                 for point, direction in stroke_ends(skeleton(mask), back)]
 
 
-def remove_ruled_lines(binary: np.ndarray, digit_height: float) -> np.ndarray:
+def remove_ruled_lines(binary: np.ndarray, digit_height: float, length: float = 3.0
+                       ) -> np.ndarray:
     """Erase straight lines much longer than a digit: ruled paper, margins, table rules.
 
     A line that crosses a digit would join it to its neighbours and to the frame's edge.
     Opening with a long, thin kernel keeps only such lines (a digit's own strokes are
     far shorter), and they are taken out; close_gaps then mends the strokes they cut.
     Most pages have no such lines, so a quick look at a quarter-size copy comes first.
+    `length`: how many digit heights a line is at least.
     """
-    length = int(3 * digit_height)
+    length = int(length * digit_height)
     if not _has_long_lines(binary, length):
         return binary
     cleaned = binary
@@ -126,9 +119,9 @@ def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
     )
 
 
-def close_gaps(binary: np.ndarray, digit_height: float) -> np.ndarray:
-    """Close small gaps in strokes; the kernel grows with the digits' size."""
-    size = int(max(3, round(digit_height / 16)) | 1)
+def close_gaps(binary: np.ndarray, digit_height: float, size: float = 1 / 16) -> np.ndarray:
+    """Close small gaps in strokes; the kernel is `size` digit heights (at least 3 px)."""
+    size = int(max(3, round(digit_height * size)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     return cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
 
@@ -143,7 +136,7 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
     frame_h, frame_w = cleaned.shape[:2]
     short_side = min(frame_h, frame_w)
     border = round(limits.border_fraction * short_side)
-    min_piece = 0.4 * min_digit_height(limits, cleaned.shape)
+    min_piece = limits.piece_height * min_digit_height(limits, cleaned.shape)
     max_h = limits.max_height_fraction * frame_h
 
     contours, _ = cv2.findContours(cleaned, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -182,7 +175,7 @@ def is_digit_sized(box: Box, limits: CandidateLimits, shape: tuple[int, ...]) ->
 
 def unused_reason(box: Box, limits: CandidateLimits, shape: tuple[int, ...]) -> str:
     """Why a blob that find_blobs kept was not read as a digit of its own: too small or
-    too wide to be one, else it was a piece of a digit (see DigitReader._segment)."""
+    too wide to be one, else it was a piece of a digit (see hypotheses.choose)."""
     _, _, w, h = box
     if w > limits.max_width_to_height * h:
         return LINE_SHAPED
@@ -214,38 +207,7 @@ class PairGeometry:
         self.y0, self.y1 = y0, y1
 
 
-def typical_height(geometry: PairGeometry, among: np.ndarray, fallback: float) -> float:
-    """The height of a whole digit on this page, from the blobs flagged in `among`.
-
-    A digit broken across its strokes falls apart into pieces stacked one above the
-    other, so blobs that overlap sideways and nearly touch are stacked first; the
-    height of a whole digit is then a high quantile of the stacks' heights.
-    """
-    members = np.flatnonzero(among)
-    if members.size == 0:
-        return fallback
-    g = geometry
-    stacked = (g.overlap_x >= 0.25 * g.narrower) & (g.gap <= 0.15 * g.taller)
-    stack_of = {int(i): int(i) for i in members}
-
-    def root(i: int) -> int:
-        while stack_of[i] != i:
-            i = stack_of[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(stacked, 1)), strict=True):
-        if i in stack_of and j in stack_of:
-            stack_of[root(int(j))] = root(int(i))
-    tops: dict[int, float] = {}
-    bottoms: dict[int, float] = {}
-    for i in stack_of:
-        r = root(i)
-        tops[r] = min(tops.get(r, np.inf), float(g.y0[i]))
-        bottoms[r] = max(bottoms.get(r, -np.inf), float(g.y1[i]))
-    return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))
-
-
-def piece_pairs(geometry: PairGeometry, height: float) -> np.ndarray:
+def piece_pairs(geometry: PairGeometry, height: float, size: float = 1.3) -> np.ndarray:
     """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
     Close together (the gap under a quarter of the taller one, or a fifth of a digit),
@@ -259,13 +221,16 @@ def piece_pairs(geometry: PairGeometry, height: float) -> np.ndarray:
     close = g.gap <= np.maximum(0.25 * g.taller, 0.2 * height)
     stacked = (g.overlap_x >= 0.25 * g.narrower) | (g.overlap_y <= 0.3 * g.shorter)
     small_piece = (g.overlap_x > 0) & (g.shorter < 0.6 * g.taller)
-    pieces = close & (stacked | small_piece) & _fits_one_digit(g.union_w, g.union_h, height)
+    pieces = close & (stacked | small_piece) & fits_one_digit(g.union_w, g.union_h, height,
+                                                              size)
     np.fill_diagonal(pieces, False)
     return pieces
 
 
-def _fits_one_digit(width, height_of_box, height: float):
-    return ((height_of_box <= 1.3 * height) & (width <= 1.3 * height)
+def fits_one_digit(width, height_of_box, height: float, size: float = 1.3):
+    """Whether boxes of this width and height fit one digit of the page's `height`:
+    at most `size` digit heights tall and wide, and not much wider than tall."""
+    return ((height_of_box <= size * height) & (width <= size * height)
             & (width <= 1.3 * height_of_box))
 
 
@@ -288,7 +253,7 @@ def pieces_beside_digits(digits: list[Candidate], sure: np.ndarray,
     A pen skip leaves bits of a digit (the top of a 1, the tail of a 5) that the
     classifier may read surely on their own, as a stray 1 or 0. Such a bit is short:
     less than 0.6 as tall as the page's digits and as the digit it nearly touches (as
-    close as typical_height stacks pieces); and it is only a few strokes long (at most
+    close as scale.typical_height stacks pieces); and it is only a few strokes long (at most
     3 of its own stroke widths), where even a small digit written beside a tall one
     takes more strokes than that. Only digits
     read surely (`sure`) vouch for a piece.
@@ -303,7 +268,7 @@ def pieces_beside_digits(digits: list[Candidate], sure: np.ndarray,
     return {int(i) for i in short if h[i] <= 3 * digits[i].stroke}
 
 
-def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
+def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float, size: float = 1.3,
                     max_pieces: int = 5, max_groups: int = 64) -> list[frozenset[int]]:
     """Sets of 2+ blobs that together could be one digit: pieces of a broken one.
 
@@ -330,7 +295,7 @@ def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
                     continue
                 seen.add(bigger)
                 _, _, w, h = union_box([boxes[i] for i in bigger])
-                if _fits_one_digit(w, h, height):
+                if fits_one_digit(w, h, height, size):
                     bigger_layer.append(bigger)
         layer = bigger_layer
     return sorted(found, key=sorted)
@@ -379,11 +344,13 @@ def merge(blobs: list[Candidate], reach: float = 0.0) -> Candidate:
     return Candidate(box, mask)
 
 
-def split_touching(candidate: Candidate) -> tuple[Candidate, Candidate] | None:
+def split_touching(candidate: Candidate, valley: float = 0.35
+                   ) -> tuple[Candidate, Candidate] | None:
     """Two candidates if this blob looks like two digits side by side, else None.
 
     A blob wider than tall is cut at the column with the least ink in its middle half,
-    when that column has clearly less ink than the strokes around it.
+    when that column has clearly less ink than the strokes around it: under `valley`
+    times the median column's.
     """
     x, y, w, h = candidate.box
     if w < h:
@@ -391,7 +358,7 @@ def split_touching(candidate: Candidate) -> tuple[Candidate, Candidate] | None:
     ink_per_column = np.count_nonzero(candidate.mask, axis=0)
     middle = slice(w // 4, max(w // 4 + 1, 3 * w // 4))
     cut = middle.start + int(np.argmin(ink_per_column[middle]))
-    if ink_per_column[cut] > 0.35 * np.median(ink_per_column[ink_per_column > 0]):
+    if ink_per_column[cut] > valley * np.median(ink_per_column[ink_per_column > 0]):
         return None
     parts = []
     for x0, x1 in ((0, cut), (cut, w)):
@@ -489,14 +456,14 @@ def stroke_ends(thin: np.ndarray, back: int) -> list[tuple[np.ndarray, np.ndarra
 
 
 def skip_pairs(blobs: list[Candidate], geometry: PairGeometry, pieces: np.ndarray,
-               height: float, reach: float) -> np.ndarray:
+               height: float, reach: float, size: float = 1.3) -> np.ndarray:
     """n x n: nearby blobs that piece_pairs left apart (side by side), but where a line
     of one ends heading at the other at most `reach` away: pieces of one digit after all.
 
     Only pairs that would still fit one digit's box are looked at.
     """
     g = geometry
-    near = ((g.gap <= reach) & ~pieces & _fits_one_digit(g.union_w, g.union_h, height))
+    near = ((g.gap <= reach) & ~pieces & fits_one_digit(g.union_w, g.union_h, height, size))
     found = np.zeros_like(pieces)
     for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
         if skip_bridges(blobs[i], blobs[j], reach) or skip_bridges(blobs[j], blobs[i], reach):

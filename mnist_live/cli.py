@@ -19,8 +19,8 @@ from pathlib import Path
 from . import config
 from .binarize import parse_threshold
 from .classifier import RUNTIME_CHOICES, ClassifierOptions, DigitClassifier
+from .config import CandidateLimits, PipelineSettings
 from .errors import UserError
-from .pipeline import PipelineSettings
 from .serve import parse_address
 
 EXIT_OK = 0
@@ -143,7 +143,7 @@ def classifier_options(args: argparse.Namespace) -> ClassifierOptions:
 
 def pipeline_settings(args: argparse.Namespace) -> PipelineSettings:
     return PipelineSettings(threshold=args.threshold, min_confidence=args.min_confidence,
-                            border_fraction=args.border)
+                            limits=CandidateLimits(border_fraction=args.border))
 
 
 def load_classifier(args: argparse.Namespace) -> DigitClassifier:

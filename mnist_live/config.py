@@ -8,6 +8,7 @@ environment variables.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # The folder that holds the three scripts and the shipped model.
@@ -50,19 +51,154 @@ DEFAULT_NUM_THREADS = 2
 # boxes are still reported in the frame's own pixels. 1280 keeps 20-px digits readable.
 MAX_WORKING_SIDE = 1280
 
-# Pairs of blobs are compared to join broken digits; a frame with more blobs than this
-# (a page of print, graph paper, gravel) is not handwriting to repair, and comparing
-# every pair would cost more than the frame is worth.
-MAX_BLOBS_TO_REPAIR = 200
-
-# A pen skip is bridged when a stroke ends heading at ink at most this fraction of the
-# page's digit height away (a skip is a small gap in the line; the skeleton's end stops
-# about half a stroke short of the ink's tip on each side of it).
-SKIP_REACH = 0.2
-
 # The MNIST box: ink fitted into 20x20, centred by centre of mass in 28x28.
 MNIST_SIZE = 28
 MNIST_INK_BOX = 20
+
+# --- The reading pipeline's settings, one tree ------------------------------------------
+# Sizes are in digit heights (the page's digits, measured in each frame: see scale.py)
+# or stroke widths, so one setting holds for a 20-px digit and a 400-px one. Frame
+# fractions are used only where the frame itself is the measure (its border).
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    """How the digits' size is found in each frame (scale.py)."""
+
+    first_guess: float = 0.1
+    """The digits' height before anything is measured, as a fraction of the frame's
+    shorter side: a page held at arm's length."""
+    remeasure: float = 1.8
+    """When the height measured on the first binary image differs from the guess by
+    more than this factor, the frame is binarized again with its windows sized from
+    the measurement (a digit filling the frame, or tiny ones)."""
+    small_digit: float = 24.0
+    """Digits measured smaller than this (pixels, in a frame scaled down to the working
+    size) are read again at the frame's own resolution, up to full_resolution_side."""
+    full_resolution_side: int = 2048
+    """The longest side a frame is read at when its digits are small."""
+
+
+@dataclass(frozen=True)
+class CandidateLimits:
+    """What a blob must look like to be sent to the classifier (candidates.py)."""
+
+    border_fraction: float = DEFAULT_BORDER_FRACTION
+    """Blobs closer than this fraction of the frame's shorter side to its edge are
+    ignored: a digit cut by the edge cannot be read."""
+    min_height_px: int = 10
+    """Below this height (pixels) a digit has too few pixels to read."""
+    min_height_fraction: float = 0.01
+    """... nor is a blob shorter than this fraction of the frame's shorter side a digit:
+    on a big photo, specks of grain."""
+    max_height_fraction: float = 0.95
+    """A blob taller than this fraction of the frame is the page's edge or a shadow."""
+    max_width_to_height: float = 2.5
+    """Wider blobs are lines or underlines."""
+    min_ink_fraction: float = 0.04
+    """Ink pixels / box area: thinner is a hairline (a ruled line's curve, a scratch)."""
+    piece_height: float = 0.4
+    """Blobs shorter than this (x the smallest digit height) are specks, not even a
+    piece of a digit."""
+    close_gaps: float = 1 / 16
+    """The closing that mends tiny breaks in strokes, in digit heights."""
+    ruled_line: float = 3.0
+    """Straight lines longer than this (digit heights) are ruled lines, not strokes."""
+    max_blobs_to_repair: int = 200
+    """A frame with more blobs than this (a page of print, gravel) is read blob by blob:
+    no joins of pieces, which would cost more than the frame is worth."""
+
+
+@dataclass(frozen=True)
+class HypothesisSettings:
+    """Which readings of the blobs are proposed to the model, and how one is chosen
+    (hypotheses.py)."""
+
+    join_reach: float = 0.25
+    """Blobs at most this far apart (digit heights) may be pieces of one digit: they are
+    proposed joined, and the model says whether they are."""
+    join_size: float = 1.3
+    """A join must fit one digit: at most this many digit heights tall and wide."""
+    max_pieces: int = 5
+    """Pieces in one join at most."""
+    max_joins: int = 64
+    """Joins proposed in one frame at most, smallest first."""
+    skip_reach: float = 0.2
+    """A pen skip is bridged along the stroke's heading when the stroke ends pointing at
+    ink at most this far away (digit heights); else pieces are bridged where closest."""
+    split_valley: float = 0.35
+    """A blob wider than tall is cut in two where a column holds less than this share of
+    the median column's ink (two touching digits)."""
+    exhaustive_limit: int = 10
+    """Blobs in a cluster of competing readings searched exhaustively; larger clusters
+    are searched greedily."""
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """Where ink sits (page.py): digits are written on plain paper or board, not inside
+    texture."""
+
+    ring: float = 0.5
+    """How far around a candidate (digit heights) its surroundings are looked at."""
+    texture_half: float = 0.25
+    """The texture ratio (edges in the surroundings / edges of the candidate's own ink)
+    at which the evidence that it is written on a page falls to one half."""
+    texture_steepness: float = 6.0
+    """How fast the evidence falls around texture_half."""
+
+
+@dataclass(frozen=True)
+class NumberSettings:
+    """How digits side by side become numbers (numbers.py). Gaps are measured in the
+    line's own digit widths."""
+
+    space_factor: float = 2.5
+    """A gap wider than this many times the line's usual gap between digits is a space."""
+    min_space: float = 0.5
+    """... and never narrower than this (digit widths) ..."""
+    max_digit_gap: float = 1.2
+    """... and a gap wider than this (digit widths) is always a space."""
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """How digits are followed across frames of the live view (tracking.py)."""
+
+    smoothing: float = 0.6
+    """Weight of the past in the moving average of probabilities."""
+    switch_margin: float = 0.15
+    """A new label must beat the current one by this much."""
+    max_missed: int = 3
+    """Frames a track survives without a detection."""
+    established_hits: int = 2
+    """Hits before a track may survive a missed frame."""
+    min_iou: float = 0.3
+    """Overlap for matching a detection to a track."""
+    keep_fraction: float = 0.7
+    """A digit on show stays on show until its smoothed confidence falls below this
+    fraction of --min-confidence: one doubtful frame must not make it blink."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Every setting of the reading pipeline, with the defaults the scripts use."""
+
+    threshold: str | int = DEFAULT_THRESHOLD
+    """How frames become black and white: "otsu", "adaptive" or a level 0-255."""
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    """Digits the model is less sure of (that they are this digit, and a digit at all,
+    on a page) are not reported."""
+    max_working_side: int = MAX_WORKING_SIDE
+    """Larger frames are scaled down to this longer side before digits are looked for
+    (unless their digits are small, see ScaleSettings)."""
+    scale: ScaleSettings = field(default_factory=ScaleSettings)
+    limits: CandidateLimits = field(default_factory=CandidateLimits)
+    hypotheses: HypothesisSettings = field(default_factory=HypothesisSettings)
+    page: PageSettings = field(default_factory=PageSettings)
+    numbers: NumberSettings = field(default_factory=NumberSettings)
+    tracker: TrackerSettings = field(default_factory=TrackerSettings)
+
 
 # --- Live detection -------------------------------------------------------------------
 

@@ -119,10 +119,13 @@ class SteadyReader:
                  tracker_settings: TrackerSettings | None = None, reuse: bool = True):
         self.reader = reader
         self.steady = steady
-        self.tracker = DigitTracker(reader.settings.min_confidence, tracker_settings)
+        self.tracker = DigitTracker(reader.settings.min_confidence,
+                                    tracker_settings or reader.settings.tracker)
         self.change = ChangeDetector() if reuse else None
         self.full_reads = 0
         self._dark_ink: bool | None = None
+        # The digits' height as the last full read measured it: the next read's guess.
+        self._digit_height: float | None = None
         self._last: LiveFrame | None = None
         self._last_settings = None
         self._settled = False  # the tracker agrees with the last full read
@@ -145,15 +148,17 @@ class SteadyReader:
                 or (self.change is not None and self.change.light_jumped)):
             known = None
         reading = self.reader.read(gray, keep_steps=keep_steps, dark_ink=known,
-                                   group=False)  # grouped below, from the steady digits
+                                   group=False,  # grouped below, from the steady digits
+                                   digit_height=self._digit_height)
         self._dark_ink = reading.dark_ink
+        self._digit_height = reading.digit_height or None
         self.full_reads += 1
         if self.steady:
             self.tracker.min_confidence = self.reader.settings.min_confidence
             digits = self.tracker.update(reading.classified)
         else:
             digits = [TrackedDigit(d.digit, d.confidence, d.box, None) for d in reading.digits]
-        digits, numbers = in_reading_order(digits)
+        digits, numbers = in_reading_order(digits, self.reader.settings.numbers)
         self._last = LiveFrame(reading, digits, numbers)
         self._moved.clear()
         self._last_settings = self.reader.settings
@@ -172,7 +177,8 @@ class SteadyReader:
             self.tracker.repeat(smooth=False)
             return
         self.tracker.repeat()
-        self._last = LiveFrame(self._last.reading, *in_reading_order(self.tracker.shown()))
+        self._last = LiveFrame(self._last.reading, *in_reading_order(
+            self.tracker.shown(), self.reader.settings.numbers))
         self._moved.clear()
         self._settled = self.tracker.settled()
 

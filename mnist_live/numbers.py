@@ -2,26 +2,23 @@
 
 Digits are put into lines (boxes that share most of their height), lines are read top
 to bottom, and digits in a line left to right. Inside a line, a gap clearly wider than
-the gaps between the line's digits starts a new number: the digits of "2024" nearly
-touch, while two numbers are separated by a space. How wide a space is depends on the
-writer, so it is measured against the line's own narrow gaps: on a crowded page a
-space may be half a digit wide, on a tidy one a whole digit.
+the gaps between the line's digits starts a new number: the digits of "2024" are
+written close, while two numbers are separated by a space. How wide either is depends
+on the writer, so gaps are measured in the line's own digit widths (a 1, thin as it
+is, takes the room of half its height), and a space against the line's own narrow
+gaps: on a crowded page a space may be half a digit wide, on a tidy one a whole digit,
+and a writer who leaves wide gaps inside "2021" leaves wider ones between numbers.
 """
 
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .boxes import Box, union_box
-
-# A gap, as a fraction of the two neighbours' mean height, separates numbers when it is
-# wider than SPACE_FACTOR times the line's narrow gaps, but never needs to be wider than
-# MAX_DIGIT_GAP nor is it ever narrower than MIN_SPACE.
-SPACE_FACTOR = 2.5
-MIN_SPACE = 0.3
-MAX_DIGIT_GAP = 0.6
+from .config import NumberSettings
 
 
 @dataclass(frozen=True)
@@ -67,17 +64,19 @@ def group_lines(boxes: Sequence[Box]) -> list[list[int]]:
     return lines
 
 
-def group_numbers(digits: Sequence[int], boxes: Sequence[Box]) -> list[NumberReading]:
-    """Numbers in reading order from digits and their boxes."""
+def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
+                  settings: NumberSettings | None = None) -> list[NumberReading]:
+    """Numbers in reading order from digits and their boxes (see the module's docstring)."""
+    settings = settings or NumberSettings()
     numbers = []
     for line in group_lines(boxes):
-        gaps = [  # each gap between neighbours, relative to their mean height
-            (boxes[cur][0] - (boxes[prev][0] + boxes[prev][2]))
-            / ((boxes[prev][3] + boxes[cur][3]) / 2)
-            for prev, cur in itertools.pairwise(line)
-        ]
+        # The line's digit width: a 1 is thin but takes the room of half its height.
+        unit = statistics.median(max(boxes[i][2], 0.5 * boxes[i][3]) for i in line)
+        gaps = [(boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])) / unit
+                for prev, cur in itertools.pairwise(line)]
         narrow = sorted(gaps)[len(gaps) // 4] if gaps else 0.0  # the narrow quarter
-        space = min(MAX_DIGIT_GAP, max(MIN_SPACE, SPACE_FACTOR * narrow))
+        space = min(settings.max_digit_gap,
+                    max(settings.min_space, settings.space_factor * narrow))
         run = [line[0]]
         for cur, gap in zip(line[1:], gaps, strict=True):
             if gap > space:
@@ -96,12 +95,13 @@ def _number(run: list[int], digits: Sequence[int], boxes: Sequence[Box]) -> Numb
     )
 
 
-def in_reading_order(digits: Sequence) -> tuple[list, list[NumberReading]]:
+def in_reading_order(digits: Sequence, settings: NumberSettings | None = None
+                     ) -> tuple[list, list[NumberReading]]:
     """Digits (anything with .digit and .box) in reading order, and the numbers they form.
 
     Each number's `members` index into the returned digit list.
     """
-    numbers = group_numbers([d.digit for d in digits], [d.box for d in digits])
+    numbers = group_numbers([d.digit for d in digits], [d.box for d in digits], settings)
     order = [i for number in numbers for i in number.members]
     position = {old: new for new, old in enumerate(order)}
     return (

@@ -1,7 +1,11 @@
 """The whole reading pipeline, frame in, digits and numbers out.
 
-    frame -> gray -> working size -> binarize -> close -> candidates
-          -> 28x28 MNIST crops -> classifier (one invoke) -> confident digits -> numbers
+    frame -> gray -> working size -> binarize (windows sized by a guess of the digits'
+          height) -> blobs -> measure the digits' height and stroke (scale.py; binarize
+          again if the guess was far off) -> ruled lines out -> hypotheses: singles,
+          joins of pieces, splits of touching digits (hypotheses.py), 28x28 crops,
+          ONE classifier invoke, weighed by how plainly each sits on a page (page.py),
+          the best set chosen -> confident digits -> numbers
 
 Each stage lives in its own module; this one only chains them and maps boxes back to
 the frame's own pixels. `DigitReader.read(frame, keep_steps=True)` also returns the
@@ -15,42 +19,26 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from . import config
-from .binarize import binarize, to_gray
+from . import hypotheses
+from . import scale as scale_step
+from .binarize import Binarized, binarize, to_gray
 from .candidates import (
     Box,
     Candidate,
-    CandidateLimits,
     PairGeometry,
     Rejected,
-    attached_pieces,
     close_gaps,
     find_blobs,
-    fragment_groups,
     is_digit_sized,
-    merge,
-    piece_pairs,
-    pieces_beside_digits,
     remove_ruled_lines,
-    skip_pairs,
-    split_touching,
-    typical_height,
     unused_reason,
 )
 from .classifier import DigitClassifier
 from .confidence import json_confidence
-from .normalize import mnist_crop
+from .config import PipelineSettings
 from .numbers import NumberReading, in_reading_order
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    """Every knob of the pipeline, with the defaults the scripts use."""
-
-    threshold: str | int = config.DEFAULT_THRESHOLD
-    min_confidence: float = config.DEFAULT_MIN_CONFIDENCE
-    border_fraction: float = config.DEFAULT_BORDER_FRACTION
-    max_working_side: int = config.MAX_WORKING_SIDE
+from .page import PageTexture
+from .scale import Scale
 
 
 @dataclass(frozen=True)
@@ -78,6 +66,9 @@ class FrameReading:
     # The global threshold level used (Otsu's or the manual one); NaN for adaptive.
     level: float = float("nan")
     dark_ink: bool = True  # the ink's polarity: dark on light, or light on dark
+    # The digits' height and stroke width as measured in this frame (its pixels).
+    digit_height: float = 0.0
+    stroke: float = 0.0
     # Candidates the classifier was not sure about (below --min-confidence).
     unsure: list[DigitDetection] = field(default_factory=list)
     # Every classified candidate, in the order of `crops`.
@@ -122,209 +113,109 @@ class DigitReader:
         self.settings = settings or PipelineSettings()
 
     def read(self, frame: np.ndarray, keep_steps: bool = False,
-             dark_ink: bool | None = None, group: bool = True) -> FrameReading:
+             dark_ink: bool | None = None, group: bool = True,
+             digit_height: float | None = None) -> FrameReading:
         """Read one frame.
 
         `dark_ink`: the ink's polarity if the caller knows it (the live loop remembers it
-        between frames); None finds it out. `group=False` leaves `numbers` empty and the
-        digits unordered, for a caller that groups digits itself.
+        between frames); None finds it out. `digit_height`: the digits' height in the
+        frame's pixels if the caller has an idea (the last frame's), else it is guessed;
+        it is measured either way. `group=False` leaves `numbers` empty and the digits
+        unordered, for a caller that groups digits itself.
         """
         settings = self.settings
         frame_h, frame_w = frame.shape[:2]
         gray_full = to_gray(frame)
-        gray, scale = working_image(gray_full, settings.max_working_side)
-
-        # A first guess of the digits' height sets the size of every window below.
-        digit_height = min(gray.shape[:2]) / 10
-        binarized = binarize(gray, settings.threshold, scale=digit_height, dark_ink=dark_ink)
-        cleaned = close_gaps(remove_ruled_lines(binarized.binary, digit_height), digit_height)
-        limits = CandidateLimits(border_fraction=settings.border_fraction)
-        blobs, rejected = find_blobs(cleaned, limits)
-        candidates, pieces, crops = self._segment(blobs, limits, cleaned.shape, digit_height)
-        rejected += pieces
+        gray, shrink = working_image(gray_full, settings.max_working_side)
+        hint = digit_height * shrink if digit_height else None
+        page = self._page(gray, scale_step.guess(gray.shape, settings.scale, hint), dark_ink)
+        if (shrink < 1 and page.scale.measured
+                and page.scale.height < settings.scale.small_digit):
+            # Small digits on a big frame: scaling down would leave too few pixels.
+            gray, full = working_image(gray_full, settings.scale.full_resolution_side)
+            if full > shrink:
+                hint = page.scale.height * full / shrink
+                page = self._page(gray, Scale(hint, 0.0, False), page.binarized.dark_ink)
+                shrink = full
+        height = page.scale.height
+        texture = (PageTexture(page.binarized.ink, page.binarized.binary, settings.page)
+                   if "page" in hypotheses.RULES else None)
+        choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
+                                   page.cleaned.shape, height, settings.hypotheses, texture,
+                                   settings.min_confidence)
+        rejected = page.rejected + [
+            Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
+                                                      page.cleaned.shape))
+            for i in choice.unused]
 
         def to_detection(candidate: Candidate, probs: np.ndarray) -> DigitDetection:
-            box = _to_frame_box(candidate.box, scale, frame_w, frame_h)
+            box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
             return DigitDetection(int(probs.argmax()), float(probs.max()), box, probs)
 
-        classified = [to_detection(c, p) for c, p in candidates]
+        classified = [to_detection(c, p) for c, p in choice.read]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         numbers = []
         if group:
-            digits, numbers = in_reading_order(digits)
+            digits, numbers = in_reading_order(digits, settings.numbers)
         reading = FrameReading(
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
-            level=binarized.level, dark_ink=binarized.dark_ink,
+            level=page.binarized.level, dark_ink=page.binarized.dark_ink,
+            digit_height=height / shrink, stroke=page.scale.stroke / shrink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
-            rejected=[Rejected(_to_frame_box(r.box, scale, frame_w, frame_h), r.reason)
+            rejected=[Rejected(_to_frame_box(r.box, shrink, frame_w, frame_h), r.reason)
                       for r in rejected],
         )
         if keep_steps:
             reading.steps = {
                 "gray": gray_full,
-                "ink": binarized.ink,
-                "binary": binarized.binary,
-                "cleaned": cleaned,
+                "ink": page.binarized.ink,
+                "binary": page.binarized.binary,
+                "cleaned": page.cleaned,
             }
-            reading.crops = crops
+            reading.crops = choice.crops
         return reading
 
-    def _segment(self, blobs: list[Candidate], limits: CandidateLimits, shape,
-                 fallback_height: float) -> tuple[list[tuple[Candidate, np.ndarray]], list,
-                                                  np.ndarray]:
-        """Decide which blobs are digits, which pieces join, which touching pairs split.
+    def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool | None) -> _Page:
+        """Binarize with windows sized by `guessed`, find the blobs and measure the
+        digits' size; binarize again if the guess was far off. Then ruled lines out."""
+        settings = self.settings
+        limits = settings.limits
+        binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
+        cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
+        blobs, rejected = find_blobs(cleaned, limits)
+        measured = self._measure(blobs, cleaned.shape, guessed)
+        if scale_step.far_off(measured, guessed, settings.scale):
+            binarized = binarize(gray, settings.threshold, scale=measured.height,
+                                 dark_ink=binarized.dark_ink)
+            cleaned = close_gaps(binarized.binary, measured.height, limits.close_gaps)
+            blobs, rejected = find_blobs(cleaned, limits)
+            again = self._measure(blobs, cleaned.shape, measured)
+            measured = again if again.measured else measured
+        lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
+        if lined is not binarized.binary:  # lines were found and taken out
+            cleaned = close_gaps(lined, measured.height, limits.close_gaps)
+            blobs, rejected = find_blobs(cleaned, limits)
+        return _Page(binarized, cleaned, blobs, rejected, measured)
 
-        Hypotheses: each blob the size of a digit; each set of nearby pieces joined into
-        one; both halves of each blob that may be two touching digits. All their crops go
-        to the classifier in ONE batch. Then the set of non-overlapping hypotheses that
-        explains the most ink, weighted by the classifier's confidence, wins: a whole
-        digit made of three pieces beats one piece read on its own, and two neighbouring
-        digits read surely beat one unsure blend of both.
-        """
-        boxes = [b.box for b in blobs]
-        digit_sized = np.array([is_digit_sized(box, limits, shape) for box in boxes], bool)
-        if len(blobs) <= config.MAX_BLOBS_TO_REPAIR:
-            geometry = PairGeometry(boxes)
-            height = typical_height(geometry, digit_sized, fallback_height)
-            pieces = piece_pairs(geometry, height)
-            attached = attached_pieces(geometry, pieces)
-            reach = config.SKIP_REACH * height
-            pieces = pieces | skip_pairs(blobs, geometry, pieces, height, reach)
-            groups = fragment_groups(boxes, pieces, height)
-        else:  # a page of print or a textured surface: read each blob as it is
-            height, attached, groups, reach = fallback_height, set(), [], 0.0
-        singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
-        splits = {i: pair for i in singles if (pair := split_touching(blobs[i])) is not None}
-        hypotheses = (
-            [Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
-            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)], reach)])
-               for group in groups]
-            + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()]
-        )
-        ink = {i: cv2.countNonZero(blobs[i].mask)
-               for i in set().union(*(h.blobs for h in hypotheses))}
-        batch = [c for h in hypotheses for c in h.candidates]
-        crops = _crops(batch)
-        probs = iter(self.classifier.probabilities(crops))
-        rows = iter(range(len(batch)))
-        for h in hypotheses:
-            h.probabilities = [next(probs) for _ in h.candidates]
-            h.rows = [next(rows) for _ in h.candidates]
-            # Only the page's own ink counts as explained, not the strokes drawn in
-            # to bridge a gap: a join must win by being read more surely.
-            inks = ([sum(ink[i] for i in h.blobs)] if len(h.candidates) == 1
-                    else [cv2.countNonZero(c.mask) for c in h.candidates])
-            h.value = sum(p.max() * shape_prior(c.box, height) * n
-                          for c, p, n in zip(h.candidates, h.probabilities, inks,
-                                             strict=True))
-        chosen = best_cover(hypotheses)
-        if len(blobs) <= config.MAX_BLOBS_TO_REPAIR:
-            chosen = self._without_stray_pieces(chosen, height)
-        used = set().union(*(h.blobs for h in chosen))
-        pieces = [Rejected(b.box, unused_reason(b.box, limits, shape))
-                  for i, b in enumerate(blobs) if i not in used]
-        pairs = [pair for h in chosen for pair in zip(h.candidates, h.probabilities,
-                                                      strict=True)]
-        return pairs, pieces, crops[[row for h in chosen for row in h.rows]]
-
-    def _without_stray_pieces(self, chosen: list[Hypothesis], height: float
-                              ) -> list[Hypothesis]:
-        """`chosen` less the single blobs read as digits that are a piece of a digit
-        beside them (see pieces_beside_digits): they are left unexplained."""
-        singles = [h for h in chosen if len(h.candidates) == 1]
-        sure = np.array([h.probabilities[0].max() >= self.settings.min_confidence
-                         for h in singles], bool)
-        stray = pieces_beside_digits([h.candidates[0] for h in singles], sure, height)
-        dropped = {id(singles[i]) for i in stray}
-        return [h for h in chosen if id(h) not in dropped]
-
-
-def shape_prior(box: Box, height: float) -> float:
-    """How much a box looks like one digit's, 0-1: a digit is about as tall as the page's
-    digits (a piece is shorter) and rarely wider than tall (two touching digits are)."""
-    _, _, w, h = box
-    return min(1.0, h / (0.8 * height)) * min(1.0, 1.1 * h / max(w, 1))
+    def _measure(self, blobs: list[Candidate], shape, fallback: Scale) -> Scale:
+        limits = self.settings.limits
+        if len(blobs) > limits.max_blobs_to_repair:  # texture or print: nothing to learn
+            return fallback
+        digit_sized = np.array([is_digit_sized(b.box, limits, shape) for b in blobs], bool)
+        return scale_step.measure(blobs, digit_sized, fallback,
+                                  PairGeometry([b.box for b in blobs]) if blobs else None)
 
 
 @dataclass
-class Hypothesis:
-    """One reading of some blobs: which blobs it explains, as which candidates."""
+class _Page:
+    """One binarization of a frame and what was found in it."""
 
-    blobs: frozenset[int]
-    candidates: list[Candidate]
-    probabilities: list[np.ndarray] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)  # its crops' rows in the batch
-    value: float = 0.0
-
-
-def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list[Hypothesis]:
-    """Non-overlapping hypotheses with the largest total value.
-
-    Hypotheses that share blobs form small clusters (a broken digit, a crowded number);
-    each cluster is searched exhaustively, or greedily if it has many blobs.
-    """
-    # Clusters: blobs linked by any hypothesis that covers both.
-    parent: dict[int, int] = {}
-
-    def root(i: int) -> int:
-        parent.setdefault(i, i)
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for h in hypotheses:
-        first, *rest = sorted(h.blobs)
-        for other in rest:
-            parent[root(other)] = root(first)
-    clusters: dict[int, list[Hypothesis]] = {}
-    for h in hypotheses:
-        clusters.setdefault(root(min(h.blobs)), []).append(h)
-
-    chosen: list[Hypothesis] = []
-    for members in clusters.values():
-        blob_ids = sorted(set().union(*(h.blobs for h in members)))
-        if len(blob_ids) <= exhaustive_limit:
-            chosen += _best_exact(members, blob_ids)
-        else:
-            chosen += _best_greedy(members)
-    return chosen
-
-
-def _best_exact(members: list[Hypothesis], blob_ids: list[int]) -> list[Hypothesis]:
-    by_blob = {i: [h for h in members if min(h.blobs) == i] for i in blob_ids}
-
-    def search(position: int, used: frozenset[int]) -> tuple[float, list[Hypothesis]]:
-        while position < len(blob_ids) and blob_ids[position] in used:
-            position += 1
-        if position == len(blob_ids):
-            return 0.0, []
-        # Leave this blob unexplained, or explain it with a hypothesis starting at it.
-        best = search(position + 1, used)
-        for h in by_blob[blob_ids[position]]:
-            if used.isdisjoint(h.blobs):
-                value, rest = search(position + 1, used | h.blobs)
-                if value + h.value > best[0]:
-                    best = (value + h.value, [h, *rest])
-        return best
-
-    return search(0, frozenset())[1]
-
-
-def _best_greedy(members: list[Hypothesis]) -> list[Hypothesis]:
-    chosen, used = [], set()
-    for h in sorted(members, key=lambda h: h.value, reverse=True):
-        if used.isdisjoint(h.blobs):
-            chosen.append(h)
-            used |= h.blobs
-    return chosen
-
-
-def _crops(candidates: list[Candidate]) -> np.ndarray:
-    if not candidates:
-        return np.zeros((0, config.MNIST_SIZE, config.MNIST_SIZE), np.uint8)
-    # c.stroke is cached: the joins and the stub rule may have measured it already.
-    return np.stack([mnist_crop(c.mask, c.stroke) for c in candidates])
+    binarized: Binarized
+    cleaned: np.ndarray
+    blobs: list[Candidate]
+    rejected: list[Rejected]
+    scale: Scale
 
 
 __all__ = [

@@ -20,19 +20,10 @@ import numpy as np
 
 from .boxes import Box, iou
 from .confidence import json_confidence
+from .config import TrackerSettings
 from .pipeline import DigitDetection
 
-
-@dataclass(frozen=True)
-class TrackerSettings:
-    smoothing: float = 0.6  # weight of the past in the moving average of probabilities
-    switch_margin: float = 0.15  # a new label must beat the current one by this much
-    max_missed: int = 3  # frames a track survives without a detection
-    established_hits: int = 2  # hits before a track may survive a missed frame
-    min_iou: float = 0.3  # overlap for matching a detection to a track
-    # A digit on show stays on show until its smoothed confidence falls below this
-    # fraction of --min-confidence: one doubtful frame must not make it blink.
-    keep_fraction: float = 0.7
+__all__ = ["TrackerSettings"]  # defined in config, with every other setting
 
 
 @dataclass

@@ -76,8 +76,8 @@ def page_with_one_blob_of_each_kind(mnist_test) -> tuple[np.ndarray, dict]:
 def test_rejected_boxes_are_labelled_with_the_reason(classifier, mnist_test):
     page, where = page_with_one_blob_of_each_kind(mnist_test)
     # Sure digits only: a clean 7 is read at the model's top level, a star is not.
-    reader = DigitReader(classifier, PipelineSettings(min_confidence=0.99,
-                                                      border_fraction=0.01))
+    reader = DigitReader(classifier, PipelineSettings(
+        min_confidence=0.99, limits=CandidateLimits(border_fraction=0.01)))
     reading = reader.read(page)
     tags = draw.candidate_tags(reading, classifier.output_step)
     labels = {}

@@ -1,0 +1,227 @@
+"""Which blobs are digits: readings proposed, the model asked once, the best chosen.
+
+A blob of ink may be a digit, a piece of one (a pen skip broke it), two digits that
+touch, or no digit at all (a letter, a sign, texture). Rather than rules deciding which,
+every plausible reading is proposed and the model says how likely each is:
+
+    single   a blob the size of a digit, as it is
+    join     a few blobs near each other, together the size of one digit, bridged
+             where the pen skipped (candidates.merge)
+    split    a blob wider than tall, cut at its thinnest column into two
+
+All crops go to the classifier in ONE invoke. A crop's worth is the probability that
+it is a digit at all and this one (an 11-output model refuses letters, pieces, pairs and
+clutter itself), times the evidence that it is written on a page (page.py), times the
+ink it explains. The set of readings that do not share a blob and explain the most
+worth wins: a digit made of three pieces beats one piece read alone, and two
+neighbouring digits read surely beat one unsure blend of both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from . import config
+from .candidates import (
+    Candidate,
+    PairGeometry,
+    attached_pieces,
+    fits_one_digit,
+    fragment_groups,
+    is_digit_sized,
+    merge,
+    piece_pairs,
+    pieces_beside_digits,
+    skip_pairs,
+    split_touching,
+)
+from .classifier import DigitClassifier
+from .config import CandidateLimits, HypothesisSettings
+from .normalize import mnist_crop
+from .page import PageTexture
+
+# Rules kept from before the model could refuse non-digits, each to be measured with
+# and without (python -m mnist_live.bench read): "stacked" proposes joins only of blobs
+# lying one above the other (else of any near blobs), "attached" never reads a small
+# blob stacked on a bigger one alone, "skips" also joins side-by-side blobs where a
+# stroke ends heading at the other, "stubs" drops short stubs beside a sure digit,
+# "shape" weighs readings by a box shape prior, "page" by the page evidence.
+RULES = {"stacked", "attached", "skips", "stubs", "shape", "page"}
+
+
+@dataclass
+class Hypothesis:
+    """One reading of some blobs: which blobs it explains, as which candidates."""
+
+    blobs: frozenset[int]
+    candidates: list[Candidate]
+    probabilities: list[np.ndarray] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # its crops' rows in the batch
+    value: float = 0.0
+
+
+@dataclass
+class Choice:
+    """What the search chose: each candidate read, with its probabilities (already
+    weighed by the page evidence), and the blobs left unexplained."""
+
+    read: list[tuple[Candidate, np.ndarray]]
+    unused: list[int]  # indices into the blobs
+    crops: np.ndarray  # the read candidates' 28x28 crops, in the order of `read`
+
+
+def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: CandidateLimits,
+           shape: tuple[int, ...], height: float, settings: HypothesisSettings,
+           page: PageTexture | None = None, min_confidence: float = 0.0) -> Choice:
+    """Propose readings of `blobs`, classify them in one invoke and choose the best
+    (see the module's docstring). `height` is the page's digit height."""
+    hypotheses = propose(blobs, limits, shape, height, settings)
+    batch = [c for h in hypotheses for c in h.candidates]
+    crops = _crops(batch)
+    probabilities = classifier.probabilities(crops)
+    if page is not None and "page" in RULES:
+        evidence = np.array([page.evidence(c.box, height) for c in batch], np.float32)
+        probabilities = probabilities * evidence[:, None]
+    ink = {i: cv2.countNonZero(blobs[i].mask)
+           for i in set().union(*(h.blobs for h in hypotheses))}
+    rows = iter(range(len(batch)))
+    for h in hypotheses:
+        h.rows = [next(rows) for _ in h.candidates]
+        h.probabilities = [probabilities[r] for r in h.rows]
+        # Only the page's own ink counts as explained, not the strokes drawn in to
+        # bridge a gap: a join must win by being read more surely.
+        inks = ([sum(ink[i] for i in h.blobs)] if len(h.candidates) == 1
+                else [cv2.countNonZero(c.mask) for c in h.candidates])
+        h.value = sum(p.max() * _shape_weight(c.box, height) * n
+                      for c, p, n in zip(h.candidates, h.probabilities, inks, strict=True))
+    chosen = best_cover(hypotheses, settings.exhaustive_limit)
+    if "stubs" in RULES and len(blobs) <= limits.max_blobs_to_repair:
+        chosen = _without_stray_pieces(chosen, height, min_confidence)
+    used = set().union(*(h.blobs for h in chosen))
+    read = [pair for h in chosen for pair in zip(h.candidates, h.probabilities, strict=True)]
+    return Choice(read, [i for i in range(len(blobs)) if i not in used],
+                  crops[[row for h in chosen for row in h.rows]])
+
+
+def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, ...],
+            height: float, settings: HypothesisSettings) -> list[Hypothesis]:
+    """Every reading worth asking the model about: singles, joins and splits."""
+    boxes = [b.box for b in blobs]
+    digit_sized = np.array([is_digit_sized(box, limits, shape) for box in boxes], bool)
+    attached: set[int] = set()
+    joins: list[frozenset[int]] = []
+    reach = 0.0
+    if 1 < len(blobs) <= limits.max_blobs_to_repair:
+        geometry = PairGeometry(boxes)
+        reach = settings.skip_reach * height
+        if "stacked" in RULES:
+            near = piece_pairs(geometry, height, settings.join_size)
+        else:
+            near = ((geometry.gap <= settings.join_reach * height)
+                    & fits_one_digit(geometry.union_w, geometry.union_h, height,
+                                     settings.join_size))
+            np.fill_diagonal(near, False)
+        if "attached" in RULES:
+            attached = attached_pieces(geometry, near)
+        if "skips" in RULES:
+            near = near | skip_pairs(blobs, geometry, near, height, reach, settings.join_size)
+        joins = fragment_groups(boxes, near, height, settings.join_size,
+                                settings.max_pieces, settings.max_joins)
+    singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
+    splits = {i: pair for i in singles
+              if (pair := split_touching(blobs[i], settings.split_valley)) is not None}
+    return ([Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
+            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)], reach)])
+               for group in joins]
+            + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()])
+
+
+def _shape_weight(box, height: float) -> float:
+    """With the "shape" rule: how much a box looks like one digit's, 0-1 (a piece is
+    shorter than the page's digits, two touching digits are wider than tall)."""
+    if "shape" not in RULES:
+        return 1.0
+    _, _, w, h = box
+    return min(1.0, h / (0.8 * height)) * min(1.0, 1.1 * h / max(w, 1))
+
+
+def _without_stray_pieces(chosen: list[Hypothesis], height: float, min_confidence: float
+                          ) -> list[Hypothesis]:
+    """`chosen` less the single blobs read as digits that are a piece of a digit beside
+    them (see pieces_beside_digits): they are left unexplained."""
+    singles = [h for h in chosen if len(h.candidates) == 1]
+    sure = np.array([h.probabilities[0].max() >= min_confidence for h in singles], bool)
+    stray = pieces_beside_digits([h.candidates[0] for h in singles], sure, height)
+    dropped = {id(singles[i]) for i in stray}
+    return [h for h in chosen if id(h) not in dropped]
+
+
+def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list[Hypothesis]:
+    """Non-overlapping hypotheses with the largest total value.
+
+    Hypotheses that share blobs form small clusters (a broken digit, a crowded number);
+    each cluster is searched exhaustively, or greedily if it has many blobs.
+    """
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        parent.setdefault(i, i)
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for h in hypotheses:
+        first, *rest = sorted(h.blobs)
+        for other in rest:
+            parent[root(other)] = root(first)
+    clusters: dict[int, list[Hypothesis]] = {}
+    for h in hypotheses:
+        clusters.setdefault(root(min(h.blobs)), []).append(h)
+
+    chosen: list[Hypothesis] = []
+    for members in clusters.values():
+        blob_ids = sorted(set().union(*(h.blobs for h in members)))
+        if len(blob_ids) <= exhaustive_limit:
+            chosen += _best_exact(members, blob_ids)
+        else:
+            chosen += _best_greedy(members)
+    return chosen
+
+
+def _best_exact(members: list[Hypothesis], blob_ids: list[int]) -> list[Hypothesis]:
+    by_blob = {i: [h for h in members if min(h.blobs) == i] for i in blob_ids}
+
+    def search(position: int, used: frozenset[int]) -> tuple[float, list[Hypothesis]]:
+        while position < len(blob_ids) and blob_ids[position] in used:
+            position += 1
+        if position == len(blob_ids):
+            return 0.0, []
+        # Leave this blob unexplained, or explain it with a hypothesis starting at it.
+        best = search(position + 1, used)
+        for h in by_blob[blob_ids[position]]:
+            if used.isdisjoint(h.blobs):
+                value, rest = search(position + 1, used | h.blobs)
+                if value + h.value > best[0]:
+                    best = (value + h.value, [h, *rest])
+        return best
+
+    return search(0, frozenset())[1]
+
+
+def _best_greedy(members: list[Hypothesis]) -> list[Hypothesis]:
+    chosen, used = [], set()
+    for h in sorted(members, key=lambda h: h.value, reverse=True):
+        if used.isdisjoint(h.blobs):
+            chosen.append(h)
+            used |= h.blobs
+    return chosen
+
+
+def _crops(candidates: list[Candidate]) -> np.ndarray:
+    if not candidates:
+        return np.zeros((0, config.MNIST_SIZE, config.MNIST_SIZE), np.uint8)
+    # c.stroke is cached: the joins and the stub rule may have measured it already.
+    return np.stack([mnist_crop(c.mask, c.stroke) for c in candidates])

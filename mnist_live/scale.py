@@ -1,0 +1,94 @@
+"""How big the digits are in this frame, and how wide their strokes: measured, not assumed.
+
+Every window of the pipeline is sized from the digits' height: the paper's light is
+estimated over a quarter of a digit, ruled lines are lines longer than three digits,
+pieces of a broken digit are joined across a fifth of one. Guessing that height from
+the frame (a tenth of it: a page at arm's length) fails at both ends: a digit filling
+the frame has its own strokes erased as "ruled lines" and its inside taken for shadow,
+and a row of tiny digits is smeared by windows made for big ones.
+
+So the pipeline binarizes once with a guess (the last frame's measure in the live view)
+and measures the blobs it finds: the height of a whole digit (pieces stacked one above
+the other count together: a broken digit falls apart across its strokes) and the
+stroke width of the tallest ones. When that is far from the guess, it binarizes again
+with windows sized from the measure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .candidates import Candidate, PairGeometry
+from .config import ScaleSettings
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The digits' size in the working image."""
+
+    height: float  # a whole digit's height, pixels
+    stroke: float  # their strokes' width, pixels (0.0 when not measured)
+    measured: bool  # False: a guess (nothing digit-like was found)
+
+
+def guess(shape: tuple[int, ...], settings: ScaleSettings, hint: float | None = None) -> Scale:
+    """The scale before measuring: `hint` (a height) if given, else a fraction of the
+    frame's shorter side."""
+    height = hint if hint else settings.first_guess * min(shape[:2])
+    return Scale(float(height), 0.0, False)
+
+
+def measure(blobs: list[Candidate], digit_sized: np.ndarray, fallback: Scale,
+            geometry: PairGeometry | None = None) -> Scale:
+    """The height of a whole digit and the stroke width, from the blobs flagged in
+    `digit_sized`; `fallback` when there are none."""
+    members = np.flatnonzero(digit_sized)
+    if members.size == 0:
+        return fallback
+    geometry = geometry or PairGeometry([b.box for b in blobs])
+    height = typical_height(geometry, digit_sized)
+    # The stroke of the tallest blobs (whole digits rather than specks), at most 12:
+    # a distance transform each.
+    tall = sorted(members, key=lambda i: -blobs[i].box[3])[:12]
+    tall = [i for i in tall if blobs[i].box[3] >= 0.5 * height] or tall[:1]
+    stroke = float(np.median([blobs[i].stroke for i in tall]))
+    return Scale(height, stroke, True)
+
+
+def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
+    """The height of a whole digit on this page, from the blobs flagged in `among`.
+
+    A digit broken across its strokes falls apart into pieces stacked one above the
+    other, so blobs that overlap sideways and nearly touch are stacked first; the
+    height of a whole digit is then a high quantile of the stacks' heights.
+    """
+    members = np.flatnonzero(among)
+    g = geometry
+    stacked = (g.overlap_x >= 0.25 * g.narrower) & (g.gap <= 0.15 * g.taller)
+    stack_of = {int(i): int(i) for i in members}
+
+    def root(i: int) -> int:
+        while stack_of[i] != i:
+            i = stack_of[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(stacked, 1)), strict=True):
+        if i in stack_of and j in stack_of:
+            stack_of[root(int(j))] = root(int(i))
+    tops: dict[int, float] = {}
+    bottoms: dict[int, float] = {}
+    for i in stack_of:
+        r = root(i)
+        tops[r] = min(tops.get(r, np.inf), float(g.y0[i]))
+        bottoms[r] = max(bottoms.get(r, -np.inf), float(g.y1[i]))
+    return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))
+
+
+def far_off(measured: Scale, guessed: Scale, settings: ScaleSettings) -> bool:
+    """Whether the guess was so far off that the frame must be binarized again."""
+    if not measured.measured:
+        return False
+    ratio = measured.height / max(guessed.height, 1e-6)
+    return ratio > settings.remeasure or ratio < 1 / settings.remeasure
