@@ -88,6 +88,10 @@ class SceneStyle:
     stroke_cut: tuple[float, float] = (0.35, 0.55)  # alpha level of the stroke edge: high=thin
     rotation: tuple[float, float] = (0.0, 4.0)  # |degrees| per number, random sign
     gaps: tuple[int, int] = (0, 0)  # breaks cut into each digit's strokes
+    gap_width: tuple[float, float] = (0.05, 0.10)  # each break's width, x digit height
+    gap_turn: tuple[float, float] = (0.0, 0.0)  # |degrees| off straight across the stroke
+    skips: tuple[int, int] = (0, 0)  # dashed stretches per digit: a pen skipping in a row
+    cut_one_stroke: bool = False  # a break stops at its stroke's edges (`broken`: cuts on)
     intra_gap: tuple[float, float] = (0.12, 0.3)  # between digits of a number, x height
     number_gap: tuple[float, float] = (0.9, 1.6)  # between numbers, x height
     line_gap: tuple[float, float] = (0.4, 0.9)  # between rows, x height
@@ -126,6 +130,21 @@ STYLES: dict[str, SceneStyle] = {
         line_gap=(0.15, 0.35),
     ),
     "hd": SceneStyle(size=(1280, 720), digit_count=(8, 16), digit_height=(50, 120)),
+    # Broken in ways `broken` is not: pages nobody tuned for break strokes differently
+    # from one generator. Each is its own row in the benchmark.
+    "broken_narrow": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.03, 0.05),
+                                cut_one_stroke=True),
+    "broken_wide": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.15, 0.20),
+                              cut_one_stroke=True),
+    "broken_slanted": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_turn=(25.0, 55.0),
+                                 cut_one_stroke=True),
+    # A break that runs along the stroke: the two ends lie side by side, overlapping,
+    # as when a stroke is written in two goes that do not meet.
+    "broken_along": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.03, 0.06),
+                               gap_turn=(60.0, 72.0), cut_one_stroke=True),
+    "broken_many": SceneStyle(digit_count=(6, 12), gaps=(3, 4), gap_width=(0.03, 0.15),
+                              gap_turn=(0.0, 45.0), cut_one_stroke=True),
+    "broken_skip": SceneStyle(digit_count=(6, 12), skips=(1, 1), cut_one_stroke=True),
 }
 CATEGORIES = tuple(STYLES)
 
@@ -322,11 +341,18 @@ def render_digit(
     stroke_cut: float = 0.4,
     angle: float = 0.0,
     gaps: int = 0,
+    gap_width: tuple[float, float] = (0.05, 0.10),
+    gap_turn: tuple[float, float] = (0.0, 0.0),
+    skips: int = 0,
+    one_stroke: bool = False,
 ) -> np.ndarray:
     """An MNIST image as a float32 ink alpha mask with ink `height` pixels high.
 
-    The result is cropped to the tight ink box (alpha >= INK_LEVEL) plus GLYPH_PAD
-    pixels of soft fringe on every side.
+    `gaps` pen skips are cut through its strokes (see _cut_gap: `gap_width` x height
+    wide, turned `gap_turn` degrees off straight across), and `skips` dashed stretches
+    (see _cut_skips); with `one_stroke` a gap stops at the edges of the stroke it cuts
+    instead of cutting whatever else lies in its way. The result is cropped to the
+    tight ink box (alpha >= INK_LEVEL) plus GLYPH_PAD pixels of soft fringe on every side.
     """
     alpha = mnist_image.astype(np.float32) / max(1, int(mnist_image.max()))  # faint ones too
     rows = np.flatnonzero((alpha >= INK_LEVEL).any(axis=1))
@@ -349,7 +375,9 @@ def render_digit(
                 alpha = thin
                 break
     for _ in range(gaps):
-        _cut_gap(alpha, height, rng)
+        _cut_gap(alpha, height, rng, gap_width, gap_turn, one_stroke)
+    for _ in range(skips):
+        _cut_skips(alpha, height, rng, one_stroke)
     return _crop_to_ink(alpha)
 
 
@@ -362,20 +390,91 @@ def _count_pieces(alpha: np.ndarray) -> int:
     return count - 1
 
 
-def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None:
-    """Cut a pen skip across one stroke: a gap 5-10% of the digit's height wide.
+def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator,
+             width: tuple[float, float] = (0.05, 0.10),
+             turn: tuple[float, float] = (0.0, 0.0), one_stroke: bool = False) -> None:
+    """Cut a pen skip through one stroke: a gap `width` x the digit's height wide
+    (5-10% by default).
 
-    The cut goes through a point near the middle of a stroke (high distance to the
-    edge), across the stroke's direction there (the dominant gradient direction around
-    the point, from the structure tensor), just past both of its edges. Points where
-    the stroke has no clear direction (corners, junctions) are not cut: a cut there
-    would remove a chunk, not make a gap.
+    The cut goes through a point near the middle of a stroke (see _stroke_point),
+    straight across the stroke there or, with `turn`, that many degrees off it (either
+    way; near 90 the cut runs along the stroke and its two ends lie side by side), just
+    past both of its edges.
+    """
+    point = _stroke_point(alpha, rng)
+    if point is None:
+        return
+    cx, cy, across, half_width, depth = point
+    reach = 2 * half_width - depth + 1.5  # to the far edge and past it
+    gap = max(2, round(height * rng.uniform(*width)))
+    if turn[1] > 0:  # drawn only when asked, so `broken` pages stay as they were
+        off = math.radians(rng.uniform(*turn)) * rng.choice([-1, 1])
+        across += off
+        reach /= max(math.cos(off), 0.2)  # a slanted cut is longer through the stroke
+    _cut_line(alpha, cx, cy, across, reach, gap, one_stroke)
+
+
+def _cut_skips(alpha: np.ndarray, height: float, rng: np.random.Generator,
+               one_stroke: bool = True) -> None:
+    """A pen that skips again and again along one stroke: 3-5 gaps of 3-6% of the
+    height in a row, 8-14% apart, each straight across the stroke (a dashed stretch).
+
+    From a point near the middle of a stroke the next gap's place is found one
+    spacing further along the stroke, on its ridge (where the ink is deepest), so the
+    dashes follow a curve; where the stroke ends, the walk turns back from the start.
+    """
+    point = _stroke_point(alpha, rng)
+    if point is None:
+        return
+    cx, cy, across, half_width, _ = point
+    distance = cv2.distanceTransform((alpha >= INK_LEVEL).astype(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(distance >= 0.6 * half_width)
+    ridge = np.stack([xs, ys], axis=1).astype(np.float32)
+    count = int(rng.integers(3, 6))
+    spacing = height * rng.uniform(0.08, 0.14)
+    along = np.float32([-math.sin(across), math.cos(across)])
+    stops = [np.float32([cx, cy])]
+    for sign in (1, -1):
+        here, heading = stops[0], along * sign
+        while len(stops) < count:
+            step = ridge - here
+            length = np.hypot(step[:, 0], step[:, 1])
+            ahead = (step @ heading) > 0.6 * length
+            near = ahead & (np.abs(length - spacing) < 0.35 * spacing)
+            if not near.any():
+                break
+            target = here + heading * spacing
+            best = np.flatnonzero(near)[np.argmin(np.hypot(*(ridge[near] - target).T))]
+            heading = step[best] / length[best]
+            here = ridge[best]
+            if sign > 0:
+                stops.append(here)
+            else:
+                stops.insert(0, here)
+    reach = 1.5 * half_width + 1.5  # a ridge point lies >= 0.6 half widths deep
+    for k, (x, y) in enumerate(stops):
+        # Across the walk's heading here: from the neighbouring stops.
+        before, after = stops[max(0, k - 1)], stops[min(len(stops) - 1, k + 1)]
+        dx, dy = after - before if len(stops) > 1 else along
+        gap = max(2, round(height * rng.uniform(0.03, 0.06)))
+        _cut_line(alpha, float(x), float(y), math.atan2(dx, -dy), reach, gap, one_stroke)
+
+
+def _stroke_point(alpha: np.ndarray, rng: np.random.Generator):
+    """A point near the middle of a stroke and the direction across the stroke there:
+    (x, y, across angle in radians, the digit's half stroke width, the depth of the
+    point in the ink), or None.
+
+    The point has a high distance to the ink's edge; the direction across is the
+    dominant gradient direction around it (from the structure tensor). Points where the
+    stroke has no clear direction (corners, junctions) are not taken: a cut there would
+    remove a chunk, not make a gap.
     """
     mask = (alpha >= INK_LEVEL).astype(np.uint8)
     distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
     half_width = float(distance.max())
     if half_width == 0:
-        return
+        return None
     ys, xs = np.nonzero(distance >= 0.6 * half_width)
     radius = math.ceil(1.5 * half_width + 1)
     for _ in range(8):
@@ -387,15 +486,29 @@ def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None
         jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
         coherence = math.hypot(jxx - jyy, 2 * jxy) / (jxx + jyy + 1e-6)
         if coherence > 0.6:
-            break
-    else:
+            across = 0.5 * math.atan2(2 * jxy, jxx - jyy)
+            return cx, cy, across, half_width, float(distance[cy, cx])
+    return None
+
+
+def _cut_line(alpha: np.ndarray, cx: float, cy: float, angle: float, reach: float,
+              width: int, one_stroke: bool = False) -> None:
+    """Erase a band `width` px wide through (cx, cy), `reach` px each way at `angle`:
+    all of it, or with `one_stroke` only the stroke under (cx, cy) (the band's ink
+    that is joined to that point inside the band, and its soft fringe)."""
+    dx, dy = math.cos(angle) * reach, math.sin(angle) * reach
+    ends = (round(cx - dx), round(cy - dy)), (round(cx + dx), round(cy + dy))
+    if not one_stroke:
+        cv2.line(alpha, *ends, 0.0, thickness=width)
         return
-    across = 0.5 * math.atan2(2 * jxy, jxx - jyy)
-    reach = 2 * half_width - float(distance[cy, cx]) + 1.5  # to the far edge and past it
-    dx, dy = math.cos(across) * reach, math.sin(across) * reach
-    width = max(2, round(height * rng.uniform(0.05, 0.10)))
-    cv2.line(alpha, (round(cx - dx), round(cy - dy)), (round(cx + dx), round(cy + dy)), 0.0,
-             thickness=width)
+    band = np.zeros(alpha.shape, np.uint8)
+    cv2.line(band, *ends, 1, thickness=width)
+    _, pieces = cv2.connectedComponents(((alpha >= INK_LEVEL) & (band > 0)).astype(np.uint8))
+    own = pieces[min(round(cy), alpha.shape[0] - 1), min(round(cx), alpha.shape[1] - 1)]
+    if own == 0:
+        return
+    near = cv2.dilate((pieces == own).astype(np.uint8), np.ones((5, 5), np.uint8))
+    alpha[(band > 0) & (near > 0)] = 0.0
 
 
 def _rotate(alpha: np.ndarray, angle: float) -> np.ndarray:
@@ -455,9 +568,12 @@ def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int
             digit_height = np.clip(number_height * rng.uniform(0.93, 1.07), *style.digit_height)
             digit_angle = float(np.clip(angle + rng.uniform(-3, 3), -25, 25))
             gaps = int(rng.integers(style.gaps[0], style.gaps[1] + 1))
+            skips = int(rng.integers(style.skips[0], style.skips[1] + 1)) if style.skips[1] else 0
             glyph = render_digit(images[index], digit_height, rng,
                                  stroke_cut=rng.uniform(*style.stroke_cut),
-                                 angle=digit_angle if style.rotation[1] else 0.0, gaps=gaps)
+                                 angle=digit_angle if style.rotation[1] else 0.0, gaps=gaps,
+                                 gap_width=style.gap_width, gap_turn=style.gap_turn,
+                                 skips=skips, one_stroke=style.cut_one_stroke)
             bottom = round(digit_height * rng.uniform(-0.04, 0.04))
             glyphs.append((glyph, x, bottom, index, number))
             gap = max(2, round(number_height * rng.uniform(*style.intra_gap)))
