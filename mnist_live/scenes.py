@@ -29,14 +29,15 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from . import config
+from . import clutter, config
 from .boxes import Box, union_box
+from .clutter import TrueMark
 
 # A pixel belongs to a digit's ink when its alpha is at least this: half covered.
 INK_LEVEL = 0.5
@@ -75,7 +76,12 @@ class Scene:
     numbers: list[TrueNumber]
     category: str
     seed: int
-    ink: np.ndarray  # HxW uint8, 255 * ink alpha in the image's geometry (for checks)
+    ink: np.ndarray  # HxW uint8, 255 * the digits' ink alpha in the image (for checks)
+    # Clutter pages: the marks that are not digits (never to be read), their ink
+    # (HxW uint8 like `ink`) and where the sheet lies (HxW uint8, 255 on it).
+    marks: list[TrueMark] = field(default_factory=list)
+    mark_ink: np.ndarray | None = None
+    page: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,9 @@ class SceneStyle:
     blur: tuple[float, float] = (0.0, 0.0)  # Gaussian blur sigma, pixels
     perspective: float = 0.0  # largest corner shift, fraction of the frame size
     jpeg_quality: tuple[int, int] | None = None
+    # A sheet on a desk, a wall, fabric or beside a hand (not filling the frame), with
+    # letters, symbols, words, scribbles and printed words beside the digits (clutter.py).
+    clutter: bool = False
 
 
 STYLES: dict[str, SceneStyle] = {
@@ -145,6 +154,9 @@ STYLES: dict[str, SceneStyle] = {
     "broken_many": SceneStyle(digit_count=(6, 12), gaps=(3, 4), gap_width=(0.03, 0.15),
                               gap_turn=(0.0, 45.0), cut_one_stroke=True),
     "broken_skip": SceneStyle(digit_count=(6, 12), skips=(1, 1), cut_one_stroke=True),
+    # Numbers with room between them and between rows for the marks.
+    "clutter": SceneStyle(digit_count=(4, 10), digit_height=(28, 56), number_gap=(1.6, 3.0),
+                          line_gap=(0.8, 1.6), clutter=True),
 }
 CATEGORIES = tuple(STYLES)
 
@@ -189,8 +201,18 @@ def render_scene(
 ) -> Scene:
     """Compose a page in `style`; use this for a style of your own."""
     images, labels = mnist_test_digits(digits_path)
-    placed, ruled = _layout(style, rng, images, *style.size)
-    return _photograph(style, rng, placed, ruled, labels, category, seed)
+    if not style.clutter:
+        placed, ruled = _layout(style, rng, images, *style.size)
+        return _photograph(style, rng, placed, ruled, labels, category, seed)
+    # The sheet, its marks and its surroundings draw from a child stream of the
+    # page's: the digits' draws stay those of a plain page, and no seed the trainer
+    # gives default_rng (its "not a digit" streams) makes this stream.
+    width, height = style.size
+    clutter_rng = rng.spawn(1)[0]
+    page = clutter.page_outline(clutter_rng, width, height,
+                                round(MARGIN_FRACTION * min(width, height)))
+    placed, ruled = _layout(style, rng, images, width, height, page.content)
+    return _photograph(style, rng, placed, ruled, labels, category, seed, (clutter_rng, page))
 
 
 def make_lone_digit(
@@ -222,10 +244,16 @@ def make_lone_digit(
     return _photograph(style, rng, [lone], (0, 0), labels, "lone", seed)
 
 
-def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
+def _photograph(style, rng, placed, ruled, labels, category, seed,
+                sheet: tuple[np.random.Generator, clutter.Page] | None = None) -> Scene:
     """Ink the placed digits onto paper in `style` and take the picture: light, blur,
-    perspective, noise and JPEG as the style says; boxes follow the geometry."""
+    perspective, noise and JPEG as the style says; boxes follow the geometry.
+
+    With `sheet` (clutter's stream and page), marks are written beside the digits and
+    the page is laid on its surroundings.
+    """
     width, height = style.size
+    marks = None
     ink = np.zeros((height, width), np.float32)
     for item in placed:
         gh, gw = item.alpha.shape
@@ -233,7 +261,15 @@ def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
                      item.x - GLYPH_PAD : item.x - GLYPH_PAD + gw]
         np.maximum(region, item.alpha, out=region)
 
-    image = _draw_page(style, rng, ink, ruled)
+    if sheet is None:
+        image = _draw_page(style, rng, ink, ruled)
+    else:
+        clutter_rng, page = sheet
+        marks = _write_marks(clutter_rng, page, placed)
+        black = np.float32(clutter_rng.uniform(20, 50) + clutter_rng.uniform(-5, 5, 3))
+        image = _draw_page(style, rng, np.maximum(ink, marks.ink), ruled,
+                           layers=[(marks.printed, black)])
+        image = clutter.around_page(clutter_rng, image, page)
 
     # Where each digit's ink pixels lie, so their boxes can follow a warp.
     ink_points = [_ink_points(item) for item in placed]
@@ -266,18 +302,42 @@ def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
         text = "".join(str(d.digit) for d in members)
         numbers.append(TrueNumber(text, union_box([d.box for d in members])))
 
-    ink_u8 = np.clip(ink * 255 + 0.5, 0, 255).astype(np.uint8)
-    return Scene(image, digits, numbers, category, seed, ink_u8)
+    ink_u8 = _as_u8(ink)
+    if marks is None:
+        return Scene(image, digits, numbers, category, seed, ink_u8)
+    return Scene(image, digits, numbers, category, seed, ink_u8, marks.marks,
+                 _as_u8(np.maximum(marks.ink, marks.printed)), _as_u8(page.alpha))
+
+
+def _as_u8(alpha: np.ndarray) -> np.ndarray:
+    return np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _write_marks(rng: np.random.Generator, page: clutter.Page,
+                 placed: list[_Placed]) -> clutter.Marks:
+    """Marks beside the placed digits: their boxes, their numbers' boxes in writing
+    order and their median height tell clutter.write_marks where there is room."""
+    boxes = [(p.x, p.y, p.alpha.shape[1] - 2 * GLYPH_PAD, p.alpha.shape[0] - 2 * GLYPH_PAD)
+             for p in placed]
+    numbers = [union_box([b for b, p in zip(boxes, placed, strict=True) if p.number == n])
+               for n in sorted({p.number for p in placed})]
+    height = float(np.median([b[3] for b in boxes])) if boxes else 40.0
+    return clutter.write_marks(rng, page, boxes, numbers, height)
 
 
 def scene_truth(scene: Scene) -> dict:
-    """The scene's ground truth in photos/truth.json's format (plus its numbers)."""
-    return {
+    """The scene's ground truth in photos/truth.json's format (plus its numbers and,
+    on clutter pages, the marks that are not digits)."""
+    truth = {
         "tier": scene.category,
         "source": f"mnist_live.scenes:{scene.category}:{scene.seed}",
         "digits": [{"digit": d.digit, "box": list(d.box)} for d in scene.digits],
         "numbers": [{"text": n.text, "box": list(n.box)} for n in scene.numbers],
     }
+    if scene.marks:
+        truth["marks"] = [{"kind": m.kind, "text": m.text, "box": list(m.box)}
+                          for m in scene.marks]
+    return truth
 
 
 # --- A still page filmed --------------------------------------------------------------
@@ -542,13 +602,18 @@ class _Placed:
     number: int  # which number it belongs to
 
 
-def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int, int]]:
-    """Draw the digits and place them as numbers in rows inside the frame's margins.
+def _layout(style, rng, images, width, height,
+            area: tuple[int, int, int, int] | None = None
+            ) -> tuple[list[_Placed], tuple[int, int]]:
+    """Draw the digits and place them as numbers in rows inside the frame's margins, or
+    inside `area` (left, top, right, bottom) when given.
 
     Returns the placed digits and, for ruled paper, (first line y, line pitch): the rows
     rest on those lines.
     """
     margin = round(MARGIN_FRACTION * min(width, height))
+    area_left, area_top, area_right, area_bottom = area or (
+        margin, margin, width - margin, height - margin)
     count = int(rng.integers(style.digit_count[0], style.digit_count[1] + 1))
     lengths = _number_lengths(count, rng)
     base_height = rng.uniform(*style.digit_height)
@@ -557,7 +622,7 @@ def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int
     # 1. Draw each number's digits and fill rows left to right.
     rows: list[list[tuple]] = [[]]  # per row: (glyph, x offset, bottom offset, index, number)
     row_width = 0
-    usable_width = width - 2 * margin
+    usable_width = area_right - area_left
     for number, length in enumerate(lengths):
         number_height = base_height * rng.uniform(0.88, 1.12)
         angle = rng.uniform(*style.rotation) * rng.choice([-1, 1])
@@ -597,23 +662,24 @@ def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int
         extents.append((min(tops), max(bottoms), max(widths)))
     gaps_between = [round(base_height * rng.uniform(*style.line_gap)) for _ in rows]
     needed = sum(bottom - top for top, bottom, _ in extents) + sum(gaps_between[:-1])
-    slack = max(0, height - 2 * margin - needed)
-    y = margin + round(rng.uniform(0, 0.6) * slack)
+    slack = max(0, area_bottom - area_top - needed)
+    y = area_top + round(rng.uniform(0, 0.6) * slack)
     ruled_origin = int(rng.integers(0, ruled_pitch)) if ruled_pitch else 0
 
     placed = []
-    for row, (top, bottom, row_w), gap in zip(rows, extents, gaps_between, strict=True):
-        baseline = y - top
+    for row, (row_top, row_bottom, row_w), gap in zip(rows, extents, gaps_between, strict=True):
+        baseline = y - row_top
         if ruled_pitch:  # rest the row on the next ruled line, a little above it
             steps = math.ceil((baseline + 2 - ruled_origin) / ruled_pitch)
             baseline = ruled_origin + steps * ruled_pitch - 2
-        if baseline + bottom > height - margin:
+        if baseline + row_bottom > area_bottom:
             break
-        indent = margin + round(rng.uniform(0, 1) * min(0.15 * width, max(0, usable_width - row_w)))
+        room = min(0.15 * width, max(0, usable_width - row_w))
+        indent = area_left + round(rng.uniform(0, 1) * room)
         for glyph, gx, b, index, number in row:
             ink_h = glyph.shape[0] - 2 * GLYPH_PAD
             placed.append(_Placed(glyph, indent + gx, baseline + b - ink_h, index, number))
-        y = baseline + bottom + gap
+        y = baseline + row_bottom + gap
     return placed, (ruled_origin, ruled_pitch)
 
 
@@ -630,8 +696,11 @@ def _number_lengths(count: int, rng: np.random.Generator) -> list[int]:
 # --- Paper, light, camera -------------------------------------------------------------
 
 
-def _draw_page(style, rng, ink, ruled) -> np.ndarray:
-    """Paper (or board), ruled lines, the ink and the light falling on it: float32 BGR."""
+def _draw_page(style, rng, ink, ruled, layers=()) -> np.ndarray:
+    """Paper (or board), ruled lines, the ink and the light falling on it: float32 BGR.
+
+    `layers`, (alpha, BGR colour) pairs, are inks of other colours drawn over the pen's.
+    """
     height, width = ink.shape
     blotches = cv2.resize(rng.standard_normal((6, 8), dtype=np.float32), (width, height),
                           interpolation=cv2.INTER_CUBIC)
@@ -659,6 +728,8 @@ def _draw_page(style, rng, ink, ruled) -> np.ndarray:
 
     alpha = ink[..., None]
     image = page * (1 - alpha) + ink_color * alpha
+    for layer, color in layers:
+        image = image * (1 - layer[..., None]) + color * layer[..., None]
     return image * _light(style, rng, width, height)[..., None]
 
 
