@@ -19,6 +19,9 @@ The surroundings are made textures (training.examples.made_texture: wood, weave,
 speckle), scikit-image's sample photos (brick, grass, gravel, coffee, chelsea,
 astronaut; never ../shared/data/negatives, which is for measuring only), a plain desk
 and a drawn hand, and they lie only outside the sheet.
+
+A seed draws the same page on one machine; the TrueType fonts glyphs finds there (and
+scikit-image's photos) are part of it, so a machine with other fonts draws other marks.
 """
 
 from __future__ import annotations

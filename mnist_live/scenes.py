@@ -20,6 +20,11 @@ geometry (after rotation and, for "rough", after the perspective warp).
 Digits are laid out as numbers: a few digits with tight spacing inside a number and
 wide gaps between numbers, in rows, so the "numbers" ground truth is unambiguous.
 
+A "clutter" page (clutter.py) is a sheet that does not fill the frame, with marks that
+are not digits between the numbers: `scene.marks` (letters, symbols, words, scribbles,
+printed words; never in `scene.digits`, as no reader may report them), their ink in
+`scene.mark_ink` and the sheet in `scene.page`.
+
 Every scene is a pure function of (category, seed): `np.random.default_rng` drives all
 randomness, so a benchmark run is repeatable.
 """
