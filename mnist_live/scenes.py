@@ -148,7 +148,8 @@ STYLES: dict[str, SceneStyle] = {
     # from one generator. Each is its own row in the benchmark.
     "broken_narrow": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.03, 0.05),
                                 cut_one_stroke=True),
-    "broken_wide": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.15, 0.20),
+    # One cut: two gaps this wide on one short stroke leave no digit a person could read.
+    "broken_wide": SceneStyle(digit_count=(6, 12), gaps=(1, 1), gap_width=(0.15, 0.20),
                               cut_one_stroke=True),
     "broken_slanted": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_turn=(25.0, 55.0),
                                  cut_one_stroke=True),

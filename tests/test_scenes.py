@@ -209,6 +209,15 @@ def _pieces(mask: np.ndarray) -> int:
     return cv2.connectedComponents(mask.astype(np.uint8))[0] - 1
 
 
+def _pieces_less_loops(mask: np.ndarray) -> int:
+    """Pieces minus closed loops: a cut through a stroke raises it, by splitting the
+    stroke or by opening a loop (a 0 cut once is still one piece)."""
+    _, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP,
+                                    cv2.CHAIN_APPROX_SIMPLE)
+    loops = 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
+    return _pieces(mask) - loops
+
+
 def _removed(cut: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """The ink a cut took away (the cut digit may lose a cropped end: compare in place)."""
     if cut.shape != whole.shape:
@@ -219,9 +228,8 @@ def _removed(cut: np.ndarray, whole: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("category", NEW_BROKEN)
 def test_new_broken_categories_really_cut_strokes(category):
     pairs = _cut_and_whole(category)
-    # (One cut through a loop leaves one piece; with the category's cuts most split.)
-    split = [_pieces(cut) > _pieces(whole) for cut, whole in pairs]
-    assert np.mean(split) >= 0.85, category
+    broken = [_pieces_less_loops(cut) > _pieces_less_loops(whole) for cut, whole in pairs]
+    assert np.mean(broken) >= 0.9, category
     # A cut only takes ink away; a digit with no stroke of clear direction (a rare
     # blot) is left whole rather than chipped.
     assert all(cut.sum() <= whole.sum() for cut, whole in pairs), category
