@@ -12,6 +12,7 @@ wobble, as hands do.
     mask = draw_mark("k", rng)        # uint8 0/255, ink = 255, cropped to the ink
     mask = draw_text("HELLO", rng)    # a word
     mask = draw_scribble(rng)         # a few random pen strokes
+    mask = draw_printed("Name", rng)  # printed: a print font, upright, even strokes
 
 Only marks that no reader would take for a digit on their own are drawn:
 `LETTERS` leaves out the ones that look like one (O o D Q I l i j S s Z z B b G g q),
@@ -46,6 +47,8 @@ HERSHEY_FONTS = (
     cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
     cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
 )
+# The ones a printer uses: no script.
+PRINT_FONTS = HERSHEY_FONTS[:5]
 # Hershey fonts are ASCII only: these two are drawn from their parts.
 DRAWN_SYMBOLS = {"×", "÷"}
 
@@ -124,6 +127,17 @@ def draw_text(text: str, rng: np.random.Generator, pen: Pen | None = None) -> np
         mask = _hershey(text, font, pen.stroke)
     mask = _write_like(mask, pen, rng)
     return crop_to_ink(mask)
+
+
+def draw_printed(text: str, rng: np.random.Generator) -> np.ndarray:
+    """`text` as a printer puts it on paper: a TrueType font (when found) or a print
+    Hershey font, upright, without a hand's wobble; a uint8 ink mask cropped to its ink."""
+    fonts = truetype_fonts()
+    if fonts and rng.random() < 0.7:
+        mask = _truetype(text, fonts[int(rng.integers(len(fonts)))])
+    else:
+        mask = _hershey(text, int(rng.choice(PRINT_FONTS)), float(rng.uniform(0.05, 0.1)))
+    return crop_to_ink(cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1])
 
 
 def draw_scribble(rng: np.random.Generator, strokes: int | None = None) -> np.ndarray:

@@ -20,6 +20,11 @@ geometry (after rotation and, for "rough", after the perspective warp).
 Digits are laid out as numbers: a few digits with tight spacing inside a number and
 wide gaps between numbers, in rows, so the "numbers" ground truth is unambiguous.
 
+A "clutter" page (clutter.py) is a sheet that does not fill the frame, with marks that
+are not digits between the numbers: `scene.marks` (letters, symbols, words, scribbles,
+printed words; never in `scene.digits`, as no reader may report them), their ink in
+`scene.mark_ink` and the sheet in `scene.page`.
+
 Every scene is a pure function of (category, seed): `np.random.default_rng` drives all
 randomness, so a benchmark run is repeatable.
 """
@@ -29,14 +34,15 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from . import config
+from . import clutter, config
 from .boxes import Box, union_box
+from .clutter import TrueMark
 
 # A pixel belongs to a digit's ink when its alpha is at least this: half covered.
 INK_LEVEL = 0.5
@@ -75,7 +81,12 @@ class Scene:
     numbers: list[TrueNumber]
     category: str
     seed: int
-    ink: np.ndarray  # HxW uint8, 255 * ink alpha in the image's geometry (for checks)
+    ink: np.ndarray  # HxW uint8, 255 * the digits' ink alpha in the image (for checks)
+    # Clutter pages: the marks that are not digits (never to be read), their ink
+    # (HxW uint8 like `ink`) and where the sheet lies (HxW uint8, 255 on it).
+    marks: list[TrueMark] = field(default_factory=list)
+    mark_ink: np.ndarray | None = None
+    page: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,10 @@ class SceneStyle:
     stroke_cut: tuple[float, float] = (0.35, 0.55)  # alpha level of the stroke edge: high=thin
     rotation: tuple[float, float] = (0.0, 4.0)  # |degrees| per number, random sign
     gaps: tuple[int, int] = (0, 0)  # breaks cut into each digit's strokes
+    gap_width: tuple[float, float] = (0.05, 0.10)  # each break's width, x digit height
+    gap_turn: tuple[float, float] = (0.0, 0.0)  # |degrees| off straight across the stroke
+    skips: tuple[int, int] = (0, 0)  # dashed stretches per digit: a pen skipping in a row
+    cut_one_stroke: bool = False  # a break stops at its stroke's edges (`broken`: cuts on)
     intra_gap: tuple[float, float] = (0.12, 0.3)  # between digits of a number, x height
     number_gap: tuple[float, float] = (0.9, 1.6)  # between numbers, x height
     line_gap: tuple[float, float] = (0.4, 0.9)  # between rows, x height
@@ -98,6 +113,9 @@ class SceneStyle:
     blur: tuple[float, float] = (0.0, 0.0)  # Gaussian blur sigma, pixels
     perspective: float = 0.0  # largest corner shift, fraction of the frame size
     jpeg_quality: tuple[int, int] | None = None
+    # A sheet on a desk, a wall, fabric or beside a hand (not filling the frame), with
+    # letters, symbols, words, scribbles and printed words beside the digits (clutter.py).
+    clutter: bool = False
 
 
 STYLES: dict[str, SceneStyle] = {
@@ -126,6 +144,25 @@ STYLES: dict[str, SceneStyle] = {
         line_gap=(0.15, 0.35),
     ),
     "hd": SceneStyle(size=(1280, 720), digit_count=(8, 16), digit_height=(50, 120)),
+    # Broken in ways `broken` is not: pages nobody tuned for break strokes differently
+    # from one generator. Each is its own row in the benchmark.
+    "broken_narrow": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.03, 0.05),
+                                cut_one_stroke=True),
+    # One cut: two gaps this wide on one short stroke leave no digit a person could read.
+    "broken_wide": SceneStyle(digit_count=(6, 12), gaps=(1, 1), gap_width=(0.15, 0.20),
+                              cut_one_stroke=True),
+    "broken_slanted": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_turn=(25.0, 55.0),
+                                 cut_one_stroke=True),
+    # A break that runs along the stroke: the two ends lie side by side, overlapping,
+    # as when a stroke is written in two goes that do not meet.
+    "broken_along": SceneStyle(digit_count=(6, 12), gaps=(1, 2), gap_width=(0.03, 0.06),
+                               gap_turn=(60.0, 72.0), cut_one_stroke=True),
+    "broken_many": SceneStyle(digit_count=(6, 12), gaps=(3, 4), gap_width=(0.03, 0.15),
+                              gap_turn=(0.0, 45.0), cut_one_stroke=True),
+    "broken_skip": SceneStyle(digit_count=(6, 12), skips=(1, 1), cut_one_stroke=True),
+    # Numbers with room between them and between rows for the marks.
+    "clutter": SceneStyle(digit_count=(4, 10), digit_height=(28, 56), number_gap=(1.6, 3.0),
+                          line_gap=(0.8, 1.6), clutter=True),
 }
 CATEGORIES = tuple(STYLES)
 
@@ -170,8 +207,18 @@ def render_scene(
 ) -> Scene:
     """Compose a page in `style`; use this for a style of your own."""
     images, labels = mnist_test_digits(digits_path)
-    placed, ruled = _layout(style, rng, images, *style.size)
-    return _photograph(style, rng, placed, ruled, labels, category, seed)
+    if not style.clutter:
+        placed, ruled = _layout(style, rng, images, *style.size)
+        return _photograph(style, rng, placed, ruled, labels, category, seed)
+    # The sheet, its marks and its surroundings draw from a child stream of the
+    # page's: the digits' draws stay those of a plain page, and no seed the trainer
+    # gives default_rng (its "not a digit" streams) makes this stream.
+    width, height = style.size
+    clutter_rng = rng.spawn(1)[0]
+    page = clutter.page_outline(clutter_rng, width, height,
+                                round(MARGIN_FRACTION * min(width, height)))
+    placed, ruled = _layout(style, rng, images, width, height, page.content)
+    return _photograph(style, rng, placed, ruled, labels, category, seed, (clutter_rng, page))
 
 
 def make_lone_digit(
@@ -203,10 +250,16 @@ def make_lone_digit(
     return _photograph(style, rng, [lone], (0, 0), labels, "lone", seed)
 
 
-def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
+def _photograph(style, rng, placed, ruled, labels, category, seed,
+                sheet: tuple[np.random.Generator, clutter.Page] | None = None) -> Scene:
     """Ink the placed digits onto paper in `style` and take the picture: light, blur,
-    perspective, noise and JPEG as the style says; boxes follow the geometry."""
+    perspective, noise and JPEG as the style says; boxes follow the geometry.
+
+    With `sheet` (clutter's stream and page), marks are written beside the digits and
+    the page is laid on its surroundings.
+    """
     width, height = style.size
+    marks = None
     ink = np.zeros((height, width), np.float32)
     for item in placed:
         gh, gw = item.alpha.shape
@@ -214,7 +267,15 @@ def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
                      item.x - GLYPH_PAD : item.x - GLYPH_PAD + gw]
         np.maximum(region, item.alpha, out=region)
 
-    image = _draw_page(style, rng, ink, ruled)
+    if sheet is None:
+        image = _draw_page(style, rng, ink, ruled)
+    else:
+        clutter_rng, page = sheet
+        marks = _write_marks(clutter_rng, page, placed)
+        black = np.float32(clutter_rng.uniform(20, 50) + clutter_rng.uniform(-5, 5, 3))
+        image = _draw_page(style, rng, np.maximum(ink, marks.ink), ruled,
+                           layers=[(marks.printed, black)])
+        image = clutter.around_page(clutter_rng, image, page)
 
     # Where each digit's ink pixels lie, so their boxes can follow a warp.
     ink_points = [_ink_points(item) for item in placed]
@@ -247,18 +308,42 @@ def _photograph(style, rng, placed, ruled, labels, category, seed) -> Scene:
         text = "".join(str(d.digit) for d in members)
         numbers.append(TrueNumber(text, union_box([d.box for d in members])))
 
-    ink_u8 = np.clip(ink * 255 + 0.5, 0, 255).astype(np.uint8)
-    return Scene(image, digits, numbers, category, seed, ink_u8)
+    ink_u8 = _as_u8(ink)
+    if marks is None:
+        return Scene(image, digits, numbers, category, seed, ink_u8)
+    return Scene(image, digits, numbers, category, seed, ink_u8, marks.marks,
+                 _as_u8(np.maximum(marks.ink, marks.printed)), _as_u8(page.alpha))
+
+
+def _as_u8(alpha: np.ndarray) -> np.ndarray:
+    return np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _write_marks(rng: np.random.Generator, page: clutter.Page,
+                 placed: list[_Placed]) -> clutter.Marks:
+    """Marks beside the placed digits: their boxes, their numbers' boxes in writing
+    order and their median height tell clutter.write_marks where there is room."""
+    boxes = [(p.x, p.y, p.alpha.shape[1] - 2 * GLYPH_PAD, p.alpha.shape[0] - 2 * GLYPH_PAD)
+             for p in placed]
+    numbers = [union_box([b for b, p in zip(boxes, placed, strict=True) if p.number == n])
+               for n in sorted({p.number for p in placed})]
+    height = float(np.median([b[3] for b in boxes])) if boxes else 40.0
+    return clutter.write_marks(rng, page, boxes, numbers, height)
 
 
 def scene_truth(scene: Scene) -> dict:
-    """The scene's ground truth in photos/truth.json's format (plus its numbers)."""
-    return {
+    """The scene's ground truth in photos/truth.json's format (plus its numbers and,
+    on clutter pages, the marks that are not digits)."""
+    truth = {
         "tier": scene.category,
         "source": f"mnist_live.scenes:{scene.category}:{scene.seed}",
         "digits": [{"digit": d.digit, "box": list(d.box)} for d in scene.digits],
         "numbers": [{"text": n.text, "box": list(n.box)} for n in scene.numbers],
     }
+    if scene.marks:
+        truth["marks"] = [{"kind": m.kind, "text": m.text, "box": list(m.box)}
+                          for m in scene.marks]
+    return truth
 
 
 # --- A still page filmed --------------------------------------------------------------
@@ -322,11 +407,18 @@ def render_digit(
     stroke_cut: float = 0.4,
     angle: float = 0.0,
     gaps: int = 0,
+    gap_width: tuple[float, float] = (0.05, 0.10),
+    gap_turn: tuple[float, float] = (0.0, 0.0),
+    skips: int = 0,
+    one_stroke: bool = False,
 ) -> np.ndarray:
     """An MNIST image as a float32 ink alpha mask with ink `height` pixels high.
 
-    The result is cropped to the tight ink box (alpha >= INK_LEVEL) plus GLYPH_PAD
-    pixels of soft fringe on every side.
+    `gaps` pen skips are cut through its strokes (see _cut_gap: `gap_width` x height
+    wide, turned `gap_turn` degrees off straight across), and `skips` dashed stretches
+    (see _cut_skips); with `one_stroke` a gap stops at the edges of the stroke it cuts
+    instead of cutting whatever else lies in its way. The result is cropped to the
+    tight ink box (alpha >= INK_LEVEL) plus GLYPH_PAD pixels of soft fringe on every side.
     """
     alpha = mnist_image.astype(np.float32) / max(1, int(mnist_image.max()))  # faint ones too
     rows = np.flatnonzero((alpha >= INK_LEVEL).any(axis=1))
@@ -349,7 +441,9 @@ def render_digit(
                 alpha = thin
                 break
     for _ in range(gaps):
-        _cut_gap(alpha, height, rng)
+        _cut_gap(alpha, height, rng, gap_width, gap_turn, one_stroke)
+    for _ in range(skips):
+        _cut_skips(alpha, height, rng, one_stroke)
     return _crop_to_ink(alpha)
 
 
@@ -362,20 +456,91 @@ def _count_pieces(alpha: np.ndarray) -> int:
     return count - 1
 
 
-def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None:
-    """Cut a pen skip across one stroke: a gap 5-10% of the digit's height wide.
+def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator,
+             width: tuple[float, float] = (0.05, 0.10),
+             turn: tuple[float, float] = (0.0, 0.0), one_stroke: bool = False) -> None:
+    """Cut a pen skip through one stroke: a gap `width` x the digit's height wide
+    (5-10% by default).
 
-    The cut goes through a point near the middle of a stroke (high distance to the
-    edge), across the stroke's direction there (the dominant gradient direction around
-    the point, from the structure tensor), just past both of its edges. Points where
-    the stroke has no clear direction (corners, junctions) are not cut: a cut there
-    would remove a chunk, not make a gap.
+    The cut goes through a point near the middle of a stroke (see _stroke_point),
+    straight across the stroke there or, with `turn`, that many degrees off it (either
+    way; near 90 the cut runs along the stroke and its two ends lie side by side), just
+    past both of its edges.
+    """
+    point = _stroke_point(alpha, rng)
+    if point is None:
+        return
+    cx, cy, across, half_width, depth = point
+    reach = 2 * half_width - depth + 1.5  # to the far edge and past it
+    gap = max(2, round(height * rng.uniform(*width)))
+    if turn[1] > 0:  # drawn only when asked, so `broken` pages stay as they were
+        off = math.radians(rng.uniform(*turn)) * rng.choice([-1, 1])
+        across += off
+        reach /= max(math.cos(off), 0.2)  # a slanted cut is longer through the stroke
+    _cut_line(alpha, cx, cy, across, reach, gap, one_stroke)
+
+
+def _cut_skips(alpha: np.ndarray, height: float, rng: np.random.Generator,
+               one_stroke: bool = True) -> None:
+    """A pen that skips again and again along one stroke: 3-5 gaps of 3-6% of the
+    height in a row, 8-14% apart, each straight across the stroke (a dashed stretch).
+
+    From a point near the middle of a stroke the next gap's place is found one
+    spacing further along the stroke, on its ridge (where the ink is deepest), so the
+    dashes follow a curve; where the stroke ends, the walk turns back from the start.
+    """
+    point = _stroke_point(alpha, rng)
+    if point is None:
+        return
+    cx, cy, across, half_width, _ = point
+    distance = cv2.distanceTransform((alpha >= INK_LEVEL).astype(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(distance >= 0.6 * half_width)
+    ridge = np.stack([xs, ys], axis=1).astype(np.float32)
+    count = int(rng.integers(3, 6))
+    spacing = height * rng.uniform(0.08, 0.14)
+    along = np.float32([-math.sin(across), math.cos(across)])
+    stops = [np.float32([cx, cy])]
+    for sign in (1, -1):
+        here, heading = stops[0], along * sign
+        while len(stops) < count:
+            step = ridge - here
+            length = np.hypot(step[:, 0], step[:, 1])
+            ahead = (step @ heading) > 0.6 * length
+            near = ahead & (np.abs(length - spacing) < 0.35 * spacing)
+            if not near.any():
+                break
+            target = here + heading * spacing
+            best = np.flatnonzero(near)[np.argmin(np.hypot(*(ridge[near] - target).T))]
+            heading = step[best] / length[best]
+            here = ridge[best]
+            if sign > 0:
+                stops.append(here)
+            else:
+                stops.insert(0, here)
+    reach = 1.5 * half_width + 1.5  # a ridge point lies >= 0.6 half widths deep
+    for k, (x, y) in enumerate(stops):
+        # Across the walk's heading here: from the neighbouring stops.
+        before, after = stops[max(0, k - 1)], stops[min(len(stops) - 1, k + 1)]
+        dx, dy = after - before if len(stops) > 1 else along
+        gap = max(2, round(height * rng.uniform(0.03, 0.06)))
+        _cut_line(alpha, float(x), float(y), math.atan2(dx, -dy), reach, gap, one_stroke)
+
+
+def _stroke_point(alpha: np.ndarray, rng: np.random.Generator):
+    """A point near the middle of a stroke and the direction across the stroke there:
+    (x, y, across angle in radians, the digit's half stroke width, the depth of the
+    point in the ink), or None.
+
+    The point has a high distance to the ink's edge; the direction across is the
+    dominant gradient direction around it (from the structure tensor). Points where the
+    stroke has no clear direction (corners, junctions) are not taken: a cut there would
+    remove a chunk, not make a gap.
     """
     mask = (alpha >= INK_LEVEL).astype(np.uint8)
     distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
     half_width = float(distance.max())
     if half_width == 0:
-        return
+        return None
     ys, xs = np.nonzero(distance >= 0.6 * half_width)
     radius = math.ceil(1.5 * half_width + 1)
     for _ in range(8):
@@ -387,15 +552,29 @@ def _cut_gap(alpha: np.ndarray, height: float, rng: np.random.Generator) -> None
         jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
         coherence = math.hypot(jxx - jyy, 2 * jxy) / (jxx + jyy + 1e-6)
         if coherence > 0.6:
-            break
-    else:
+            across = 0.5 * math.atan2(2 * jxy, jxx - jyy)
+            return cx, cy, across, half_width, float(distance[cy, cx])
+    return None
+
+
+def _cut_line(alpha: np.ndarray, cx: float, cy: float, angle: float, reach: float,
+              width: int, one_stroke: bool = False) -> None:
+    """Erase a band `width` px wide through (cx, cy), `reach` px each way at `angle`:
+    all of it, or with `one_stroke` only the stroke under (cx, cy) (the band's ink
+    that is joined to that point inside the band, and its soft fringe)."""
+    dx, dy = math.cos(angle) * reach, math.sin(angle) * reach
+    ends = (round(cx - dx), round(cy - dy)), (round(cx + dx), round(cy + dy))
+    if not one_stroke:
+        cv2.line(alpha, *ends, 0.0, thickness=width)
         return
-    across = 0.5 * math.atan2(2 * jxy, jxx - jyy)
-    reach = 2 * half_width - float(distance[cy, cx]) + 1.5  # to the far edge and past it
-    dx, dy = math.cos(across) * reach, math.sin(across) * reach
-    width = max(2, round(height * rng.uniform(0.05, 0.10)))
-    cv2.line(alpha, (round(cx - dx), round(cy - dy)), (round(cx + dx), round(cy + dy)), 0.0,
-             thickness=width)
+    band = np.zeros(alpha.shape, np.uint8)
+    cv2.line(band, *ends, 1, thickness=width)
+    _, pieces = cv2.connectedComponents(((alpha >= INK_LEVEL) & (band > 0)).astype(np.uint8))
+    own = pieces[min(round(cy), alpha.shape[0] - 1), min(round(cx), alpha.shape[1] - 1)]
+    if own == 0:
+        return
+    near = cv2.dilate((pieces == own).astype(np.uint8), np.ones((5, 5), np.uint8))
+    alpha[(band > 0) & (near > 0)] = 0.0
 
 
 def _rotate(alpha: np.ndarray, angle: float) -> np.ndarray:
@@ -429,13 +608,18 @@ class _Placed:
     number: int  # which number it belongs to
 
 
-def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int, int]]:
-    """Draw the digits and place them as numbers in rows inside the frame's margins.
+def _layout(style, rng, images, width, height,
+            area: tuple[int, int, int, int] | None = None
+            ) -> tuple[list[_Placed], tuple[int, int]]:
+    """Draw the digits and place them as numbers in rows inside the frame's margins, or
+    inside `area` (left, top, right, bottom) when given.
 
     Returns the placed digits and, for ruled paper, (first line y, line pitch): the rows
     rest on those lines.
     """
     margin = round(MARGIN_FRACTION * min(width, height))
+    area_left, area_top, area_right, area_bottom = area or (
+        margin, margin, width - margin, height - margin)
     count = int(rng.integers(style.digit_count[0], style.digit_count[1] + 1))
     lengths = _number_lengths(count, rng)
     base_height = rng.uniform(*style.digit_height)
@@ -444,7 +628,7 @@ def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int
     # 1. Draw each number's digits and fill rows left to right.
     rows: list[list[tuple]] = [[]]  # per row: (glyph, x offset, bottom offset, index, number)
     row_width = 0
-    usable_width = width - 2 * margin
+    usable_width = area_right - area_left
     for number, length in enumerate(lengths):
         number_height = base_height * rng.uniform(0.88, 1.12)
         angle = rng.uniform(*style.rotation) * rng.choice([-1, 1])
@@ -455,9 +639,12 @@ def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int
             digit_height = np.clip(number_height * rng.uniform(0.93, 1.07), *style.digit_height)
             digit_angle = float(np.clip(angle + rng.uniform(-3, 3), -25, 25))
             gaps = int(rng.integers(style.gaps[0], style.gaps[1] + 1))
+            skips = int(rng.integers(style.skips[0], style.skips[1] + 1)) if style.skips[1] else 0
             glyph = render_digit(images[index], digit_height, rng,
                                  stroke_cut=rng.uniform(*style.stroke_cut),
-                                 angle=digit_angle if style.rotation[1] else 0.0, gaps=gaps)
+                                 angle=digit_angle if style.rotation[1] else 0.0, gaps=gaps,
+                                 gap_width=style.gap_width, gap_turn=style.gap_turn,
+                                 skips=skips, one_stroke=style.cut_one_stroke)
             bottom = round(digit_height * rng.uniform(-0.04, 0.04))
             glyphs.append((glyph, x, bottom, index, number))
             gap = max(2, round(number_height * rng.uniform(*style.intra_gap)))
@@ -481,23 +668,24 @@ def _layout(style, rng, images, width, height) -> tuple[list[_Placed], tuple[int
         extents.append((min(tops), max(bottoms), max(widths)))
     gaps_between = [round(base_height * rng.uniform(*style.line_gap)) for _ in rows]
     needed = sum(bottom - top for top, bottom, _ in extents) + sum(gaps_between[:-1])
-    slack = max(0, height - 2 * margin - needed)
-    y = margin + round(rng.uniform(0, 0.6) * slack)
+    slack = max(0, area_bottom - area_top - needed)
+    y = area_top + round(rng.uniform(0, 0.6) * slack)
     ruled_origin = int(rng.integers(0, ruled_pitch)) if ruled_pitch else 0
 
     placed = []
-    for row, (top, bottom, row_w), gap in zip(rows, extents, gaps_between, strict=True):
-        baseline = y - top
+    for row, (row_top, row_bottom, row_w), gap in zip(rows, extents, gaps_between, strict=True):
+        baseline = y - row_top
         if ruled_pitch:  # rest the row on the next ruled line, a little above it
             steps = math.ceil((baseline + 2 - ruled_origin) / ruled_pitch)
             baseline = ruled_origin + steps * ruled_pitch - 2
-        if baseline + bottom > height - margin:
+        if baseline + row_bottom > area_bottom:
             break
-        indent = margin + round(rng.uniform(0, 1) * min(0.15 * width, max(0, usable_width - row_w)))
+        room = min(0.15 * width, max(0, usable_width - row_w))
+        indent = area_left + round(rng.uniform(0, 1) * room)
         for glyph, gx, b, index, number in row:
             ink_h = glyph.shape[0] - 2 * GLYPH_PAD
             placed.append(_Placed(glyph, indent + gx, baseline + b - ink_h, index, number))
-        y = baseline + bottom + gap
+        y = baseline + row_bottom + gap
     return placed, (ruled_origin, ruled_pitch)
 
 
@@ -514,8 +702,11 @@ def _number_lengths(count: int, rng: np.random.Generator) -> list[int]:
 # --- Paper, light, camera -------------------------------------------------------------
 
 
-def _draw_page(style, rng, ink, ruled) -> np.ndarray:
-    """Paper (or board), ruled lines, the ink and the light falling on it: float32 BGR."""
+def _draw_page(style, rng, ink, ruled, layers=()) -> np.ndarray:
+    """Paper (or board), ruled lines, the ink and the light falling on it: float32 BGR.
+
+    `layers`, (alpha, BGR colour) pairs, are inks of other colours drawn over the pen's.
+    """
     height, width = ink.shape
     blotches = cv2.resize(rng.standard_normal((6, 8), dtype=np.float32), (width, height),
                           interpolation=cv2.INTER_CUBIC)
@@ -543,6 +734,8 @@ def _draw_page(style, rng, ink, ruled) -> np.ndarray:
 
     alpha = ink[..., None]
     image = page * (1 - alpha) + ink_color * alpha
+    for layer, color in layers:
+        image = image * (1 - layer[..., None]) + color * layer[..., None]
     return image * _light(style, rng, width, height)[..., None]
 
 

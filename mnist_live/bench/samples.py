@@ -1,11 +1,14 @@
 """`python -m mnist_live.bench scenes`: write generated scenes to look at.
 
-Writes each scene as a PNG, the same scene with its true digit boxes (green) and number
-boxes and texts (red) drawn on it, and a truth.json in photos/truth.json's format (plus
-"numbers"), so what the benchmark reads can be seen and reused.
+Writes each scene as a PNG, the same scene with its true digit boxes (green), number
+boxes and texts (red) and, on clutter pages, the boxes of the marks that are not digits
+(orange: letters, symbols, words, scribbles, printed words; a reader must not read them)
+drawn on it, and a truth.json in photos/truth.json's format (plus "numbers" and
+"marks"), so what the benchmark reads can be seen and reused.
 
 Example:
   python -m mnist_live.bench scenes --out scenes_preview --per-category 3
+  python -m mnist_live.bench scenes --out look --categories clutter,broken_skip
 """
 
 from __future__ import annotations
@@ -49,8 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def annotate(scene: scenes.Scene):
-    """The scene with digit boxes in green and number boxes with their text in red."""
+    """The scene with digit boxes in green, number boxes with their text in red and the
+    boxes of marks that are not digits in orange."""
     canvas = scene.image.copy()
+    for mark in scene.marks:
+        x, y, w, h = mark.box
+        cv2.rectangle(canvas, (x - 1, y - 1), (x + w, y + h), (0, 140, 255), 1)
     for digit in scene.digits:
         x, y, w, h = digit.box
         cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), (0, 170, 0), 1)
