@@ -49,25 +49,54 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
-def ink_is_dark(gray: np.ndarray) -> bool:
-    """True for dark ink on light paper, False for light ink (chalk) on a dark board.
+def ink_is_dark(gray: np.ndarray, scale: float | None = None) -> bool:
+    """True for dark ink on light paper, False for light ink (chalk) on a dark board
+    (see ink_polarity)."""
+    return ink_polarity(gray, scale)[0]
 
-    Ink is what stands out from its surroundings: compare each pixel with the median of
-    its neighbourhood and count the pixels far darker and far brighter than it. Noise is
-    symmetric, ink is not. (Comparing the histogram's tails fails on a page where ink
-    covers less than 1% of the pixels: both tails are then paper.) About 1 ms for any
-    frame size; the live loop checks it every few frames only.
+
+def ink_polarity(gray: np.ndarray, scale: float | None = None) -> tuple[bool, bool]:
+    """(dark ink?, sure?): whether the ink is darker than the paper, and whether that
+    is clear.
+
+    Ink is strokes: thin lines darker (or lighter) than what is around them. A black-hat
+    (the closing minus the image) keeps exactly the dark details narrower than its
+    window, a top-hat the light ones; wide areas (a white sheet on a dark desk, a
+    shadow, a lamp's gradient) are in neither. So the polarity is the side with more
+    strong thin details, and it is sure when that side has twice as many. The window
+    is a third of a digit's height (`scale`; a tenth of the frame's shorter side when
+    unknown): wider than any stroke of those digits. A brick wall's mortar is thin
+    and light too: beside a page of dark ink, neither side is sure.
+
+    On a page with few strokes, or digits filling the frame (a third of its height or
+    more: then the paper all around them is most of the frame), each pixel is compared
+    with the median of its neighbourhood instead (an eighth of the frame, or one and a
+    half digits wide), and the side with more far-off pixels wins, unsure. About 1-2
+    ms for any frame size; the live loop checks it every few frames only.
     """
     step = max(1, max(gray.shape[:2]) // 240)  # a 240-px image shows the ink well enough
     sample = np.ascontiguousarray(gray[::step, ::step])
-    window = max(3, (min(sample.shape[:2]) // 8) | 1)
-    local = cv2.medianBlur(sample, min(window, 255))
+    height = scale or 0.1 * min(gray.shape[:2])
+    # Far = well beyond the noise (its robust spread), and at least 10 gray levels.
+    noise = np.median(cv2.absdiff(sample, cv2.medianBlur(sample, 3))[::3, ::3])
+    far = max(10.0, 6.0 * float(noise))
+    if height < 0.3 * min(gray.shape[:2]):
+        size = max(3, round(height / 3 / step) | 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        # A stroke thinner than `step` would fall between the samples: each side is
+        # looked for in a copy that keeps it (the darkest, the lightest of each cell).
+        cell = np.ones((step, step), np.uint8)
+        darkest = cv2.erode(gray, cell)[::step, ::step]
+        lightest = cv2.dilate(gray, cell)[::step, ::step]
+        dark = np.count_nonzero(cv2.morphologyEx(darkest, cv2.MORPH_BLACKHAT, kernel) > far)
+        light = np.count_nonzero(cv2.morphologyEx(lightest, cv2.MORPH_TOPHAT, kernel) > far)
+        if max(dark, light) >= 0.002 * sample.size:
+            return dark >= light, max(dark, light) >= 2 * min(dark, light)
+    window = max(min(sample.shape[:2]) // 8, round(1.5 * height / step))
+    local = cv2.medianBlur(sample, max(3, min(window, min(sample.shape[:2]), 255) | 1))
     darker = cv2.subtract(local, sample)
     brighter = cv2.subtract(sample, local)
-    # Far = well beyond the noise (its robust spread), and at least 10 gray levels.
-    noise = np.median(cv2.absdiff(sample, local)[::3, ::3])
-    far = max(10.0, 6.0 * float(noise))
-    return np.count_nonzero(darker > far) >= np.count_nonzero(brighter > far)
+    return np.count_nonzero(darker > far) >= np.count_nonzero(brighter > far), False
 
 
 @dataclass
@@ -127,7 +156,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     `dark_ink` is the ink's polarity if already known (None: find it out).
     """
     if dark_ink is None:
-        dark_ink = ink_is_dark(gray)
+        dark_ink = ink_is_dark(gray, scale)
     if threshold == "otsu":
         ink = ink_image(gray, dark_ink, scale)
         # Light denoising so paper grain does not become specks.

@@ -139,10 +139,16 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
     min_piece = limits.piece_height * min_digit_height(limits, cleaned.shape)
     max_h = limits.max_height_fraction * frame_h
 
-    contours, _ = cv2.findContours(cleaned, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # Every component's outer outline, also of those inside another's loop (a digit in
+    # a box drawn round it, on a sheet the texture all around encloses): RETR_CCOMP
+    # puts them all at the top level, with each one's holes as its children.
+    contours, hierarchy = cv2.findContours(cleaned, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     blobs: list[Candidate] = []
     rejected: list[Rejected] = []
-    for contour in contours:
+    links = hierarchy[0] if hierarchy is not None else []
+    for index, contour in enumerate(contours):
+        if links[index][3] >= 0:  # a hole's outline
+            continue
         x, y, w, h = (int(v) for v in cv2.boundingRect(contour))
         box = (x, y, w, h)
         touches_border = (
@@ -153,9 +159,16 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
         if reason:
             rejected.append(Rejected(box, reason))
             continue
-        # This blob's ink only: a neighbour's stroke inside the box must not leak in.
+        # This blob's ink only: a neighbour's stroke inside the box, or another blob in
+        # one of its holes, must not leak in.
         mask = np.zeros((h, w), np.uint8)
         cv2.drawContours(mask, [contour], -1, 255, cv2.FILLED, offset=(-x, -y))
+        hole = links[index][2]
+        while hole >= 0:
+            cv2.drawContours(mask, [contours[hole]], -1, 0, cv2.FILLED, offset=(-x, -y))
+            # The hole's own outline pixels are this blob's ink: put them back.
+            cv2.drawContours(mask, [contours[hole]], -1, 255, 1, offset=(-x, -y))
+            hole = links[hole][0]
         mask = cv2.bitwise_and(mask, cleaned[y : y + h, x : x + w])
         if cv2.countNonZero(mask) < limits.min_ink_fraction * w * h:
             rejected.append(Rejected(box, HAIRLINE))

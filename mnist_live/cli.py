@@ -72,8 +72,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument(
         "--model", type=Path, default=config.DEFAULT_MODEL_PATH, metavar="PATH",
-        help="the .tflite model: 28x28 gray in, 10 classes out (default: the bundled "
-             "mnist.tflite next to the scripts)",
+        help="the .tflite model: 28x28 gray in; out 10 digit probabilities, or 11 where "
+             "the 11th is \"not a digit\" (letters, signs, pieces of digits, texture: "
+             "such a model refuses them itself); default: the bundled mnist.tflite, "
+             "which has 11",
     )
     group.add_argument(
         "--runtime", choices=RUNTIME_CHOICES, default="auto",
@@ -98,7 +100,9 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--min-confidence", type=probability, default=config.DEFAULT_MIN_CONFIDENCE,
         metavar="P",
-        help="report only digits the model is at least this sure of, 0-1 "
+        help="report only digits at least this probable, 0-1: the model's probability "
+             "that the crop is this digit (and a digit at all), times the evidence that "
+             "it is written on a page rather than in texture "
              f"(default: {config.DEFAULT_MIN_CONFIDENCE})",
     )
     group.add_argument(

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import hypotheses
 from . import scale as scale_step
-from .binarize import Binarized, binarize, to_gray
+from .binarize import Binarized, binarize, ink_polarity, to_gray
 from .candidates import (
     Box,
     Candidate,
@@ -128,21 +128,20 @@ class DigitReader:
         gray_full = to_gray(frame)
         gray, shrink = working_image(gray_full, settings.max_working_side)
         hint = digit_height * shrink if digit_height else None
-        page = self._page(gray, scale_step.guess(gray.shape, settings.scale, hint), dark_ink)
-        if (shrink < 1 and page.scale.measured
-                and page.scale.height < settings.scale.small_digit):
-            # Small digits on a big frame: scaling down would leave too few pixels.
-            gray, full = working_image(gray_full, settings.scale.full_resolution_side)
-            if full > shrink:
-                hint = page.scale.height * full / shrink
-                page = self._page(gray, Scale(hint, 0.0, False), page.binarized.dark_ink)
-                shrink = full
+        guessed = scale_step.guess(gray.shape, settings.scale, hint)
+        polarities = [dark_ink]
+        if dark_ink is None:
+            # When the ink's polarity is not clear (a brick wall's light mortar beside
+            # a page of dark ink), the page is read both ways and the surer read wins.
+            voted, sure = ink_polarity(gray, guessed.height)
+            polarities = [voted] if sure else [voted, not voted]
+        best = None
+        for polarity in polarities:
+            attempt = self._attempt(gray_full, gray, shrink, guessed, polarity)
+            if best is None or attempt.worth > best.worth:
+                best = attempt
+        page, choice, shrink = best.page, best.choice, best.shrink
         height = page.scale.height
-        texture = (PageTexture(page.binarized.ink, page.binarized.binary, settings.page)
-                   if "page" in hypotheses.RULES else None)
-        choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
-                                   page.cleaned.shape, height, settings.hypotheses, texture,
-                                   settings.min_confidence)
         rejected = page.rejected + [
             Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
                                                       page.cleaned.shape))
@@ -176,7 +175,29 @@ class DigitReader:
             reading.crops = choice.crops
         return reading
 
-    def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool | None) -> _Page:
+    def _attempt(self, gray_full: np.ndarray, gray: np.ndarray, shrink: float,
+                 guessed: Scale, dark_ink: bool) -> _Attempt:
+        """Read the working image with this polarity: binarize, measure, and, when the
+        digits are small on a frame scaled down, again at the frame's own resolution;
+        then the hypothesis search."""
+        settings = self.settings
+        page = self._page(gray, guessed, dark_ink)
+        if (shrink < 1 and page.scale.measured
+                and page.scale.height < settings.scale.small_digit):
+            # Small digits on a big frame: scaling down would leave too few pixels.
+            gray, full = working_image(gray_full, settings.scale.full_resolution_side)
+            if full > shrink:
+                hint = page.scale.height * full / shrink
+                page = self._page(gray, Scale(hint, 0.0, False), dark_ink)
+                shrink = full
+        choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
+                                   page.cleaned.shape, page.scale.height,
+                                   settings.hypotheses, page.texture, settings.min_confidence)
+        worth = sum(float(p.max()) for _, p in choice.read
+                    if p.max() >= settings.min_confidence)
+        return _Attempt(page, choice, shrink, worth)
+
+    def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
         """Binarize with windows sized by `guessed`, find the blobs and measure the
         digits' size; binarize again if the guess was far off. Then ruled lines out."""
         settings = self.settings
@@ -184,27 +205,51 @@ class DigitReader:
         binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
         cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
         blobs, rejected = find_blobs(cleaned, limits)
-        measured = self._measure(blobs, cleaned.shape, guessed)
+        texture = self._texture(binarized)
+        measured = self._measure(blobs, cleaned.shape, guessed, texture)
         if scale_step.far_off(measured, guessed, settings.scale):
             binarized = binarize(gray, settings.threshold, scale=measured.height,
-                                 dark_ink=binarized.dark_ink)
+                                 dark_ink=dark_ink)
             cleaned = close_gaps(binarized.binary, measured.height, limits.close_gaps)
             blobs, rejected = find_blobs(cleaned, limits)
-            again = self._measure(blobs, cleaned.shape, measured)
+            texture = self._texture(binarized)
+            again = self._measure(blobs, cleaned.shape, measured, texture)
             measured = again if again.measured else measured
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned = close_gaps(lined, measured.height, limits.close_gaps)
             blobs, rejected = find_blobs(cleaned, limits)
-        return _Page(binarized, cleaned, blobs, rejected, measured)
+        return _Page(binarized, cleaned, blobs, rejected, measured, texture)
 
-    def _measure(self, blobs: list[Candidate], shape, fallback: Scale) -> Scale:
+    def _texture(self, binarized: Binarized) -> PageTexture | None:
+        if "page" not in hypotheses.RULES:
+            return None
+        return PageTexture(binarized.ink, binarized.binary, self.settings.page)
+
+    def _measure(self, blobs: list[Candidate], shape, fallback: Scale,
+                 texture: PageTexture | None) -> Scale:
+        """The digits' size from the blobs the size of a digit that sit plainly on a
+        page: wood grain or gravel around a sheet must not set the scale."""
         limits = self.settings.limits
         if len(blobs) > limits.max_blobs_to_repair:  # texture or print: nothing to learn
             return fallback
         digit_sized = np.array([is_digit_sized(b.box, limits, shape) for b in blobs], bool)
+        if texture is not None:
+            digit_sized &= np.array([texture.evidence(b.box, fallback.height) >= 0.5
+                                     for b in blobs], bool)
         return scale_step.measure(blobs, digit_sized, fallback,
                                   PairGeometry([b.box for b in blobs]) if blobs else None)
+
+
+@dataclass
+class _Attempt:
+    """One read of a frame with one polarity; `worth`: its confident digits' total
+    probability."""
+
+    page: _Page
+    choice: hypotheses.Choice
+    shrink: float
+    worth: float
 
 
 @dataclass
@@ -216,6 +261,7 @@ class _Page:
     blobs: list[Candidate]
     rejected: list[Rejected]
     scale: Scale
+    texture: PageTexture | None  # the page evidence around any box (page.py)
 
 
 __all__ = [

@@ -64,10 +64,14 @@ def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
     other, so blobs that overlap sideways and nearly touch are stacked first; the
     height of a whole digit is then a high quantile of the stacks' heights.
     """
-    members = np.flatnonzero(among)
     g = geometry
-    stacked = (g.overlap_x >= 0.25 * g.narrower) & (g.gap <= 0.15 * g.taller)
-    stack_of = {int(i): int(i) for i in members}
+    # One above the other: overlapping sideways, nearly touching, sharing little of
+    # their height (a blob whose box holds another is not its piece).
+    stacked = ((g.overlap_x >= 0.25 * g.narrower) & (g.gap <= 0.15 * g.taller)
+               & (g.overlap_y <= 0.5 * g.shorter))
+    # Every blob may be a piece in a stack (a 5's top bar is wider than a digit), but
+    # only stacks holding a blob the size of a digit count.
+    stack_of = {i: i for i in range(len(g.heights))}
 
     def root(i: int) -> int:
         while stack_of[i] != i:
@@ -75,12 +79,14 @@ def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
         return i
 
     for i, j in zip(*np.nonzero(np.triu(stacked, 1)), strict=True):
-        if i in stack_of and j in stack_of:
-            stack_of[root(int(j))] = root(int(i))
+        stack_of[root(int(j))] = root(int(i))
     tops: dict[int, float] = {}
     bottoms: dict[int, float] = {}
+    counted = {root(int(i)) for i in np.flatnonzero(among)}
     for i in stack_of:
         r = root(i)
+        if r not in counted:
+            continue
         tops[r] = min(tops.get(r, np.inf), float(g.y0[i]))
         bottoms[r] = max(bottoms.get(r, -np.inf), float(g.y1[i]))
     return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))

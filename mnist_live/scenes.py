@@ -231,7 +231,8 @@ def make_lone_digit(
 
     The digit stands upright (MNIST's own slant stays), so its true box is `height`
     tall; it is placed at random (`seed`) within 15% of the frame from the centre,
-    and never closer to the frame edge than GLYPH_PAD pixels.
+    and outside the border band where the readers read nothing (2% of the shorter
+    side, --border's default) when the digit leaves room for it.
     """
     style = replace(style or STYLES["clean"], size=size)
     rng = np.random.default_rng([seed, index, round(height), *size])
@@ -242,8 +243,12 @@ def make_lone_digit(
     if ink_h > frame_height - 2 * GLYPH_PAD or ink_w > width - 2 * GLYPH_PAD:
         raise ValueError(f"a {height:g} px digit does not fit a {width}x{frame_height} frame")
 
+    # Outside the frame's border band (the readers' default --border), where a digit
+    # is taken to be cut by the edge and never read.
+    margin = GLYPH_PAD + math.ceil(config.DEFAULT_BORDER_FRACTION * min(size))
+
     def place(frame: int, ink: int) -> int:
-        free = (frame - ink) / 2 - GLYPH_PAD  # room on each side of the centred digit
+        free = max(0.0, (frame - ink) / 2 - margin)  # room on each side when centred
         return round((frame - ink) / 2 + rng.uniform(-1, 1) * min(0.15 * frame, free))
 
     lone = _Placed(glyph, place(width, ink_w), place(frame_height, ink_h), index, 0)
