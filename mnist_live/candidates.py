@@ -139,16 +139,17 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
     min_piece = limits.piece_height * min_digit_height(limits, cleaned.shape)
     max_h = limits.max_height_fraction * frame_h
 
-    # Every component's outer outline, also of those inside another's loop (a digit in
-    # a box drawn round it, on a sheet the texture all around encloses): RETR_CCOMP
-    # puts them all at the top level, with each one's holes as its children.
-    contours, hierarchy = cv2.findContours(cleaned, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # The outer outlines of the components; a component inside a hole of another is
+    # looked at only when that other one is thrown out for its size or the border: a
+    # sheet of paper the texture all around encloses, not a speck in a 0's loop.
+    contours, hierarchy = cv2.findContours(cleaned, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), int)
     blobs: list[Candidate] = []
     rejected: list[Rejected] = []
-    links = hierarchy[0] if hierarchy is not None else []
-    for index, contour in enumerate(contours):
-        if links[index][3] >= 0:  # a hole's outline
-            continue
+    outlines = [i for i in range(len(contours)) if links[i][3] < 0]
+    while outlines:
+        index = outlines.pop()
+        contour = contours[index]
         x, y, w, h = (int(v) for v in cv2.boundingRect(contour))
         box = (x, y, w, h)
         touches_border = (
@@ -158,23 +159,33 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
                   else TOO_LARGE if h > max_h else None)
         if reason:
             rejected.append(Rejected(box, reason))
+            if reason != TOO_SMALL:
+                outlines += [inner for hole in _children(links, index)
+                             for inner in _children(links, hole)]
             continue
-        # This blob's ink only: a neighbour's stroke inside the box, or another blob in
-        # one of its holes, must not leak in.
+        # This blob's ink only: a neighbour's stroke inside the box, or whatever lies
+        # in its loops, must not leak in.
         mask = np.zeros((h, w), np.uint8)
         cv2.drawContours(mask, [contour], -1, 255, cv2.FILLED, offset=(-x, -y))
-        hole = links[index][2]
-        while hole >= 0:
+        for hole in _children(links, index):
             cv2.drawContours(mask, [contours[hole]], -1, 0, cv2.FILLED, offset=(-x, -y))
             # The hole's own outline pixels are this blob's ink: put them back.
             cv2.drawContours(mask, [contours[hole]], -1, 255, 1, offset=(-x, -y))
-            hole = links[hole][0]
         mask = cv2.bitwise_and(mask, cleaned[y : y + h, x : x + w])
         if cv2.countNonZero(mask) < limits.min_ink_fraction * w * h:
             rejected.append(Rejected(box, HAIRLINE))
             continue
         blobs.append(Candidate(box, mask))
     return blobs, rejected
+
+
+def _children(links: np.ndarray, index: int) -> list[int]:
+    """The contours one level inside contour `index` (findContours' hierarchy)."""
+    found, child = [], links[index][2]
+    while child >= 0:
+        found.append(int(child))
+        child = links[child][0]
+    return found
 
 
 def min_digit_height(limits: CandidateLimits, shape: tuple[int, ...]) -> float:

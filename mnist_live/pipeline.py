@@ -193,8 +193,16 @@ class DigitReader:
         choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
                                    page.cleaned.shape, page.scale.height,
                                    settings.hypotheses, page.texture, settings.min_confidence)
-        worth = sum(float(p.max()) for _, p in choice.read
-                    if p.max() >= settings.min_confidence)
+        # What the hypothesis search maximizes, over the digits that would be shown
+        # (the ink they explain, weighed by how sure each is), weighed also by how much
+        # the ink stands out from the paper just outside it: read with the wrong
+        # polarity, the "ink" is the paper's halo around the strokes, as light as the
+        # paper beyond it.
+        worth = 0.0
+        for c, p in choice.read:
+            if p.max() >= settings.min_confidence:
+                worth += float(p.max()) * cv2.countNonZero(c.mask) * _contrast(
+                    page.gray, c, dark_ink)
         return _Attempt(page, choice, shrink, worth)
 
     def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
@@ -219,7 +227,7 @@ class DigitReader:
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned = close_gaps(lined, measured.height, limits.close_gaps)
             blobs, rejected = find_blobs(cleaned, limits)
-        return _Page(binarized, cleaned, blobs, rejected, measured, texture)
+        return _Page(gray, binarized, cleaned, blobs, rejected, measured, texture)
 
     def _texture(self, binarized: Binarized) -> PageTexture | None:
         if "page" not in hypotheses.RULES:
@@ -241,10 +249,28 @@ class DigitReader:
                                   PairGeometry([b.box for b in blobs]) if blobs else None)
 
 
+def _contrast(gray: np.ndarray, candidate: Candidate, dark_ink: bool) -> float:
+    """How much darker (dark ink) or lighter the candidate's ink is than the paper just
+    outside it, in gray levels; 0 if it is not."""
+    x, y, w, h = candidate.box
+    pad = 3
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    region = gray[y0 : y + h + pad, x0 : x + w + pad]
+    filled = np.zeros(region.shape, np.uint8)
+    # The ink with its loops filled: what lies in a loop is not "outside".
+    contours, _ = cv2.findContours(candidate.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(filled, contours, -1, 255, cv2.FILLED, offset=(x - x0, y - y0))
+    ring = cv2.subtract(cv2.dilate(filled, np.ones((2 * pad + 1,) * 2, np.uint8)), filled)
+    ink = np.zeros(region.shape, np.uint8)
+    ink[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = candidate.mask
+    difference = cv2.mean(region, mask=ring)[0] - cv2.mean(region, mask=ink)[0]
+    return max(0.0, difference if dark_ink else -difference)
+
+
 @dataclass
 class _Attempt:
-    """One read of a frame with one polarity; `worth`: its confident digits' total
-    probability."""
+    """One read of a frame with one polarity; `worth`: the ink its confident digits
+    explain, weighed by their probability and their contrast with the paper."""
 
     page: _Page
     choice: hypotheses.Choice
@@ -256,6 +282,7 @@ class _Attempt:
 class _Page:
     """One binarization of a frame and what was found in it."""
 
+    gray: np.ndarray  # the working image it was made from
     binarized: Binarized
     cleaned: np.ndarray
     blobs: list[Candidate]
