@@ -89,8 +89,9 @@ OPTIMIZER = {"optimizer": "adam", "learning_rate": 2e-3, "schedule": "cosine to 
 class SearchSettings:
     search: str = "convblock"
     # With the "not a digit" crops and camera-drawn digits an epoch holds ~78k crops
-    # (54k before): 3 trials x 16 epochs and the refit fit 90 minutes on 2 CPU cores.
-    max_trials: int = 3
+    # (54k before): 2 trials x 16 epochs and the refit fit 90 minutes on 2 CPU cores.
+    # --max-trials may grow or shrink a search and still resume it.
+    max_trials: int = 2
     epochs: int = 16
     batch_size: int = 128
     patience: int = 4  # early stopping on val_loss

@@ -109,7 +109,7 @@ def train(options: TrainerOptions) -> dict:
         **settings.describe(), "data_sha256": mnist.sha256, "subset": options.subset,
         "validation_fraction": options.validation_fraction, "epochs": settings.epochs,
         "batch_size": settings.batch_size, "patience": settings.patience,
-        "seed": settings.seed, "max_trials": settings.max_trials,
+        "seed": settings.seed,
         "examples": _examples_fingerprint(options, mnist),
     }
     search_step.check_resume(settings, fingerprint)
