@@ -270,28 +270,6 @@ def attached_pieces(geometry: PairGeometry, pieces: np.ndarray) -> set[int]:
     return {int(i) for i in np.flatnonzero(sits_on_bigger.any(axis=1))}
 
 
-def pieces_beside_digits(digits: list[Candidate], sure: np.ndarray,
-                         height: float) -> set[int]:
-    """Of the boxes read as digits, those that are a piece of a digit beside them.
-
-    A pen skip leaves bits of a digit (the top of a 1, the tail of a 5) that the
-    classifier may read surely on their own, as a stray 1 or 0. Such a bit is short:
-    less than 0.6 as tall as the page's digits and as the digit it nearly touches (as
-    close as scale.typical_height stacks pieces); and it is only a few strokes long (at most
-    3 of its own stroke widths), where even a small digit written beside a tall one
-    takes more strokes than that. Only digits
-    read surely (`sure`) vouch for a piece.
-    """
-    if len(digits) < 2:
-        return set()
-    g = PairGeometry([d.box for d in digits])
-    h = g.heights
-    beside = (g.gap <= 0.15 * g.taller) & (h[:, None] < 0.6 * h[None, :]) & sure[None, :]
-    np.fill_diagonal(beside, False)
-    short = np.flatnonzero(beside.any(axis=1) & (h < 0.6 * height))
-    return {int(i) for i in short if h[i] <= 3 * digits[i].stroke}
-
-
 def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float, size: float = 1.3,
                     max_pieces: int = 5, max_groups: int = 64) -> list[frozenset[int]]:
     """Sets of 2+ blobs that together could be one digit: pieces of a broken one.

@@ -146,6 +146,13 @@ class PageSettings:
     at which the evidence that it is written on a page falls to one half."""
     texture_steepness: float = 6.0
     """How fast the evidence falls around texture_half."""
+    size_half: float = 3.0
+    """The digits of one page are of a size: a candidate this many times taller than
+    the page's digit height (a sheet's shadowed edge, a streak of texture) is half as
+    likely to be one of them (smaller ones are not doubted: a small 0 beside tall
+    digits is a digit) ..."""
+    size_steepness: float = 6.0
+    """... and the evidence falls this fast around size_half."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from .candidates import (
     is_digit_sized,
     merge,
     piece_pairs,
-    pieces_beside_digits,
     skip_pairs,
     split_touching,
 )
@@ -47,9 +46,10 @@ from .page import PageTexture
 # and without (python -m mnist_live.bench read): "stacked" proposes joins only of blobs
 # lying one above the other (else of any near blobs), "attached" never reads a small
 # blob stacked on a bigger one alone, "skips" also joins side-by-side blobs where a
-# stroke ends heading at the other, "stubs" drops short stubs beside a sure digit,
-# "shape" weighs readings by a box shape prior, "page" by the page evidence.
-RULES = {"stacked", "attached", "skips", "stubs", "shape", "page"}
+# stroke ends heading at the other, "shape" weighs readings by a box shape prior,
+# "page" by the page evidence. (A rule that dropped short stubs beside a sure digit
+# changed nothing once the model could refuse pieces: it was retired.)
+RULES = {"stacked", "attached", "skips", "shape", "page"}
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Choice:
 
 def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: CandidateLimits,
            shape: tuple[int, ...], height: float, settings: HypothesisSettings,
-           page: PageTexture | None = None, min_confidence: float = 0.0) -> Choice:
+           page: PageTexture | None = None) -> Choice:
     """Propose readings of `blobs`, classify them in one invoke and choose the best
     (see the module's docstring). `height` is the page's digit height."""
     hypotheses = propose(blobs, limits, shape, height, settings)
@@ -98,8 +98,6 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
         h.value = sum(p.max() * _shape_weight(c.box, height) * n
                       for c, p, n in zip(h.candidates, h.probabilities, inks, strict=True))
     chosen = best_cover(hypotheses, settings.exhaustive_limit)
-    if "stubs" in RULES and len(blobs) <= limits.max_blobs_to_repair:
-        chosen = _without_stray_pieces(chosen, height, min_confidence)
     used = set().union(*(h.blobs for h in chosen))
     read = [pair for h in chosen for pair in zip(h.candidates, h.probabilities, strict=True)]
     return Choice(read, [i for i in range(len(blobs)) if i not in used],
@@ -146,17 +144,6 @@ def _shape_weight(box, height: float) -> float:
         return 1.0
     _, _, w, h = box
     return min(1.0, h / (0.8 * height)) * min(1.0, 1.1 * h / max(w, 1))
-
-
-def _without_stray_pieces(chosen: list[Hypothesis], height: float, min_confidence: float
-                          ) -> list[Hypothesis]:
-    """`chosen` less the single blobs read as digits that are a piece of a digit beside
-    them (see pieces_beside_digits): they are left unexplained."""
-    singles = [h for h in chosen if len(h.candidates) == 1]
-    sure = np.array([h.probabilities[0].max() >= min_confidence for h in singles], bool)
-    stray = pieces_beside_digits([h.candidates[0] for h in singles], sure, height)
-    dropped = {id(singles[i]) for i in stray}
-    return [h for h in chosen if id(h) not in dropped]
 
 
 def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list[Hypothesis]:

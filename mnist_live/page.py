@@ -16,8 +16,11 @@ paper) falling through one half at `texture_half`:
 
     evidence = 1 / (1 + (texture / texture_half) ** texture_steepness)
 
-which multiplies the model's probabilities: the hypothesis search and the confidence
-threshold see a digit in texture as less likely, never as impossible.
+The digits of one page are also of one size: a candidate several times taller than
+the page's measured digit height (a sheet's shadowed edge, a streak of texture) is
+less likely one of them, by a second factor of the same form. The evidence multiplies
+the model's probabilities: the hypothesis search and the confidence threshold see a
+digit in texture, or of another size, as less likely, never as impossible.
 
 Everything is summed over integral images made once per frame at half size, so a
 candidate costs a few array lookups.
@@ -84,7 +87,14 @@ class PageTexture:
         own = ink_edges_in / ink_in
         return around / own if own > 0 else 0.0
 
-    def evidence(self, box: Box, digit_height: float) -> float:
+    def plain(self, box: Box, digit_height: float) -> float:
         """How plainly this box sits on a page: 1 on plain paper, towards 0 in texture."""
-        ratio = self.texture(box, digit_height) / self.settings.texture_half
-        return 1.0 / (1.0 + ratio ** self.settings.texture_steepness)
+        texture = self.texture(box, digit_height) / self.settings.texture_half
+        return 1.0 / (1.0 + texture ** self.settings.texture_steepness)
+
+    def evidence(self, box: Box, digit_height: float) -> float:
+        """How likely this box is one of the page's digits, leaving aside what it looks
+        like: plainly on the page (see plain), and not much taller than its digits."""
+        settings = self.settings
+        taller = max(1.0, box[3] / digit_height) / settings.size_half
+        return self.plain(box, digit_height) / (1.0 + taller ** settings.size_steepness)

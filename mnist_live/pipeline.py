@@ -192,7 +192,7 @@ class DigitReader:
                 shrink = full
         choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
                                    page.cleaned.shape, page.scale.height,
-                                   settings.hypotheses, page.texture, settings.min_confidence)
+                                   settings.hypotheses, page.texture)
         # What the hypothesis search maximizes, over the digits that would be shown
         # (the ink they explain, weighed by how sure each is), weighed also by how much
         # the ink stands out from the paper just outside it: read with the wrong
@@ -243,7 +243,7 @@ class DigitReader:
             return fallback
         digit_sized = np.array([is_digit_sized(b.box, limits, shape) for b in blobs], bool)
         if texture is not None:
-            digit_sized &= np.array([texture.evidence(b.box, fallback.height) >= 0.5
+            digit_sized &= np.array([texture.plain(b.box, fallback.height) >= 0.5
                                      for b in blobs], bool)
         return scale_step.measure(blobs, digit_sized, fallback,
                                   PairGeometry([b.box for b in blobs]) if blobs else None)

@@ -233,7 +233,6 @@ from mnist_live.candidates import (  # noqa: E402
     fragment_groups,
     merge,
     piece_pairs,
-    pieces_beside_digits,
     remove_ruled_lines,
     skip_pairs,
     split_touching,
@@ -297,23 +296,6 @@ def test_ruled_lines_go_and_the_digit_stays():
     plain = np.zeros((240, 320), np.uint8)
     cv2.circle(plain, (160, 100), 25, 255, 5)
     assert remove_ruled_lines(plain, 50) is plain
-
-
-def test_a_stub_beside_a_digit_read_surely_is_a_piece_of_it():
-    def blob(box, stroke):  # a bar `stroke` px thick down the middle of its box
-        _, _, w, h = box
-        mask = np.zeros((h, w), np.uint8)
-        mask[:, (w - stroke) // 2 : (w + stroke) // 2] = 255
-        return Candidate(box, mask)
-
-    digit, stub = blob((100, 50, 30, 60), 8), blob((132, 52, 10, 16), 8)  # a 1's top
-    sure = np.array([True, True])
-    assert pieces_beside_digits([digit, stub], sure, 60) == {1}
-    # Unless the digit is unsure, the stub stands apart, or it is several strokes long
-    # (a small digit written beside a tall one with a fine pen).
-    assert pieces_beside_digits([digit, stub], np.array([False, True]), 60) == set()
-    assert pieces_beside_digits([digit, blob((150, 52, 10, 16), 8)], sure, 60) == set()
-    assert pieces_beside_digits([digit, blob((132, 52, 10, 16), 2)], sure, 60) == set()
 
 
 def test_bits_of_broken_digits_are_not_read_as_digits_of_their_own(classifier):
