@@ -75,15 +75,18 @@ class Choice:
 
 def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: CandidateLimits,
            shape: tuple[int, ...], height: float, settings: HypothesisSettings,
-           page: PageTexture | None = None) -> Choice:
+           page: PageTexture | None = None, geometry: PairGeometry | None = None,
+           sized: bool = True) -> Choice:
     """Propose readings of `blobs`, classify them in one invoke and choose the best
-    (see the module's docstring). `height` is the page's digit height."""
-    hypotheses = propose(blobs, limits, shape, height, settings)
+    (see the module's docstring). `height` is the page's digit height; `sized`
+    whether it was measured (else a guess, and size is no evidence)."""
+    hypotheses = propose(blobs, limits, shape, height, settings, geometry)
     batch = [c for h in hypotheses for c in h.candidates]
     crops = _crops(batch)
     probabilities = classifier.probabilities(crops)
     if page is not None and "page" in RULES:
-        evidence = np.array([page.evidence(c.box, height) for c in batch], np.float32)
+        evidence = np.array([page.evidence(c.box, height, sized) for c in batch],
+                            np.float32)
         probabilities = probabilities * evidence[:, None]
     ink = {i: cv2.countNonZero(blobs[i].mask)
            for i in set().union(*(h.blobs for h in hypotheses))}
@@ -105,15 +108,17 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
 
 
 def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, ...],
-            height: float, settings: HypothesisSettings) -> list[Hypothesis]:
-    """Every reading worth asking the model about: singles, joins and splits."""
+            height: float, settings: HypothesisSettings,
+            geometry: PairGeometry | None = None) -> list[Hypothesis]:
+    """Every reading worth asking the model about: singles, joins and splits.
+    `geometry`: the blobs' PairGeometry if already made."""
     boxes = [b.box for b in blobs]
     digit_sized = np.array([is_digit_sized(box, limits, shape) for box in boxes], bool)
     attached: set[int] = set()
     joins: list[frozenset[int]] = []
     reach = 0.0
     if 1 < len(blobs) <= limits.max_blobs_to_repair:
-        geometry = PairGeometry(boxes)
+        geometry = geometry or PairGeometry(boxes)
         reach = settings.skip_reach * height
         if "stacked" in RULES:
             near = piece_pairs(geometry, height, settings.join_size)

@@ -92,9 +92,15 @@ class PageTexture:
         texture = self.texture(box, digit_height) / self.settings.texture_half
         return 1.0 / (1.0 + texture ** self.settings.texture_steepness)
 
-    def evidence(self, box: Box, digit_height: float) -> float:
+    def evidence(self, box: Box, digit_height: float, sized: bool = True) -> float:
         """How likely this box is one of the page's digits, leaving aside what it looks
-        like: plainly on the page (see plain), and not much taller than its digits."""
+        like: plainly on the page (see plain), and not much taller than its digits
+        (when `digit_height` was measured, `sized`)."""
         settings = self.settings
-        taller = max(1.0, box[3] / digit_height) / settings.size_half
-        return self.plain(box, digit_height) / (1.0 + taller ** settings.size_steepness)
+        evidence = self.plain(box, digit_height)
+        if sized:
+            taller = max(1.0, box[3] / digit_height) / settings.size_half
+            evidence /= 1.0 + taller ** settings.size_steepness
+        # Within a percent of certain is certain: a digit on plain paper keeps the
+        # model's own probability (and its ">99%").
+        return 1.0 if evidence >= 0.99 else evidence

@@ -14,6 +14,7 @@ intermediate pictures that opencv_preprocessing_test.py saves.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -135,11 +136,9 @@ class DigitReader:
             # a page of dark ink), the page is read both ways and the surer read wins.
             voted, sure = ink_polarity(gray, guessed.height)
             polarities = [voted] if sure else [voted, not voted]
-        best = None
-        for polarity in polarities:
-            attempt = self._attempt(gray_full, gray, shrink, guessed, polarity)
-            if best is None or attempt.worth > best.worth:
-                best = attempt
+        attempts = [self._attempt(gray_full, gray, shrink, guessed, polarity)
+                    for polarity in polarities]
+        best = max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
         page, choice, shrink = best.page, best.choice, best.shrink
         height = page.scale.height
         rejected = page.rejected + [
@@ -192,18 +191,9 @@ class DigitReader:
                 shrink = full
         choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
                                    page.cleaned.shape, page.scale.height,
-                                   settings.hypotheses, page.texture)
-        # What the hypothesis search maximizes, over the digits that would be shown
-        # (the ink they explain, weighed by how sure each is), weighed also by how much
-        # the ink stands out from the paper just outside it: read with the wrong
-        # polarity, the "ink" is the paper's halo around the strokes, as light as the
-        # paper beyond it.
-        worth = 0.0
-        for c, p in choice.read:
-            if p.max() >= settings.min_confidence:
-                worth += float(p.max()) * cv2.countNonZero(c.mask) * _contrast(
-                    page.gray, c, dark_ink)
-        return _Attempt(page, choice, shrink, worth)
+                                   settings.hypotheses, page.texture, page.geometry,
+                                   sized=page.scale.measured)
+        return _Attempt(page, choice, shrink, dark_ink, settings.min_confidence)
 
     def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
         """Binarize with windows sized by `guessed`, find the blobs and measure the
@@ -213,29 +203,36 @@ class DigitReader:
         binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
         cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
         blobs, rejected = find_blobs(cleaned, limits)
+        geometry = _geometry(blobs, limits)
         texture = self._texture(binarized)
-        measured = self._measure(blobs, cleaned.shape, guessed, texture)
+        measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture)
         if scale_step.far_off(measured, guessed, settings.scale):
             binarized = binarize(gray, settings.threshold, scale=measured.height,
                                  dark_ink=dark_ink)
             cleaned = close_gaps(binarized.binary, measured.height, limits.close_gaps)
             blobs, rejected = find_blobs(cleaned, limits)
+            geometry = _geometry(blobs, limits)
             texture = self._texture(binarized)
-            again = self._measure(blobs, cleaned.shape, measured, texture)
+            again = self._measure(blobs, geometry, cleaned.shape, measured, texture)
             measured = again if again.measured else measured
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned = close_gaps(lined, measured.height, limits.close_gaps)
             blobs, rejected = find_blobs(cleaned, limits)
-        return _Page(gray, binarized, cleaned, blobs, rejected, measured, texture)
+            geometry = _geometry(blobs, limits)
+            # The lines joined the digits into one blob with the frame's edges: only
+            # now can they be measured.
+            again = self._measure(blobs, geometry, cleaned.shape, measured, texture)
+            measured = again if again.measured else measured
+        return _Page(gray, binarized, cleaned, blobs, rejected, measured, texture, geometry)
 
     def _texture(self, binarized: Binarized) -> PageTexture | None:
         if "page" not in hypotheses.RULES:
             return None
         return PageTexture(binarized.ink, binarized.binary, self.settings.page)
 
-    def _measure(self, blobs: list[Candidate], shape, fallback: Scale,
-                 texture: PageTexture | None) -> Scale:
+    def _measure(self, blobs: list[Candidate], geometry: PairGeometry | None, shape,
+                 fallback: Scale, texture: PageTexture | None) -> Scale:
         """The digits' size from the blobs the size of a digit that sit plainly on a
         page: wood grain or gravel around a sheet must not set the scale."""
         limits = self.settings.limits
@@ -245,8 +242,15 @@ class DigitReader:
         if texture is not None:
             digit_sized &= np.array([texture.plain(b.box, fallback.height) >= 0.5
                                      for b in blobs], bool)
-        return scale_step.measure(blobs, digit_sized, fallback,
-                                  PairGeometry([b.box for b in blobs]) if blobs else None)
+        return scale_step.measure(blobs, digit_sized, fallback, geometry)
+
+
+def _geometry(blobs: list[Candidate], limits) -> PairGeometry | None:
+    """How each pair of blobs lies (for the scale's measure and the joins), or None
+    when there are too many blobs to compare pairs."""
+    if not blobs or len(blobs) > limits.max_blobs_to_repair:
+        return None
+    return PairGeometry([b.box for b in blobs])
 
 
 def _contrast(gray: np.ndarray, candidate: Candidate, dark_ink: bool) -> float:
@@ -269,13 +273,24 @@ def _contrast(gray: np.ndarray, candidate: Candidate, dark_ink: bool) -> float:
 
 @dataclass
 class _Attempt:
-    """One read of a frame with one polarity; `worth`: the ink its confident digits
-    explain, weighed by their probability and their contrast with the paper."""
+    """One read of a frame with one polarity."""
 
     page: _Page
     choice: hypotheses.Choice
     shrink: float
-    worth: float
+    dark_ink: bool
+    min_confidence: float
+
+    @functools.cached_property
+    def worth(self) -> float:
+        """What the hypothesis search maximizes, over the digits that would be shown
+        (the ink they explain, weighed by how sure each is), weighed also by how much
+        the ink stands out from the paper just outside it: read with the wrong
+        polarity, the "ink" is the paper's halo around the strokes, as light as the
+        paper beyond it."""
+        return sum(float(p.max()) * cv2.countNonZero(c.mask)
+                   * _contrast(self.page.gray, c, self.dark_ink)
+                   for c, p in self.choice.read if p.max() >= self.min_confidence)
 
 
 @dataclass
@@ -289,6 +304,7 @@ class _Page:
     rejected: list[Rejected]
     scale: Scale
     texture: PageTexture | None  # the page evidence around any box (page.py)
+    geometry: PairGeometry | None  # how each pair of blobs lies (None: too many blobs)
 
 
 __all__ = [
