@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import paste_digit
+from conftest import iou, paste_digit
 
 from mnist_live.binarize import binarize, ink_is_dark, parse_threshold, to_gray
 from mnist_live.candidates import (
@@ -298,12 +298,21 @@ def test_ruled_lines_go_and_the_digit_stays():
     assert remove_ruled_lines(plain, 50) is plain
 
 
-def test_bits_of_broken_digits_are_not_read_as_digits_of_their_own(classifier):
-    # Scenes where a bit cut off a digit was read surely as an extra 1, 0 or 9.
+def test_broken_digits_are_read_once_and_their_bits_not_as_digits(classifier):
+    # Pages of broken strokes nobody tuned for: few reports on no true digit (a bit
+    # cut off a digit read as an extra 1 or 0), and most digits read.
     reader = DigitReader(classifier)
-    for seed in (20028, 20079, 20089):
+    stray = true = read = 0
+    for seed in range(30500, 30512):
         scene = make_scene("broken", seed)
-        assert len(reader.read(scene.image).digits) == len(scene.digits)
+        digits = reader.read(scene.image).digits
+        true += len(scene.digits)
+        matched = [any(iou(d.box, t.box) >= 0.4 for t in scene.digits) for d in digits]
+        stray += matched.count(False)
+        read += sum(any(iou(d.box, t.box) >= 0.4 and d.digit == t.digit for d in digits)
+                    for t in scene.digits)
+    assert stray <= 0.03 * true
+    assert read >= 0.9 * true
 
 
 def test_a_broken_digit_is_read_as_one(mnist_test, classifier):
