@@ -155,7 +155,7 @@ def main() -> int:
         log.warning("No display available: running headless (add --headless to silence "
                     "this, --json to see the readings).")
         headless = True
-    elif headless and not args.json and not args.record:
+    elif headless and not args.json and not args.record and not args.serve:
         log.warning("--headless alone shows no readings: add --json to print them, or "
                     "--record OUT.mp4 to save the annotated frames.")
     reader = DigitReader(cli.load_classifier(args), cli.pipeline_settings(args))

@@ -144,7 +144,7 @@ def step_pictures(image, reading: FrameReading, threshold: str | int,
     pictures = {
         "1_gray": (sized(steps["gray"]), f"1 gray: the image in gray{shown_at}"),
         "2_ink": (sized(steps["ink"]), "2 ink: the paper's own light divided out, "
-                  "so uneven light and shadows are gone; ink is dark"),
+                  "so uneven light and shadows are gone; ink is bright"),
         "3_binary": (sized(steps["binary"], True),
                      f"3 binary: ink white on black, threshold {mode}"),
         "4_cleaned": (sized(steps["cleaned"], True),

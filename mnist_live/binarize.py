@@ -88,10 +88,27 @@ def ink_polarity(gray: np.ndarray, scale: float | None = None) -> tuple[bool, bo
         cell = np.ones((step, step), np.uint8)
         darkest = cv2.erode(gray, cell)[::step, ::step]
         lightest = cv2.dilate(gray, cell)[::step, ::step]
-        dark = np.count_nonzero(cv2.morphologyEx(darkest, cv2.MORPH_BLACKHAT, kernel) > far)
-        light = np.count_nonzero(cv2.morphologyEx(lightest, cv2.MORPH_TOPHAT, kernel) > far)
-        if max(dark, light) >= 0.002 * sample.size:
-            return dark >= light, max(dark, light) >= 2 * min(dark, light)
+        dark = (cv2.morphologyEx(darkest, cv2.MORPH_BLACKHAT, kernel) > far).astype(np.float32)
+        light = (cv2.morphologyEx(lightest, cv2.MORPH_TOPHAT, kernel) > far).astype(np.float32)
+        # Long straight lines are no writing (a brick wall's mortar, ruled lines, the
+        # edge of a sheet): they do not vote.
+        length = max(3, round(2 * height / step))
+        for votes in (dark, light):
+            lines = np.maximum(
+                cv2.morphologyEx(votes, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
+                cv2.morphologyEx(votes, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)))
+            votes -= lines
+        # Writing is one-sided: around dark ink on paper there are no light details.
+        # Texture (grass, gravel, a face) has both: each detail counts by how much of
+        # what is around it is of its own side.
+        around = (2 * size + 1, 2 * size + 1)
+        near_dark, near_light = cv2.blur(dark, around), cv2.blur(light, around)
+        own = near_dark / np.maximum(near_dark + near_light, 1e-6)
+        dark_votes = float((dark * own).sum())
+        light_votes = float((light * (1 - own)).sum())
+        if max(dark.sum(), light.sum()) >= 0.002 * sample.size:
+            return (dark_votes >= light_votes,
+                    max(dark_votes, light_votes) >= 2 * min(dark_votes, light_votes))
     window = max(min(sample.shape[:2]) // 8, round(1.5 * height / step))
     local = cv2.medianBlur(sample, max(3, min(window, min(sample.shape[:2]), 255) | 1))
     darker = cv2.subtract(local, sample)
@@ -113,8 +130,9 @@ class Binarized:
     def ink(self) -> np.ndarray:
         """uint8, ink bright: lighting flattened, polarity fixed (0-255).
 
-        Otsu thresholds this image; the adaptive and manual modes do not need it, so
-        for them it is only made when a picture of the steps asks for it.
+        Otsu thresholds this image; the adaptive and manual modes threshold the gray
+        frame instead, and make this one only when something asks for it (the page
+        evidence's edges, a picture of the steps).
         """
         return ink_image(self.gray, self.dark_ink, self.scale)
 

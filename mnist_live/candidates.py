@@ -27,7 +27,7 @@ TOO_SMALL = "too small"
 TOO_LARGE = "too large"
 HAIRLINE = "hairline"  # too little ink for its box: a thin curve, a scratch
 LINE_SHAPED = "line-shaped"  # much wider than tall: an underline, a dash
-PIECE = "piece of a digit"  # joined to a digit beside it, or a stub beside one
+PIECE = "piece of a digit"  # joined to a digit beside it, or left as a piece of one
 
 
 @dataclass(frozen=True)

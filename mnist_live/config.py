@@ -132,6 +132,18 @@ class HypothesisSettings:
     exhaustive_limit: int = 10
     """Blobs in a cluster of competing readings searched exhaustively; larger clusters
     are searched greedily."""
+    shape_height: float = 0.8
+    """With the "shape" rule, a reading shorter than this many digit heights is worth
+    proportionally less (a piece is shorter than a digit) ..."""
+    shape_width: float = 1.1
+    """... and one wider than this many times its height (two digits touching)."""
+    rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page"})
+    """The rules kept from before the model could refuse non-digits, each measured with
+    and without (python -m mnist_live.bench read --without RULE): "stacked" joins only
+    blobs lying one above the other (else any near blobs), "attached" never reads a
+    small blob stacked on a bigger one alone, "skips" also joins side-by-side blobs
+    where a stroke ends heading at the other, "shape" weighs readings by shape_height
+    and shape_width, "page" by the page evidence (page.py)."""
 
 
 @dataclass(frozen=True)

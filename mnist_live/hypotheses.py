@@ -19,6 +19,7 @@ neighbouring digits read surely beat one unsure blend of both.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -41,15 +42,6 @@ from .classifier import DigitClassifier
 from .config import CandidateLimits, HypothesisSettings
 from .normalize import mnist_crop
 from .page import PageTexture
-
-# Rules kept from before the model could refuse non-digits, each to be measured with
-# and without (python -m mnist_live.bench read): "stacked" proposes joins only of blobs
-# lying one above the other (else of any near blobs), "attached" never reads a small
-# blob stacked on a bigger one alone, "skips" also joins side-by-side blobs where a
-# stroke ends heading at the other, "shape" weighs readings by a box shape prior,
-# "page" by the page evidence. (A rule that dropped short stubs beside a sure digit
-# changed nothing once the model could refuse pieces: it was retired.)
-RULES = {"stacked", "attached", "skips", "shape", "page"}
 
 
 @dataclass
@@ -84,7 +76,7 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
     batch = [c for h in hypotheses for c in h.candidates]
     crops = _crops(batch)
     probabilities = classifier.probabilities(crops)
-    if page is not None and "page" in RULES:
+    if page is not None and "page" in settings.rules:
         evidence = np.array([page.evidence(c.box, height, sized) for c in batch],
                             np.float32)
         probabilities = probabilities * evidence[:, None]
@@ -98,7 +90,7 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
         # bridge a gap: a join must win by being read more surely.
         inks = ([sum(ink[i] for i in h.blobs)] if len(h.candidates) == 1
                 else [cv2.countNonZero(c.mask) for c in h.candidates])
-        h.value = sum(p.max() * _shape_weight(c.box, height) * n
+        h.value = sum(p.max() * _shape_weight(c.box, height, settings) * n
                       for c, p, n in zip(h.candidates, h.probabilities, inks, strict=True))
     chosen = best_cover(hypotheses, settings.exhaustive_limit)
     used = set().union(*(h.blobs for h in chosen))
@@ -120,16 +112,16 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
     if 1 < len(blobs) <= limits.max_blobs_to_repair:
         geometry = geometry or PairGeometry(boxes)
         reach = settings.skip_reach * height
-        if "stacked" in RULES:
+        if "stacked" in settings.rules:
             near = piece_pairs(geometry, height, settings.join_size)
         else:
             near = ((geometry.gap <= settings.join_reach * height)
                     & fits_one_digit(geometry.union_w, geometry.union_h, height,
                                      settings.join_size))
             np.fill_diagonal(near, False)
-        if "attached" in RULES:
+        if "attached" in settings.rules:
             attached = attached_pieces(geometry, near)
-        if "skips" in RULES:
+        if "skips" in settings.rules:
             near = near | skip_pairs(blobs, geometry, near, height, reach, settings.join_size)
         joins = fragment_groups(boxes, near, height, settings.join_size,
                                 settings.max_pieces, settings.max_joins)
@@ -142,13 +134,14 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
             + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()])
 
 
-def _shape_weight(box, height: float) -> float:
+def _shape_weight(box, height: float, settings: HypothesisSettings) -> float:
     """With the "shape" rule: how much a box looks like one digit's, 0-1 (a piece is
     shorter than the page's digits, two touching digits are wider than tall)."""
-    if "shape" not in RULES:
+    if "shape" not in settings.rules:
         return 1.0
     _, _, w, h = box
-    return min(1.0, h / (0.8 * height)) * min(1.0, 1.1 * h / max(w, 1))
+    return (min(1.0, h / (settings.shape_height * height))
+            * min(1.0, settings.shape_width * h / max(w, 1)))
 
 
 def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list[Hypothesis]:
@@ -186,21 +179,22 @@ def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list
 def _best_exact(members: list[Hypothesis], blob_ids: list[int]) -> list[Hypothesis]:
     by_blob = {i: [h for h in members if min(h.blobs) == i] for i in blob_ids}
 
-    def search(position: int, used: frozenset[int]) -> tuple[float, list[Hypothesis]]:
+    @functools.cache
+    def search(position: int, used: frozenset[int]) -> tuple[float, tuple[Hypothesis, ...]]:
         while position < len(blob_ids) and blob_ids[position] in used:
             position += 1
         if position == len(blob_ids):
-            return 0.0, []
+            return 0.0, ()
         # Leave this blob unexplained, or explain it with a hypothesis starting at it.
         best = search(position + 1, used)
         for h in by_blob[blob_ids[position]]:
             if used.isdisjoint(h.blobs):
                 value, rest = search(position + 1, used | h.blobs)
                 if value + h.value > best[0]:
-                    best = (value + h.value, [h, *rest])
+                    best = (value + h.value, (h, *rest))
         return best
 
-    return search(0, frozenset())[1]
+    return list(search(0, frozenset())[1])
 
 
 def _best_greedy(members: list[Hypothesis]) -> list[Hypothesis]:
@@ -215,5 +209,5 @@ def _best_greedy(members: list[Hypothesis]) -> list[Hypothesis]:
 def _crops(candidates: list[Candidate]) -> np.ndarray:
     if not candidates:
         return np.zeros((0, config.MNIST_SIZE, config.MNIST_SIZE), np.uint8)
-    # c.stroke is cached: the joins and the stub rule may have measured it already.
+    # c.stroke is cached: the joins and the scale's measure may have measured it already.
     return np.stack([mnist_crop(c.mask, c.stroke) for c in candidates])

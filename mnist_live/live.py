@@ -151,7 +151,7 @@ class SteadyReader:
                                    group=False,  # grouped below, from the steady digits
                                    digit_height=self._digit_height)
         self._dark_ink = reading.dark_ink
-        self._digit_height = reading.digit_height or None
+        self._digit_height = reading.digit_height or None  # 0.0: unknown, guess again
         self.full_reads += 1
         if self.steady:
             self.tracker.min_confidence = self.reader.settings.min_confidence

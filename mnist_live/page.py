@@ -54,9 +54,9 @@ class PageTexture:
         # Ink, and the pixels next to it (its own edges), count as ink.
         ink_mask = cv2.resize(binary, size, interpolation=cv2.INTER_AREA) > 0
         near_ink = cv2.dilate(ink_mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-        self._edges = cv2.integral(edges, sdepth=cv2.CV_64F)
-        self._ink_edges = cv2.integral(edges * near_ink, sdepth=cv2.CV_64F)
-        self._ink = cv2.integral(near_ink, sdepth=cv2.CV_64F)
+        self._edges = cv2.integral(edges, sdepth=cv2.CV_32F)
+        self._ink_edges = cv2.integral(edges * near_ink, sdepth=cv2.CV_32F)
+        self._ink = cv2.integral(near_ink, sdepth=cv2.CV_32S)
         self._shape = (size[1], size[0])
 
     def _sums(self, x0: int, y0: int, x1: int, y1: int) -> tuple[float, float, float]:

@@ -15,7 +15,7 @@ intermediate pictures that opencv_preprocessing_test.py saves.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -67,7 +67,8 @@ class FrameReading:
     # The global threshold level used (Otsu's or the manual one); NaN for adaptive.
     level: float = float("nan")
     dark_ink: bool = True  # the ink's polarity: dark on light, or light on dark
-    # The digits' height and stroke width as measured in this frame (its pixels).
+    # The digits' height in this frame's pixels: of the digits read, else as measured
+    # on its blobs; 0.0 when unknown. And their stroke width as measured (0.0: unknown).
     digit_height: float = 0.0
     stroke: float = 0.0
     # Candidates the classifier was not sure about (below --min-confidence).
@@ -125,6 +126,8 @@ class DigitReader:
         unordered, for a caller that groups digits itself.
         """
         settings = self.settings
+        if frame.size == 0:
+            raise ValueError(f"cannot read an empty frame (shape {frame.shape})")
         frame_h, frame_w = frame.shape[:2]
         gray_full = to_gray(frame)
         gray, shrink = working_image(gray_full, settings.max_working_side)
@@ -140,7 +143,6 @@ class DigitReader:
                     for polarity in polarities]
         best = max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
         page, choice, shrink = best.page, best.choice, best.shrink
-        height = page.scale.height
         rejected = page.rejected + [
             Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
                                                       page.cleaned.shape))
@@ -152,13 +154,19 @@ class DigitReader:
 
         classified = [to_detection(c, p) for c, p in choice.read]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
+        # The digits' height as this frame shows it: of the digits read, when there are
+        # any (the model vouches for them); else as measured on the blobs; else unknown.
+        if digits:
+            digit_height = float(np.median([d.box[3] for d in digits]))
+        else:
+            digit_height = page.scale.height / shrink if page.scale.measured else 0.0
         numbers = []
         if group:
             digits, numbers = in_reading_order(digits, settings.numbers)
         reading = FrameReading(
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
             level=page.binarized.level, dark_ink=page.binarized.dark_ink,
-            digit_height=height / shrink, stroke=page.scale.stroke / shrink,
+            digit_height=digit_height, stroke=page.scale.stroke / shrink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
             rejected=[Rejected(_to_frame_box(r.box, shrink, frame_w, frame_h), r.reason)
@@ -176,45 +184,54 @@ class DigitReader:
 
     def _attempt(self, gray_full: np.ndarray, gray: np.ndarray, shrink: float,
                  guessed: Scale, dark_ink: bool) -> _Attempt:
-        """Read the working image with this polarity: binarize, measure, and, when the
-        digits are small on a frame scaled down, again at the frame's own resolution;
-        then the hypothesis search."""
+        """Read the working image with this polarity: binarize, measure the digits'
+        size, and, when the digits are small on a frame scaled down, read again at the
+        frame's own resolution."""
         settings = self.settings
-        page = self._page(gray, guessed, dark_ink)
-        if (shrink < 1 and page.scale.measured
-                and page.scale.height < settings.scale.small_digit):
+        best = self._best_read(gray, guessed, dark_ink, shrink)
+        scale = best.page.scale
+        if shrink < 1 and scale.measured and scale.height < settings.scale.small_digit:
             # Small digits on a big frame: scaling down would leave too few pixels.
             gray, full = working_image(gray_full, settings.scale.full_resolution_side)
             if full > shrink:
-                hint = page.scale.height * full / shrink
-                page = self._page(gray, Scale(hint, 0.0, False), dark_ink)
-                shrink = full
-        choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
-                                   page.cleaned.shape, page.scale.height,
-                                   settings.hypotheses, page.texture, page.geometry,
-                                   sized=page.scale.measured)
-        return _Attempt(page, choice, shrink, dark_ink, settings.min_confidence)
+                hint = Scale(scale.height * full / shrink, 0.0, False)
+                best = self._best_read(gray, hint, dark_ink, full)
+        return best
+
+    def _best_read(self, gray: np.ndarray, guessed: Scale, dark_ink: bool,
+                   shrink: float) -> _Attempt:
+        """Binarize with windows sized by `guessed` and measure the digits' size; when
+        the measure is far from the guess, binarize again with it. The blobs that look
+        like digits decided that measure, so a texture around the page can mislead it:
+        when there are two pages, the hypothesis search reads both and the read whose
+        digits explain more ink wins."""
+        settings = self.settings
+        first = self._page(gray, guessed, dark_ink)
+        pages = [first]
+        if scale_step.far_off(first.scale, guessed, settings.scale):
+            pages = [self._page(gray, first.scale, dark_ink),
+                     replace(first, scale=guessed)]
+        attempts = []
+        for page in pages:
+            choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
+                                       page.cleaned.shape, page.scale.height,
+                                       settings.hypotheses, page.texture, page.geometry,
+                                       sized=page.scale.measured)
+            attempts.append(_Attempt(page, choice, shrink, dark_ink,
+                                     settings.min_confidence))
+        return max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
 
     def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
-        """Binarize with windows sized by `guessed`, find the blobs and measure the
-        digits' size; binarize again if the guess was far off. Then ruled lines out."""
+        """Binarize with windows sized by `guessed`, find the blobs (ruled lines out)
+        and measure the digits' size from those that sit plainly on a page."""
         settings = self.settings
         limits = settings.limits
         binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
         cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
         blobs, rejected = find_blobs(cleaned, limits)
         geometry = _geometry(blobs, limits)
-        texture = self._texture(binarized)
+        texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture)
-        if scale_step.far_off(measured, guessed, settings.scale):
-            binarized = binarize(gray, settings.threshold, scale=measured.height,
-                                 dark_ink=dark_ink)
-            cleaned = close_gaps(binarized.binary, measured.height, limits.close_gaps)
-            blobs, rejected = find_blobs(cleaned, limits)
-            geometry = _geometry(blobs, limits)
-            texture = self._texture(binarized)
-            again = self._measure(blobs, geometry, cleaned.shape, measured, texture)
-            measured = again if again.measured else measured
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned = close_gaps(lined, measured.height, limits.close_gaps)
@@ -226,8 +243,10 @@ class DigitReader:
             measured = again if again.measured else measured
         return _Page(gray, binarized, cleaned, blobs, rejected, measured, texture, geometry)
 
-    def _texture(self, binarized: Binarized) -> PageTexture | None:
-        if "page" not in hypotheses.RULES:
+    def _texture(self, binarized: Binarized, blobs: list[Candidate]) -> PageTexture | None:
+        """The page evidence around any box, when the rule is on and there is a blob to
+        weigh (its edges cost about a millisecond a frame)."""
+        if not blobs or "page" not in self.settings.hypotheses.rules:
             return None
         return PageTexture(binarized.ink, binarized.binary, self.settings.page)
 

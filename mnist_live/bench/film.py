@@ -52,7 +52,7 @@ from ..boxes import Box, union_box
 from ..capture import read_image
 from ..errors import UserError
 from ..live import SteadyReader
-from ..pipeline import DigitReader, PipelineSettings
+from ..pipeline import DigitReader
 from ..record import Recorder
 from ..scenes import TrueDigit, TrueNumber
 from . import sets
@@ -370,7 +370,7 @@ def run(args: argparse.Namespace) -> int:
         # A clip is the same filmed alone (--pages, --backgrounds) or among all.
         seed = (args.seed * 10_000 + 100 * list(PAGES).index(page)
                 + list(sets.SKIMAGE_NEGATIVES).index(background))
-        live = SteadyReader(DigitReader(ours.reader.classifier, PipelineSettings()))
+        live = SteadyReader(DigitReader(ours.reader.classifier, ours.reader.settings))
         clip = {name: ClipScore() for name in names}
         recorder = (Recorder(args.video / f"{page}_on_{background}.mp4", 30)
                     if args.video else None)

@@ -31,6 +31,7 @@ from ..errors import UserError
 from ..training import data as data_step
 from ..training.evaluate import SCORED_STYLES, HeldOutSets, ModelScores, score_model
 from ..training.examples import NEGATIVE_KINDS
+from ..training.search import SearchSettings
 
 HELP = "the model on 28x28 crops: MNIST, USPS, drawn digits, held-out non-digits"
 
@@ -54,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--negatives-per-kind", type=int, default=1000, metavar="N",
         help="held-out \"not a digit\" crops of each kind (default: %(default)s)")
     parser.add_argument(
-        "--seed", type=int, default=42,
+        "--seed", type=int, default=SearchSettings().seed,
         help="seed of the held-out draws (default: %(default)s, the trainer's)")
     parser.add_argument(
         "--json", type=Path, metavar="FILE", help="also write the figures to FILE as JSON")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import config
@@ -36,14 +36,35 @@ def reference_reader(num_threads: int = config.DEFAULT_NUM_THREADS) -> NamedRead
 
 
 def our_reader(
-    model_path: Path | None = None, num_threads: int = config.DEFAULT_NUM_THREADS
+    model_path: Path | None = None, num_threads: int = config.DEFAULT_NUM_THREADS,
+    without: frozenset[str] = frozenset(),
 ) -> NamedReader:
-    """Our pipeline with `model_path` (default: the shipped mnist.tflite)."""
+    """Our pipeline with `model_path` (default: the shipped mnist.tflite), less the
+    hypothesis rules named in `without` (see HypothesisSettings.rules)."""
     model_path = model_path or config.DEFAULT_MODEL_PATH
     classifier = DigitClassifier(
         ClassifierOptions(model_path=model_path, num_threads=num_threads)
     )
-    return NamedReader("ours", DigitReader(classifier, PipelineSettings()), model_path)
+    settings = PipelineSettings()
+    notes = []
+    if without:
+        rules = settings.hypotheses.rules - without
+        settings = replace(settings, hypotheses=replace(settings.hypotheses, rules=rules))
+        notes.append(f"ours without the rules {', '.join(sorted(without))}")
+    return NamedReader("ours", DigitReader(classifier, settings), model_path, notes)
+
+
+RULES = config.HypothesisSettings().rules
+
+
+def rule_names(text: str) -> frozenset[str]:
+    """Parse --without: comma-separated names of HypothesisSettings.rules."""
+    names = frozenset(n.strip() for n in text.split(",") if n.strip())
+    unknown = names - RULES
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule {', '.join(sorted(unknown))}; choose from {', '.join(sorted(RULES))}")
+    return names
 
 
 def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,11 +75,15 @@ def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only our pipeline (faster while iterating on it)")
     parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads per model (default: %(default)s)")
+    parser.add_argument("--without", type=rule_names, default=frozenset(), metavar="RULES",
+                        help="read with our pipeline less these hypothesis rules, to "
+                        "measure what each earns (comma-separated, of: "
+                        f"{', '.join(sorted(RULES))})")
 
 
 def chosen_readers(args: argparse.Namespace) -> list[NamedReader]:
     """Ours, then the reference's unless --no-reference; their notes go to stderr."""
-    readers = [our_reader(args.model, args.threads)]
+    readers = [our_reader(args.model, args.threads, args.without)]
     if not args.no_reference:
         readers.append(reference_reader(args.threads))
     for reader in readers:

@@ -166,7 +166,7 @@ def skimage_photo(name: str) -> np.ndarray:
         import skimage.data
     except ImportError:
         raise UserError("scikit-image is needed for its sample photos: "
-                        "pip install -r requirements.txt") from None
+                        "pip install -r requirements-train.txt") from None
     image = np.asarray(getattr(skimage.data, name)())
     if image.dtype == bool:  # the horse: a silhouette, True on the white ground
         image = image.astype(np.uint8) * 255

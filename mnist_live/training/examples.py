@@ -49,10 +49,12 @@ import numpy as np
 from .. import glyphs
 from ..binarize import binarize
 from ..candidates import Candidate, CandidateLimits, close_gaps, find_blobs, is_digit_sized, merge
+from ..classifier import NOT_A_DIGIT
 from ..normalize import mnist_crop
 from ..scenes import render_digit
 
-NOT_A_DIGIT = 10  # the 11th class
+__all__ = ["NOT_A_DIGIT"]  # the 11th class, defined with the classifier
+
 # Bumped whenever what is drawn here changes: a resumed run then draws its examples anew.
 VERSION = 3
 DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred", "small")

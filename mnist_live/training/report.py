@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path, write_text
+from ..classifier import NOT_A_DIGIT
 from .evaluate import CLASS_NAMES, Evaluation
 
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "autokeras", "keras-tuner",
@@ -78,7 +79,7 @@ def plot_confusion(evaluation: Evaluation, path: Path, title: str) -> None:
 
 
 def _label(k: int) -> str:
-    return "no" if k == 10 else str(k)
+    return "no" if k == NOT_A_DIGIT else str(k)
 
 
 def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
@@ -116,7 +117,7 @@ def plot_negatives(crops: dict[str, np.ndarray], evaluations: dict[str, Evaluati
                              squeeze=False)
     for row, kind in zip(axes, kinds, strict=True):
         evaluation = evaluations[kind]
-        missed = np.flatnonzero(evaluation.predictions != 10)
+        missed = np.flatnonzero(evaluation.predictions != NOT_A_DIGIT)
         show = list(missed[: per_kind // 2])
         show += [i for i in range(len(crops[kind])) if i not in set(show)][
             : per_kind - len(show)]
@@ -125,7 +126,8 @@ def plot_negatives(crops: dict[str, np.ndarray], evaluations: dict[str, Evaluati
         for ax, index in zip(row, show, strict=False):
             ax.imshow(crops[kind][index], cmap="gray", vmin=0, vmax=255)
             answer = evaluation.predictions[index]
-            ax.set_title(_label(answer), fontsize=7, color="black" if answer == 10 else "red")
+            ax.set_title(_label(answer), fontsize=7,
+                         color="black" if answer == NOT_A_DIGIT else "red")
         row[0].text(-0.3, 0.5, f"{kind}\n{100 * evaluation.refused:.1f}%",
                     transform=row[0].transAxes, ha="right", va="center", fontsize=8)
     fig.suptitle("Held-out \"not a digit\" crops and the model's answers (\"no\": refused;"
@@ -149,10 +151,10 @@ def plot_refused_digits(images: np.ndarray, evaluation: Evaluation, path: Path, 
         ax.axis("off")
     for ax, index in zip(axes.flat, worst, strict=False):
         ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
-        refused = evaluation.predictions[index] == 10
+        refused = evaluation.predictions[index] == NOT_A_DIGIT
         ax.set_title(f"{evaluation.labels[index]} ({not_digit[index]:.2f})\n#{index}",
                      fontsize=7, color="red" if refused else "black")
-    total = int((evaluation.predictions == 10).sum())
+    total = int((evaluation.predictions == NOT_A_DIGIT).sum())
     fig.suptitle(f"{title}: the {len(worst)} test digits most like \"not a digit\" (true "
                  f"digit (its probability), test index); {total} answered \"not a digit\" "
                  "(red)", fontsize=9)
