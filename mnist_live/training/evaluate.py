@@ -106,6 +106,9 @@ class HeldOutSets:
     styled: dict[str, np.ndarray]  # style -> MNIST test digits drawn in it, labels y_test
     negatives: dict[str, np.ndarray]  # kind -> held-out "not a digit" crops
     usps: tuple[np.ndarray, np.ndarray] | None = None
+    # The kinds drawn at random shapes (examples.CHECKED_KINDS), also with the crops
+    # that look like a digit left in: what the filter keeps out of the score.
+    unfiltered: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def make(cls, x_test, y_test, x_train, seed: int, negatives_per_kind: int = 1000,
@@ -119,7 +122,10 @@ class HeldOutSets:
         styled = {style: examples.styled_digits(x_test, style, seed)
                   for style in SCORED_STYLES}
         negatives = examples.held_out_negatives(x_test, negatives_per_kind, seed, lookalikes)
-        return cls(styled, negatives, usps)
+        unfiltered = examples.held_out_negatives(
+            x_test, negatives_per_kind, seed, None, examples.CHECKED_KINDS,
+            examples.HELD_OUT_STREAM + 1)
+        return cls(styled, negatives, usps, unfiltered)
 
 
 @dataclass
@@ -132,7 +138,7 @@ class ModelScores:
     negatives: dict[str, Evaluation]
     size_bytes: int
     outputs: int
-    extra: dict = field(default_factory=dict)
+    unfiltered: dict[str, Evaluation] = field(default_factory=dict)
 
     @property
     def negatives_refused(self) -> float:
@@ -156,6 +162,8 @@ class ModelScores:
             "styled_accuracy": {s: pct(e.accuracy) for s, e in self.styled.items()},
             "negatives_refused": pct(self.negatives_refused),
             "negatives_refused_by_kind": {k: pct(e.refused) for k, e in self.negatives.items()},
+            "unfiltered_refused_by_kind": {k: pct(e.refused)
+                                           for k, e in self.unfiltered.items()},
         }
 
 
@@ -173,4 +181,6 @@ def score_model(model_path: str | Path, x_test, y_test, held_out: HeldOutSets,
                    for k, crops in held_out.negatives.items()},
         size_bytes=Path(model_path).stat().st_size,
         outputs=classifier.num_outputs,
+        unfiltered={k: evaluate(classifier, crops, NOT_A_DIGIT)
+                    for k, crops in held_out.unfiltered.items()},
     )

@@ -534,11 +534,14 @@ HELD_OUT_STREAM = 9
 
 
 def held_out_negatives(test_digits: np.ndarray, count: int, seed: int,
-                       lookalikes: Lookalikes | None) -> dict[str, np.ndarray]:
-    """`count` crops of each NEGATIVE_KINDS kind, never used for training."""
-    return {kind: negatives(kind, count, np.random.default_rng([seed, HELD_OUT_STREAM, k]),
+                       lookalikes: Lookalikes | None, kinds=NEGATIVE_KINDS,
+                       stream: int = HELD_OUT_STREAM) -> dict[str, np.ndarray]:
+    """`count` crops of each of `kinds`, never used for training; with `lookalikes`,
+    none that looks like a digit (as in training)."""
+    return {kind: negatives(kind, count,
+                            np.random.default_rng([seed, stream, NEGATIVE_KINDS.index(kind)]),
                             test_digits, lookalikes)
-            for k, kind in enumerate(NEGATIVE_KINDS)}
+            for kind in kinds}
 
 
 def styled_digits(images: np.ndarray, style: str, seed: int) -> np.ndarray:

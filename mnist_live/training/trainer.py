@@ -255,6 +255,9 @@ def train(options: TrainerOptions) -> dict:
             "refused": {k: {kind: round(e.refused, 5) for kind, e in v.negatives.items()}
                         for k, v in scores.items()},
             "refused_overall": {k: round(v.negatives_refused, 5) for k, v in scores.items()},
+            "refused_lookalikes_kept_in": {
+                k: {kind: round(e.refused, 5) for kind, e in v.unfiltered.items()}
+                for k, v in scores.items()},
             "training_examples": train_set.counts(),
             "validation_examples": val_set.counts(),
             "settings": options.examples.describe(),
@@ -346,32 +349,34 @@ def _examples_fingerprint(options: TrainerOptions, mnist) -> dict:
 
 
 def _examples(options: TrainerOptions, mnist, train_split, val_split, lookalikes):
-    """The training and validation crops, drawn once and kept beside the search."""
+    """The training and validation crops, drawn once and kept beside the search (with
+    the settings they were drawn with, in the same file: a run cut short between two
+    files cannot pair new crops with old settings)."""
     import json
 
-    from ..atomic import atomic_path, write_text
+    from ..atomic import atomic_path
 
     settings = options.search
     folder = Path(settings.project_dir)
-    cache, record = folder / "examples.npz", folder / "examples.json"
-    fingerprint = _examples_fingerprint(options, mnist)
-    if (not settings.overwrite and cache.is_file() and record.is_file()
-            and json.loads(record.read_text()) == fingerprint):
+    cache = folder / "examples.npz"
+    fingerprint = json.dumps(_examples_fingerprint(options, mnist), sort_keys=True)
+    if not settings.overwrite and cache.is_file():
         with np.load(cache, allow_pickle=False) as saved:
-            sets = [examples_step.ExampleSet(saved[f"{n}_x"], saved[f"{n}_y"],
-                                             saved[f"{n}_kind"]) for n in ("train", "val")]
-        print(f"Examples drawn before, read from {cache}")
-        return sets
+            if "fingerprint" in saved.files and str(saved["fingerprint"]) == fingerprint:
+                sets = [examples_step.ExampleSet(saved[f"{n}_x"], saved[f"{n}_y"],
+                                                 saved[f"{n}_kind"]) for n in ("train", "val")]
+                print(f"Examples drawn before, read from {cache}")
+                return sets
     started = time.perf_counter()
     sets = [examples_step.build_examples(x, y, settings.seed, options.examples, lookalikes,
                                          stream=stream)
             for stream, (x, y) in enumerate((train_split, val_split))]
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(cache) as temp, open(temp, "wb") as f:
-        np.savez(f, **{f"{n}_{key}": getattr(s, key) for n, s in zip(("train", "val"), sets,
-                                                                     strict=True)
-                       for key in ("x", "y", "kind")})
-    write_text(record, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
+        np.savez(f, fingerprint=np.array(fingerprint),
+                 **{f"{n}_{key}": getattr(s, key) for n, s in zip(("train", "val"), sets,
+                                                                  strict=True)
+                    for key in ("x", "y", "kind")})
     print(f"Examples drawn in {time.perf_counter() - started:.0f} s, kept in {cache}")
     return sets
 
