@@ -176,8 +176,9 @@ class NumberSettings:
     """A gap wider than this many times the line's usual gap between digits is a space."""
     min_space: float = 0.5
     """... and never narrower than this (digit widths) ..."""
-    max_digit_gap: float = 1.2
-    """... and a gap wider than this (digit widths) is always a space."""
+    max_digit_gap: float = 2.0
+    """... and a gap wider than this (digit widths) is always a space. Digits spaced
+    evenly, even a digit and more apart, are one number ("2 0 2 1" written wide)."""
 
 
 @dataclass(frozen=True)

@@ -388,9 +388,11 @@ def test_on_a_crowded_line_a_half_digit_space_separates_numbers():
     assert [n.text for n in numbers] == ["111", "11", "1111"]
 
 
-def test_digits_spaced_wide_apart_are_separate_numbers():
+def test_digits_spaced_evenly_are_one_number_and_far_apart_are_not():
     boxes = [(10 + 90 * i, 50, 40, 55) for i in range(5)]  # test.jpg's spacing
-    assert len(group_numbers([0, 1, 2, 3, 4], boxes)) == 5
+    assert [n.text for n in group_numbers([0, 1, 2, 3, 4], boxes)] == ["01234"]
+    boxes = [(10 + 130 * i, 50, 40, 55) for i in range(3)]  # more than 2 digits apart
+    assert len(group_numbers([0, 1, 2], boxes)) == 3
 
 
 def test_a_grid_of_dashes_proposes_a_bounded_number_of_joins():
