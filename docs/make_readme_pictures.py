@@ -8,10 +8,13 @@ docs/images/before_after_crops.png
                             what the model sees, reference pipeline vs ours
 docs/images/served_page.png the --serve page in headless Chromium, phone-sized (needs
                             Debian's chromium)
+docs/images/refusals.png    a page among clutter, read by the previous release (its
+                            pipeline and 10-output model, from git) and by this one
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -81,6 +84,42 @@ def served_page(width: int = 480) -> np.ndarray:
     return shot[:height]
 
 
+# The release before the model learnt "not a digit", and a clutter page nobody tuned on.
+PREVIOUS_RELEASE = "8c1ef24"
+CLUTTER_SEED = 907
+
+
+def refusals(classifier: DigitClassifier) -> np.ndarray:
+    """A clutter page as the previous release read it (left) and as this one does."""
+    scene = make_scene("clutter", CLUTTER_SEED)
+    sides = []
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "page.png"
+        cv2.imwrite(str(page), scene.image)
+        old = Path(folder) / "previous"
+        old.mkdir()
+        archive = subprocess.run(["git", "archive", PREVIOUS_RELEASE], cwd=HERE.parent,
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        result = subprocess.run(
+            [sys.executable, str(old / "opencv_preprocessing_test.py"), str(page), "--json",
+             "--no-show", "--no-save"], cwd=folder, check=True, capture_output=True, text=True)
+        before = [(d["digit"], tuple(d["box"])) for d in json.loads(result.stdout)["digits"]]
+    after = [(d.digit, d.box) for d in DigitReader(classifier).read(scene.image).digits]
+    for title, digits in ((f"before: {len(before)} digits read", before),
+                          (f"now: {len(after)} digits read", after)):
+        picture = scene.image.copy()
+        for digit, (x, y, w, h) in digits:
+            cv2.rectangle(picture, (x, y), (x + w, y + h), (0, 0, 230), 2)
+            cv2.putText(picture, str(digit), (x, max(12, y - 3)), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.6, (0, 0, 230), 2, cv2.LINE_AA)
+        cv2.rectangle(picture, (0, 0), (picture.shape[1], 26), (255, 255, 255), -1)
+        cv2.putText(picture, title, (6, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+        sides.append(picture)
+    return np.hstack([sides[0], np.full((sides[0].shape[0], 8, 3), 255, np.uint8), sides[1]])
+
+
 def main() -> None:
     classifier = DigitClassifier()
     views = [live_view(config.data_dir() / name, classifier) for name in PHOTOS]
@@ -93,6 +132,8 @@ def main() -> None:
         # 256 colours: half the bytes, no difference to see.
         rgb = Image.fromarray(cv2.cvtColor(served_page(), cv2.COLOR_BGR2RGB))
         rgb.quantize(256, dither=Image.Dither.NONE).save(temp, optimize=True)
+    with atomic_path(HERE / "images" / "refusals.png") as temp:
+        cv2.imwrite(str(temp), refusals(classifier))
     subprocess.run([sys.executable, "-m", "mnist_live.bench", "crops", "--rows", "6",
                     "--out", str(HERE / "images" / "before_after_crops.png")],
                    check=True, cwd=HERE.parent)

@@ -159,3 +159,58 @@ def plot_refused_digits(images: np.ndarray, evaluation: Evaluation, path: Path, 
                  f"digit (its probability), test index); {total} answered \"not a digit\" "
                  "(red)", fontsize=9)
     _save(fig, path)
+def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None,
+                         refit: dict | None = None, refit_images: int = 0) -> None:
+    """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial.
+
+    `refit` (loss and accuracy per epoch of the final training on all the training
+    images, which has no validation) is drawn dotted in black.
+    """
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    lowest = 100.0
+    for trial in trials:
+        history = trial["history"]
+        if not history.get("val_loss"):
+            continue
+        best = trial["trial_id"] == best_trial
+        # Numbered from 1 like the search's log ("Running Trial #1"); ids start at 0.
+        label = f"trial #{int(trial['trial_id']) + 1}" + (" (best)" if best else "")
+        width = 2.0 if best else 1.0
+        epochs = np.arange(1, len(history["val_loss"]) + 1)
+        line, = ax_loss.plot(epochs, history["val_loss"], lw=width, label=label)
+        if history.get("loss"):
+            ax_loss.plot(epochs, history["loss"][: len(epochs)], "--", lw=width * 0.7,
+                         color=line.get_color())
+        if history.get("val_accuracy"):
+            lowest = min(lowest, 100 * min(history["val_accuracy"]))
+            ax_acc.plot(epochs, 100 * np.array(history["val_accuracy"]), lw=width,
+                        color=line.get_color(), label=label)
+        if history.get("accuracy"):
+            ax_acc.plot(epochs, 100 * np.array(history["accuracy"][: len(epochs)]), "--",
+                        lw=width * 0.7, color=line.get_color())
+    if refit and refit.get("loss"):
+        label = f"refit on all {refit_images} (training, augmented)"
+        epochs = np.arange(1, len(refit["loss"]) + 1)
+        ax_loss.plot(epochs, refit["loss"], ":", color="black", lw=1.8, label=label)
+        if refit.get("accuracy"):
+            ax_acc.plot(epochs, 100 * np.array(refit["accuracy"]), ":", color="black",
+                        lw=1.8, label=label)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss (log)")
+    ax_loss.set_title("loss")
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy (%)")
+    # Zoom on the last points that matter, unless a quick run never got there.
+    ax_acc.set_ylim(min(95.0, np.floor(lowest)), 100)
+    ax_acc.set_title("accuracy")
+    fig.suptitle("validation split: solid lines; training split (augmented): dashed",
+                 fontsize=10)
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_acc.legend(fontsize=8, loc="lower right")
+    _save(fig, path)
