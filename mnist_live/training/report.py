@@ -159,6 +159,8 @@ def plot_refused_digits(images: np.ndarray, evaluation: Evaluation, path: Path, 
                  f"digit (its probability), test index); {total} answered \"not a digit\" "
                  "(red)", fontsize=9)
     _save(fig, path)
+
+
 def plot_training_curves(trials: list[dict], path: Path, best_trial: str | None,
                          refit: dict | None = None, refit_images: int = 0) -> None:
     """Loss and accuracy per epoch, train (dashed) and validation (solid), every trial.
