@@ -167,6 +167,23 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
+def _level_on_plain_ground(ink: np.ndarray, scale: float, faint: float) -> float:
+    """Otsu's level of `ink`, over the pixels on plain ground: where, within a digit's
+    height, less than a third of the pixels are inked at all (more than `faint`); all
+    of them when plain ground is less than 2% of the frame."""
+    step = max(1, round(scale / 8))
+    small = ink[::step, ::step]
+    inked = (small > faint).astype(np.float32)
+    window = max(3, round(scale / step) | 1)
+    busy = cv2.blur(inked, (window, window))
+    plain = busy < 1 / 3
+    if np.count_nonzero(plain) < 0.02 * plain.size:
+        plain[:] = True
+    level, _ = cv2.threshold(small[plain].reshape(1, -1), 0, 255,
+                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return float(level)
+
+
 def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0,
              dark_ink: bool | None = None) -> Binarized:
     """Binarize a gray frame; `scale` is a typical digit height in pixels.
@@ -179,11 +196,12 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         ink = ink_image(gray, dark_ink, scale)
         # Light denoising so paper grain does not become specks.
         smooth = cv2.GaussianBlur(ink, (3, 3), 0)
-        level, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        # Otsu's level is found where the ink sits on plain ground: grass or gravel
+        # around a sheet, far darker than a pencil, would set it above the writing.
         # Otsu on a nearly empty page splits paper grain; insist on real contrast.
         min_level = 255 * 0.12
-        if level < min_level:
-            level, binary = cv2.threshold(smooth, min_level, 255, cv2.THRESH_BINARY)
+        level = max(min_level, _level_on_plain_ground(smooth, scale, min_level))
+        _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
     elif threshold == "adaptive":
         block = int(max(3, round(scale * 0.75)) | 1)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
