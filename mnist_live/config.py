@@ -72,6 +72,12 @@ class ScaleSettings:
     """When the height measured on the first binary image differs from the guess by
     more than this factor, the frame is binarized again with its windows sized from
     the measurement (a digit filling the frame, or tiny ones)."""
+    vouching_digits: int = 3
+    """When at least this many digits are read surely, their own median height is the
+    page's digit height ..."""
+    vouched_remeasure: float = 1.3
+    """... and when the height measured on the blobs is more than this factor off it,
+    the hypotheses are searched again with it."""
     small_digit: float = 24.0
     """Digits measured smaller than this (pixels, in a frame scaled down to the working
     size) are read again at the frame's own resolution, up to full_resolution_side."""

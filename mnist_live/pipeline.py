@@ -211,15 +211,30 @@ class DigitReader:
         if scale_step.far_off(first.scale, guessed, settings.scale):
             pages = [self._page(gray, first.scale, dark_ink),
                      replace(first, scale=guessed)]
-        attempts = []
-        for page in pages:
+        attempts = [self._choose(page, shrink, dark_ink) for page in pages]
+        return max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
+
+    def _choose(self, page: _Page, shrink: float, dark_ink: bool) -> _Attempt:
+        """The hypothesis search on one page. Its digit height came from the blobs; when
+        the digits the model is sure of are of another height (blobs of a brick wall or
+        grass around a small sheet set it), the search is run again with theirs: joins,
+        and the page evidence's sizes, follow the digits."""
+        settings = self.settings
+
+        def search(page: _Page) -> _Attempt:
             choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
                                        page.cleaned.shape, page.scale.height,
                                        settings.hypotheses, page.texture, page.geometry,
                                        sized=page.scale.measured)
-            attempts.append(_Attempt(page, choice, shrink, dark_ink,
-                                     settings.min_confidence))
-        return max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
+            return _Attempt(page, choice, shrink, dark_ink, settings.min_confidence)
+
+        attempt = search(page)
+        sure = [c.box[3] for c, p in attempt.choice.read if p.max() >= settings.min_confidence]
+        if len(sure) >= settings.scale.vouching_digits:
+            vouched = Scale(float(np.median(sure)), page.scale.stroke, True)
+            if scale_step.far_off(vouched, page.scale, settings.scale.vouched_remeasure):
+                attempt = search(replace(page, scale=vouched))
+        return attempt
 
     def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
         """Binarize with windows sized by `guessed`, find the blobs (ruled lines out)

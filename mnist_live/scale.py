@@ -92,9 +92,11 @@ def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
     return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))
 
 
-def far_off(measured: Scale, guessed: Scale, settings: ScaleSettings) -> bool:
-    """Whether the guess was so far off that the frame must be binarized again."""
+def far_off(measured: Scale, guessed: Scale, factor: ScaleSettings | float) -> bool:
+    """Whether `guessed` is more than `factor` (ScaleSettings.remeasure, or a number)
+    off `measured`: so far off that the frame must be read again."""
     if not measured.measured:
         return False
+    factor = factor.remeasure if isinstance(factor, ScaleSettings) else factor
     ratio = measured.height / max(guessed.height, 1e-6)
-    return ratio > settings.remeasure or ratio < 1 / settings.remeasure
+    return ratio > factor or ratio < 1 / factor
