@@ -144,6 +144,7 @@ def test_step_pictures_of_a_large_photo_are_of_one_size_with_captions(tmp_path, 
     bar = result_picture[: height - 960]
     assert (bar < 60).mean() > 0.7 and (bar > 200).any()
     # The terminal lines number the crops as the sheet does, in reading order.
-    lines = [line for line in result.stdout.splitlines() if line.startswith("Detected")]
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith("Detected digit")]
     assert [int(line.rsplit("crop ", 1)[1]) for line in lines] == list(range(1, 11))
     assert [int(re.search(r"\[(\d)\]", line).group(1)) for line in lines] == list(range(10))
