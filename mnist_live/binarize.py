@@ -167,21 +167,30 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
-def _level_on_plain_ground(ink: np.ndarray, scale: float, faint: float) -> float:
-    """Otsu's level of `ink`, over the pixels on plain ground: where, within a digit's
-    height, less than a third of the pixels are inked at all (more than `faint`); all
-    of them when plain ground is less than 2% of the frame."""
+def _level_on_plain_ground(ink: np.ndarray, scale: float) -> float:
+    """Otsu's level of `ink`, found where the ink sits on plain ground.
+
+    Otsu's level over the whole frame sorts the pixels into ink and ground. Where,
+    within a digit's height, more than a third of the pixels are that inked, the ground
+    is no page (grass, gravel, a brick wall), and a faint pencil on a sheet laid on it
+    would fall below the level those set: the level is found again over the plain
+    ground only, when there is any (2% of the frame), and never higher. (Where is plain
+    is judged on a copy a few pixels to the cell; the level is then found on every pixel
+    there, thin strokes included.)
+    """
+    level, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     step = max(1, round(scale / 8))
-    small = ink[::step, ::step]
-    inked = (small > faint).astype(np.float32)
+    small = cv2.resize(ink, (max(1, ink.shape[1] // step), max(1, ink.shape[0] // step)),
+                       interpolation=cv2.INTER_AREA)
     window = max(3, round(scale / step) | 1)
-    busy = cv2.blur(inked, (window, window))
-    plain = busy < 1 / 3
-    if np.count_nonzero(plain) < 0.02 * plain.size:
-        plain[:] = True
-    level, _ = cv2.threshold(small[plain].reshape(1, -1), 0, 255,
-                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return float(level)
+    busy = cv2.blur((small > level).astype(np.float32), (window, window))
+    plain = (busy < 1 / 3).astype(np.uint8)
+    if np.count_nonzero(plain) < 0.02 * plain.size or plain.all():
+        return float(level)
+    plain = cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+    on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
+                                cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return float(min(level, on_plain))
 
 
 def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0,
@@ -200,7 +209,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         # around a sheet, far darker than a pencil, would set it above the writing.
         # Otsu on a nearly empty page splits paper grain; insist on real contrast.
         min_level = 255 * 0.12
-        level = max(min_level, _level_on_plain_ground(smooth, scale, min_level))
+        level = max(min_level, _level_on_plain_ground(smooth, scale))
         _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
     elif threshold == "adaptive":
         block = int(max(3, round(scale * 0.75)) | 1)
