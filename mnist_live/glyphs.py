@@ -37,7 +37,7 @@ LETTERS = "".join(c for c in map(chr, range(ord("A"), ord("z") + 1))
                   if c.isalpha() and c not in LOOK_LIKE_DIGITS)
 # The symbols people write beside numbers (sums, prices, lists, questions).
 SYMBOLS = "+-x×÷=/*()[]#%?!<>.,:"
-# Printed or written words for clutter: none has a letter that looks like a digit.
+# Printed or written words for clutter: a whole word is no digit, whatever its letters.
 WORDS = ("HELLO", "WORLD", "Name", "DATE", "Total", "Page", "Hand", "MAKER", "Year",
          "PRICE", "Week", "Team", "REF", "Note", "Tuner", "Kit", "Cam", "Web",
          "Vector", "Math", "Paper", "Desk", "Pen", "Draw", "EXAM", "Task", "Kay")
