@@ -167,7 +167,7 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
-def _level_on_plain_ground(ink: np.ndarray, scale: float) -> float:
+def _level_on_plain_ground(ink: np.ndarray, scale: float) -> tuple[float, np.ndarray | None]:
     """Otsu's level of `ink`, found where the ink sits on plain ground.
 
     Otsu's level over the whole frame sorts the pixels into ink and ground. Where,
@@ -176,21 +176,22 @@ def _level_on_plain_ground(ink: np.ndarray, scale: float) -> float:
     would fall below the level those set: the level is found again over the plain
     ground only, when there is any (2% of the frame), and never higher. (Where is plain
     is judged on a copy a few pixels to the cell; the level is then found on every pixel
-    there, thin strokes included.)
+    there, thin strokes included.) Returns the level, and the binary image when that
+    is the frame's own Otsu level (made on the way).
     """
-    level, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    step = max(1, round(scale / 8))
-    small = cv2.resize(ink, (max(1, ink.shape[1] // step), max(1, ink.shape[0] // step)),
-                       interpolation=cv2.INTER_AREA)
+    level, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    step = max(1, round(scale / 6))
+    small = ink[step // 2 :: step, step // 2 :: step]
     window = max(3, round(scale / step) | 1)
     busy = cv2.blur((small > level).astype(np.float32), (window, window))
     plain = (busy < 1 / 3).astype(np.uint8)
-    if np.count_nonzero(plain) < 0.02 * plain.size or plain.all():
-        return float(level)
+    share = np.count_nonzero(plain) / plain.size
+    if share < 0.02 or share > 0.9:  # no plain ground, or a page and little else
+        return float(level), binary
     plain = cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
     on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return float(min(level, on_plain))
+    return (float(level), binary) if on_plain >= level else (float(on_plain), None)
 
 
 def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0,
@@ -209,8 +210,10 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         # around a sheet, far darker than a pencil, would set it above the writing.
         # Otsu on a nearly empty page splits paper grain; insist on real contrast.
         min_level = 255 * 0.12
-        level = max(min_level, _level_on_plain_ground(smooth, scale))
-        _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
+        level, binary = _level_on_plain_ground(smooth, scale)
+        if level < min_level or binary is None:
+            level = max(min_level, level)
+            _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
     elif threshold == "adaptive":
         block = int(max(3, round(scale * 0.75)) | 1)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY

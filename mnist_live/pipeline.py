@@ -68,7 +68,7 @@ class FrameReading:
     level: float = float("nan")
     dark_ink: bool = True  # the ink's polarity: dark on light, or light on dark
     # The digits' height in this frame's pixels: of the digits read, else as measured
-    # on its blobs; 0.0 when unknown. And their stroke width as measured (0.0: unknown).
+    # on its blobs; 0.0 when unknown. And the digits' stroke width (0.0: none read).
     digit_height: float = 0.0
     stroke: float = 0.0
     # Candidates the classifier was not sure about (below --min-confidence).
@@ -166,7 +166,9 @@ class DigitReader:
         reading = FrameReading(
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
             level=page.binarized.level, dark_ink=page.binarized.dark_ink,
-            digit_height=digit_height, stroke=page.scale.stroke / shrink,
+            digit_height=digit_height,
+            stroke=scale_step.stroke_of([c for c, p in choice.read
+                                         if p.max() >= settings.min_confidence]) / shrink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
             rejected=[Rejected(_to_frame_box(r.box, shrink, frame_w, frame_h), r.reason)
@@ -194,7 +196,7 @@ class DigitReader:
             # Small digits on a big frame: scaling down would leave too few pixels.
             gray, full = working_image(gray_full, settings.scale.full_resolution_side)
             if full > shrink:
-                hint = Scale(scale.height * full / shrink, 0.0, False)
+                hint = Scale(scale.height * full / shrink, False)
                 best = self._best_read(gray, hint, dark_ink, full)
         return best
 
@@ -231,7 +233,7 @@ class DigitReader:
         attempt = search(page)
         sure = [c.box[3] for c, p in attempt.choice.read if p.max() >= settings.min_confidence]
         if len(sure) >= settings.scale.vouching_digits:
-            vouched = Scale(float(np.median(sure)), page.scale.stroke, True)
+            vouched = Scale(float(np.median(sure)), True)
             if scale_step.far_off(vouched, page.scale, settings.scale.vouched_remeasure):
                 attempt = search(replace(page, scale=vouched))
         return attempt
@@ -274,8 +276,8 @@ class DigitReader:
             return fallback
         digit_sized = np.array([is_digit_sized(b.box, limits, shape) for b in blobs], bool)
         if texture is not None:
-            digit_sized &= np.array([texture.plain(b.box, fallback.height) >= 0.5
-                                     for b in blobs], bool)
+            for i in np.flatnonzero(digit_sized):
+                digit_sized[i] = texture.plain(blobs[i].box, fallback.height) >= 0.5
         return scale_step.measure(blobs, digit_sized, fallback, geometry)
 
 

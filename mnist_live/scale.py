@@ -9,9 +9,9 @@ and a row of tiny digits is smeared by windows made for big ones.
 
 So the pipeline binarizes once with a guess (the last frame's measure in the live view)
 and measures the blobs it finds: the height of a whole digit (pieces stacked one above
-the other count together: a broken digit falls apart across its strokes) and the
-stroke width of the tallest ones. When that is far from the guess, it binarizes again
-with windows sized from the measure.
+the other count together: a broken digit falls apart across its strokes). When that
+is far from the guess, it binarizes again with windows sized from the measure. The
+digits' stroke width is measured on the digits read (their crops measure it anyway).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from .config import ScaleSettings
 
 @dataclass(frozen=True)
 class Scale:
-    """The digits' size in the working image."""
+    """The digits' height in the working image."""
 
     height: float  # a whole digit's height, pixels
-    stroke: float  # their strokes' width, pixels (0.0 when not measured)
     measured: bool  # False: a guess (nothing digit-like was found)
 
 
@@ -37,24 +36,24 @@ def guess(shape: tuple[int, ...], settings: ScaleSettings, hint: float | None = 
     """The scale before measuring: `hint` (a height) if given, else a fraction of the
     frame's shorter side."""
     height = hint if hint else settings.first_guess * min(shape[:2])
-    return Scale(float(height), 0.0, False)
+    return Scale(float(height), False)
 
 
 def measure(blobs: list[Candidate], digit_sized: np.ndarray, fallback: Scale,
             geometry: PairGeometry | None = None) -> Scale:
-    """The height of a whole digit and the stroke width, from the blobs flagged in
-    `digit_sized`; `fallback` when there are none."""
-    members = np.flatnonzero(digit_sized)
-    if members.size == 0:
+    """The height of a whole digit, from the blobs flagged in `digit_sized`; `fallback`
+    when there are none. (The stroke width is measured on the digits read, whose crops
+    measure it anyway: see stroke_of.)"""
+    if not digit_sized.any():
         return fallback
     geometry = geometry or PairGeometry([b.box for b in blobs])
-    height = typical_height(geometry, digit_sized)
-    # The stroke of the tallest blobs (whole digits rather than specks), at most 12:
-    # a distance transform each.
-    tall = sorted(members, key=lambda i: -blobs[i].box[3])[:12]
-    tall = [i for i in tall if blobs[i].box[3] >= 0.5 * height] or tall[:1]
-    stroke = float(np.median([blobs[i].stroke for i in tall]))
-    return Scale(height, stroke, True)
+    return Scale(typical_height(geometry, digit_sized), True)
+
+
+def stroke_of(candidates: list[Candidate]) -> float:
+    """The median stroke width of `candidates` (cached on each: the crops measured it),
+    0.0 for none."""
+    return float(np.median([c.stroke for c in candidates])) if candidates else 0.0
 
 
 def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
