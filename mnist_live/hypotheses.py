@@ -94,6 +94,11 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
                       for c, p, n in zip(h.candidates, h.probabilities, inks, strict=True))
     chosen = best_cover(hypotheses, settings.exhaustive_limit)
     used = set().union(*(h.blobs for h in chosen))
+    # A blob the model refused outright is worth nothing, so no reading explains it:
+    # it is still given with the model's answer (read, unsure), not as a "piece".
+    chosen += [h for h in hypotheses if len(h.candidates) == 1 and h.blobs.isdisjoint(used)
+               and not h.probabilities[0].any()]
+    used = set().union(*(h.blobs for h in chosen))
     read = [pair for h in chosen for pair in zip(h.candidates, h.probabilities, strict=True)]
     return Choice(read, [i for i in range(len(blobs)) if i not in used],
                   crops[[row for h in chosen for row in h.rows]])
