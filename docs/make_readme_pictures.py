@@ -133,7 +133,8 @@ def main() -> None:
         rgb = Image.fromarray(cv2.cvtColor(served_page(), cv2.COLOR_BGR2RGB))
         rgb.quantize(256, dither=Image.Dither.NONE).save(temp, optimize=True)
     with atomic_path(HERE / "images" / "refusals.png") as temp:
-        cv2.imwrite(str(temp), refusals(classifier))
+        rgb = Image.fromarray(cv2.cvtColor(refusals(classifier), cv2.COLOR_BGR2RGB))
+        rgb.quantize(256, dither=Image.Dither.NONE).save(temp, optimize=True)
     subprocess.run([sys.executable, "-m", "mnist_live.bench", "crops", "--rows", "6",
                     "--out", str(HERE / "images" / "before_after_crops.png")],
                    check=True, cwd=HERE.parent)
