@@ -182,9 +182,14 @@ class NumberSettings:
     """A gap wider than this many times the line's usual gap between digits is a space."""
     min_space: float = 0.5
     """... and never narrower than this (digit widths) ..."""
-    max_digit_gap: float = 2.0
-    """... and a gap wider than this (digit widths) is always a space. Digits spaced
-    evenly, even a digit and more apart, are one number ("2 0 2 1" written wide)."""
+    max_digit_gap: float = 1.2
+    """... and a gap wider than this (digit widths) is always a space, ..."""
+    even_digit_gap: float = 2.0
+    """... unless the line's digits are spaced evenly (three gaps or more, the widest
+    at most even_spread times the narrowest): then a number may be written this wide
+    ("2 0 2 1" written with wide gaps), and "3 + 4 = 7" stays three numbers."""
+    even_spread: float = 1.5
+    """How much the gaps of an evenly spaced line may differ (widest / narrowest)."""
 
 
 @dataclass(frozen=True)

@@ -198,11 +198,18 @@ def candidate_tags(reading, step: float | None = None) -> list[Tag]:
     for a blob thrown out before the model saw it."""
     tags = [Tag(d.box, ((f"{d.digit} {confidence_text(d.confidence, step)}", 1.0),), GREEN)
             for d in reading.digits]
-    tags += [Tag(d.box, (("not a digit (unsure: "
-                          f"{d.digit} {confidence_text(d.confidence, step)})", 1.0),), GRAY)
-             for d in reading.unsure]
+    tags += [Tag(d.box, ((_unsure_text(d, step), 1.0),), GRAY) for d in reading.unsure]
     tags += [Tag(r.box, ((r.reason, 1.0),), RED) for r in reading.rejected]
     return tags
+
+
+def _unsure_text(detection, step: float | None) -> str:
+    """A candidate below --min-confidence: what it was most like, or, when the model
+    gave every digit nothing (an int8 model rounds it to 0), that it is no digit."""
+    if float(detection.probabilities.max()) <= 0.0:
+        return "not a digit (refused)"
+    return (f"not a digit (unsure: {detection.digit} "
+            f"{confidence_text(detection.confidence, step)})")
 
 
 def draw_help(image: np.ndarray, rows: Sequence[tuple[str, str]]) -> None:

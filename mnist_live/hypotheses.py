@@ -94,11 +94,14 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
                       for c, p, n in zip(h.candidates, h.probabilities, inks, strict=True))
     chosen = best_cover(hypotheses, settings.exhaustive_limit)
     used = set().union(*(h.blobs for h in chosen))
-    # A blob the model refused outright is worth nothing, so no reading explains it:
-    # it is still given with the model's answer (read, unsure), not as a "piece".
-    chosen += [h for h in hypotheses if len(h.candidates) == 1 and h.blobs.isdisjoint(used)
-               and not h.probabilities[0].any()]
-    used = set().union(*(h.blobs for h in chosen))
+    # A blob the model refused outright (every digit's probability rounded to 0) is
+    # worth nothing, so no reading explains it: it is still given, as itself, with the
+    # model's answer (read, unsure), not left over as a "piece of a digit".
+    for h in hypotheses:
+        if (len(h.blobs) == 1 and len(h.candidates) == 1 and h.blobs.isdisjoint(used)
+                and not h.probabilities[0].any()):
+            chosen.append(h)
+            used |= h.blobs
     read = [pair for h in chosen for pair in zip(h.candidates, h.probabilities, strict=True)]
     return Choice(read, [i for i in range(len(blobs)) if i not in used],
                   crops[[row for h in chosen for row in h.rows]])

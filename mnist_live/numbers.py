@@ -75,8 +75,9 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
         gaps = [(boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])) / unit
                 for prev, cur in itertools.pairwise(line)]
         narrow = sorted(gaps)[len(gaps) // 4] if gaps else 0.0  # the narrow quarter
-        space = min(settings.max_digit_gap,
-                    max(settings.min_space, settings.space_factor * narrow))
+        even = len(gaps) >= 3 and max(gaps) <= settings.even_spread * max(min(gaps), 1e-6)
+        widest = settings.even_digit_gap if even else settings.max_digit_gap
+        space = min(widest, max(settings.min_space, settings.space_factor * narrow))
         run = [line[0]]
         for cur, gap in zip(line[1:], gaps, strict=True):
             if gap > space:

@@ -54,8 +54,9 @@ class PageTexture:
         # Ink, and the pixels next to it (its own edges), count as ink.
         ink_mask = cv2.resize(binary, size, interpolation=cv2.INTER_AREA) > 0
         near_ink = cv2.dilate(ink_mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-        self._edges = cv2.integral(edges, sdepth=cv2.CV_32F)
-        self._ink_edges = cv2.integral(edges * near_ink, sdepth=cv2.CV_32F)
+        # 64-bit sums: on a 2048-px frame of texture 32-bit ones lose whole percents.
+        self._edges = cv2.integral(edges, sdepth=cv2.CV_64F)
+        self._ink_edges = cv2.integral(edges * near_ink, sdepth=cv2.CV_64F)
         self._ink = cv2.integral(near_ink, sdepth=cv2.CV_32S)
         self._shape = (size[1], size[0])
 

@@ -1,11 +1,16 @@
 """The whole reading pipeline, frame in, digits and numbers out.
 
-    frame -> gray -> working size -> binarize (windows sized by a guess of the digits'
-          height) -> blobs -> measure the digits' height and stroke (scale.py; binarize
-          again if the guess was far off) -> ruled lines out -> hypotheses: singles,
-          joins of pieces, splits of touching digits (hypotheses.py), 28x28 crops,
-          ONE classifier invoke, weighed by how plainly each sits on a page (page.py),
-          the best set chosen -> confident digits -> numbers
+    frame -> gray -> working size -> the ink's polarity -> binarize (windows sized by a
+          guess of the digits' height) -> blobs -> measure the digits' height on them
+          (scale.py) -> ruled lines out -> hypotheses: singles, joins of pieces, splits
+          of touching digits (hypotheses.py), their 28x28 crops in one classifier
+          invoke, weighed by how plainly each sits on the page (page.py), the best set
+          chosen -> confident digits -> numbers
+
+When something is unsure, the frame is read more than once and the read whose digits
+explain the most ink, standing out from the paper, wins: both polarities when the vote
+is not clear; the guessed and the measured height when they are far apart; the blobs'
+height and the height of the digits read surely when those differ.
 
 Each stage lives in its own module; this one only chains them and maps boxes back to
 the frame's own pixels. `DigitReader.read(frame, keep_steps=True)` also returns the
@@ -235,7 +240,8 @@ class DigitReader:
         if len(sure) >= settings.scale.vouching_digits:
             vouched = Scale(float(np.median(sure)), True)
             if scale_step.far_off(vouched, page.scale, settings.scale.vouched_remeasure):
-                attempt = search(replace(page, scale=vouched))
+                attempt = max(attempt, search(replace(page, scale=vouched)),
+                              key=lambda a: a.worth)
         return attempt
 
     def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
@@ -324,9 +330,11 @@ class _Attempt:
         the ink stands out from the paper just outside it: read with the wrong
         polarity, the "ink" is the paper's halo around the strokes, as light as the
         paper beyond it."""
+        # Ink counted in the frame's own pixels, whatever size it was read at.
         return sum(float(p.max()) * cv2.countNonZero(c.mask)
                    * _contrast(self.page.gray, c, self.dark_ink)
-                   for c, p in self.choice.read if p.max() >= self.min_confidence)
+                   for c, p in self.choice.read if p.max() >= self.min_confidence
+                   ) / self.shrink ** 2
 
 
 @dataclass

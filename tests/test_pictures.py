@@ -86,7 +86,7 @@ def test_rejected_boxes_are_labelled_with_the_reason(classifier, mnist_test):
         assert len(near) == 1, (kind, box, [(t.box, t.parts) for t in tags])
         labels[kind] = (near[0].parts[0][0], near[0].color)
     assert labels["digit"] == ("7 >99%", draw.GREEN)
-    assert re.fullmatch(r"not a digit \(unsure: \d \d+%\)", labels["unsure"][0])
+    assert re.fullmatch(r"not a digit \((unsure: \d \d+%|refused)\)", labels["unsure"][0])
     assert labels["unsure"][1] == draw.GRAY
     for reason in ("at the border", "too small", "hairline", "line-shaped"):
         assert labels[reason] == (reason, draw.RED)

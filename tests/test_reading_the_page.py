@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mnist_live import config, scenes
@@ -118,6 +118,7 @@ def _line(runs: list[int], gap_in: float, space: float, width: int = 30,
 @settings(max_examples=60, deadline=None)
 @given(length=st.integers(2, 6), gap=st.floats(0.0, 1.0))
 def test_a_number_written_with_even_gaps_up_to_a_digit_wide_is_one_number(length, gap):
+    # Up to max_digit_gap whatever the line; wider, when the line is evenly spaced.
     boxes = _line([length], gap, 0)
     assert [len(n.text) for n in group_numbers([2] * length, boxes)] == [length]
 
@@ -126,12 +127,18 @@ def test_a_number_written_with_even_gaps_up_to_a_digit_wide_is_one_number(length
 @given(runs=st.lists(st.integers(1, 5), min_size=2, max_size=4),
        gap=st.floats(0.0, 0.35), space=st.floats(1.3, 3.0))
 def test_numbers_a_word_apart_stay_apart(runs, gap, space):
-    # A space is told from the line's own gaps between digits: some number must have
-    # two digits or more (two lone digits are one number up to max_digit_gap apart).
-    assume(max(runs) >= 2)
     boxes = _line(runs, gap, space)
     numbers = group_numbers([7] * len(boxes), boxes)
     assert [len(n.text) for n in numbers] == runs
+
+
+def test_a_sum_written_with_spaces_is_three_numbers_and_an_even_wide_line_one():
+    # "3 + 4 = 7": the signs are no digits, so the digits stand 1.75 widths apart.
+    boxes = [(10, 40, 40, 50), (120, 40, 40, 50), (230, 40, 40, 50)]
+    assert [n.text for n in group_numbers([3, 4, 7], boxes)] == ["3", "4", "7"]
+    # "2 0 2 1" written with gaps of 1.7 widths, evenly: one number.
+    boxes = [(10 + 108 * i, 40, 40, 50) for i in range(4)]
+    assert [n.text for n in group_numbers([2, 0, 2, 1], boxes)] == ["2021"]
 
 
 def test_a_digit_filling_the_frame_is_read_as_one_digit(classifier):
