@@ -247,3 +247,17 @@ def test_crops_of_the_wrong_shape_are_refused():
     model = DigitClassifier(tiny("uint8_raw"))
     with pytest.raises(ValueError, match="28, 28"):
         model.probabilities(np.zeros((2, 32, 32), np.uint8))
+
+
+def test_held_out_scores_come_with_and_without_the_lookalikes(mnist_test):
+    from mnist_live.training.evaluate import HeldOutSets, score_model
+    from mnist_live.training.examples import CHECKED_KINDS, NEGATIVE_KINDS
+
+    x, y = mnist_test
+    held = HeldOutSets.make(x[:50], y[:50], x[50:400], seed=3, negatives_per_kind=10)
+    assert set(held.negatives) == set(NEGATIVE_KINDS)
+    assert set(held.unfiltered) == set(CHECKED_KINDS)
+    figures = score_model(TEST_MODELS / "eleven_int8.tflite", x[:50], y[:50],
+                          held).summary()
+    assert set(figures["unfiltered_refused_by_kind"]) == set(CHECKED_KINDS)
+    assert 0 <= figures["negatives_refused"] <= 100

@@ -149,3 +149,50 @@ def test_a_digit_filling_the_frame_is_read_as_one_digit(classifier):
         digits = reader.read(scene.image).digits
         right += len(digits) == 1 and digits[0].digit == scene.digits[0].digit
     assert right >= 9
+
+
+def test_a_pencil_on_a_sheet_laid_on_grass_is_binarized(mnist_test):
+    # Dark, busy ground all around a small sheet sets the frame's own Otsu level far
+    # above a faint pencil; the level found on the plain ground does not.
+    from conftest import paste_digit
+
+    from mnist_live.binarize import binarize
+
+    rng = np.random.default_rng(SEEDS[0])
+    noise = rng.standard_normal((240, 320)).astype(np.float32)  # blades a few px wide
+    ground = cv2.resize(noise, (640, 480), interpolation=cv2.INTER_CUBIC)
+    frame = np.clip(120 + 60 * np.sign(ground), 0, 255).astype(np.uint8)
+    frame[180:300, 220:420] = 215  # the sheet
+    box = paste_digit(frame, mnist_test[0][0], 300, 205, 60, ink=150)  # a pencil 7
+    global_level = cv2.threshold(255 - frame, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    binarized = binarize(frame, "otsu", scale=48, dark_ink=True)
+    x, y, w, h = box
+    assert np.count_nonzero(binarized.binary[y : y + h, x : x + w]) > 0.05 * w * h
+    assert binarized.level < global_level
+
+
+def test_a_grid_of_light_mortar_never_outvotes_a_page_of_dark_ink_surely():
+    page = np.full((480, 640), 90, np.uint8)  # bricks
+    for y in range(0, 480, 40):
+        page[y : y + 6, :] = 200  # mortar, light and long
+    for x in range(0, 640, 110):
+        page[:, x : x + 6] = 200
+    page[150:330, 200:460] = 215  # a sheet
+    for k in range(4):
+        cv2.putText(page, str(k + 2), (215 + 60 * k, 270), cv2.FONT_HERSHEY_SIMPLEX, 2.0,
+                    40, 4)
+    dark, sure = ink_polarity(page)
+    assert dark or not sure  # unsure: the reader then reads it both ways
+
+
+def test_rules_are_switched_off_by_name_and_unknown_ones_refused():
+    import argparse
+
+    from mnist_live.bench.readers import our_reader, rule_names
+
+    assert rule_names("shape, page") == frozenset({"shape", "page"})
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown rule bogus"):
+        rule_names("shape,bogus")
+    reader = our_reader(without=frozenset({"page"})).reader
+    assert "page" not in reader.settings.hypotheses.rules
+    assert "stacked" in reader.settings.hypotheses.rules
