@@ -70,10 +70,12 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
     settings = settings or NumberSettings()
     numbers = []
     for line in group_lines(boxes):
-        # The line's digit width: a 1 is thin but takes the room of half its height.
-        unit = statistics.median(max(boxes[i][2], 0.5 * boxes[i][3]) for i in line)
-        gaps = [(boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])) / unit
-                for prev, cur in itertools.pairwise(line)]
+        # A 1 is thin but takes the room of half its height: each digit's room is
+        # centred on its box, the line's digit width is their median, and gaps are
+        # measured between rooms (a thin 1 does not open a space on either side).
+        rooms = [_room(boxes[i]) for i in line]
+        unit = statistics.median(right - left for left, right in rooms)
+        gaps = [(cur[0] - prev[1]) / unit for prev, cur in itertools.pairwise(rooms)]
         narrow = sorted(gaps)[len(gaps) // 4] if gaps else 0.0  # the narrow quarter
         even = len(gaps) >= 3 and max(gaps) <= settings.even_spread * max(min(gaps), 1e-6)
         widest = settings.even_digit_gap if even else settings.max_digit_gap
@@ -86,6 +88,14 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
             run.append(cur)
         numbers.append(_number(run, digits, boxes))
     return numbers
+
+
+def _room(box: Box) -> tuple[float, float]:
+    """Left and right of the room a digit takes on its line: its box, widened to half
+    its height about its centre when it is narrower (a 1)."""
+    x, _, w, h = box
+    half = max(w, 0.5 * h) / 2
+    return x + w / 2 - half, x + w / 2 + half
 
 
 def _number(run: list[int], digits: Sequence[int], boxes: Sequence[Box]) -> NumberReading:

@@ -145,6 +145,16 @@ def test_a_sum_written_with_spaces_is_three_numbers_and_an_even_wide_line_one():
     assert [n.text for n in group_numbers([2, 0, 2, 1], boxes)] == ["2021"]
 
 
+def test_a_thin_1_does_not_open_a_space_around_it():
+    # The boxes read on photos/bikz05 photo_1 ("05221859"): the 1 is 7 px wide and 54
+    # tall; measured from its box's edges its gaps look 1.3 digits wide, measured from
+    # the room it takes (half its height) they are the line's usual gaps.
+    boxes = [(62, 262, 59, 57), (147, 265, 51, 59), (247, 267, 42, 53), (324, 260, 43, 64),
+             (424, 261, 7, 54), (473, 256, 38, 69), (558, 257, 49, 65), (644, 256, 33, 58)]
+    digits = [0, 5, 2, 2, 1, 8, 5, 9]
+    assert [n.text for n in group_numbers(digits, boxes)] == ["05221859"]
+
+
 def test_a_digit_filling_the_frame_is_read_as_one_digit(classifier):
     reader = DigitReader(classifier)
     right = 0
