@@ -188,8 +188,10 @@ class NumberSettings:
     """... unless the line's digits are spaced evenly (three gaps or more, the widest
     at most even_spread times the narrowest): then a number may be written this wide
     ("2 0 2 1" written with wide gaps), and "3 + 4 = 7" stays three numbers."""
-    even_spread: float = 1.5
-    """How much the gaps of an evenly spaced line may differ (widest / narrowest)."""
+    even_spread: float = 2.0
+    """How much the gaps of an evenly spaced line may differ (widest / narrowest): real
+    hands vary twofold (photos/bikz05 photo_1 0.6-1.1 digit widths, HYPJUDY 5_A4
+    1.0-1.6), while a number's own gaps and a space differ three times or more."""
 
 
 @dataclass(frozen=True)
