@@ -185,13 +185,14 @@ class NumberSettings:
     max_digit_gap: float = 1.2
     """... and a gap wider than this (digit widths) is always a space, ..."""
     even_digit_gap: float = 2.0
-    """... unless the line's digits are spaced evenly (three gaps or more, the widest
-    at most even_spread times the narrowest): then a number may be written this wide
-    ("2 0 2 1" written with wide gaps), and "3 + 4 = 7" stays three numbers."""
-    even_spread: float = 2.0
-    """How much the gaps of an evenly spaced line may differ (widest / narrowest): real
-    hands vary twofold (photos/bikz05 photo_1 0.6-1.1 digit widths, HYPJUDY 5_A4
-    1.0-1.6), while a number's own gaps and a space differ three times or more."""
+    """... unless the line's digits are spaced evenly (three gaps or more, each within
+    even_spread times the line's median gap, either way): then a number may be written
+    this wide ("2 0 2 1" written with wide gaps), and "3 + 4 = 7" stays three numbers."""
+    even_spread: float = 1.5
+    """How far a gap of an evenly spaced line may stray from the line's median gap
+    (times, either way). Real hands stay within it (photos/bikz05 photo_1: 0.6-1.1 digit
+    widths about 0.86; HYPJUDY 5_A4: 1.0-1.6 about 1.23), while numbers written a space
+    apart ("12 34 56": gaps 0.8 and 1.6) do not."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ the gaps between the line's digits starts a new number: the digits of "2024" are
 written close, while two numbers are separated by a space. How wide either is depends
 on the writer, so gaps are measured in the line's own digit widths (a 1, thin as it
 is, takes the room of half its height), and a space against the line's own narrow
-gaps: on a crowded page a space may be half a digit wide, on a tidy one a whole digit,
-and a writer who leaves wide gaps inside "2021" leaves wider ones between numbers.
+gaps: on a crowded page a space may be half a digit wide, on a tidy one a whole digit.
+A space is never narrower than half a digit nor wider than max_digit_gap, unless the
+line is evenly spaced (every gap near its median gap): then "2 0 2 1" written with gaps
+of up to even_digit_gap is one number, while "3 + 4 = 7", read without its signs, has
+too few gaps to tell and stays three numbers (see NumberSettings).
 """
 
 from __future__ import annotations
@@ -76,8 +79,16 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
         rooms = [_room(boxes[i]) for i in line]
         unit = statistics.median(right - left for left, right in rooms)
         gaps = [(cur[0] - prev[1]) / unit for prev, cur in itertools.pairwise(rooms)]
-        narrow = sorted(gaps)[len(gaps) // 4] if gaps else 0.0  # the narrow quarter
-        even = len(gaps) >= 3 and max(gaps) <= settings.even_spread * max(min(gaps), 1e-6)
+        # The writer's usual gap is measured between the inked boxes: the rooms of two
+        # 1s side by side overlap, which says nothing of how wide the writer spaces.
+        inked = sorted((boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])) / unit
+                       for prev, cur in itertools.pairwise(line))
+        narrow = inked[len(inked) // 4] if inked else 0.0  # the narrow quarter
+        # Evenly spaced: every gap near the line's median gap, either way.
+        typical = statistics.median(gaps) if gaps else 0.0
+        even = (len(gaps) >= 3 and typical > 0
+                and all(typical / settings.even_spread <= gap <= typical * settings.even_spread
+                        for gap in gaps))
         widest = settings.even_digit_gap if even else settings.max_digit_gap
         space = min(widest, max(settings.min_space, settings.space_factor * narrow))
         run = [line[0]]
