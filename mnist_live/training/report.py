@@ -85,16 +85,9 @@ def _label(k: int) -> str:
 def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
                        title: str, limit: int = 60) -> None:
     """A grid of wrongly classified digits, each captioned `true -> predicted (p)`."""
-    plt = _pyplot()
     wrong = np.flatnonzero(evaluation.predictions != evaluation.labels)[:limit]
-    columns = 10
-    rows = max(1, -(-len(wrong) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.45 + 0.6),
-                             squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
+    fig, axes = _digit_grid(images, wrong, (1.2, 1.45))
     for ax, index in zip(axes.flat, wrong, strict=False):
-        ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
         ax.set_title(
             f"{evaluation.labels[index]}→{_label(evaluation.predictions[index])} "
             f"({evaluation.confidences[index]:.2f})\n#{index}", fontsize=7,
@@ -104,6 +97,21 @@ def plot_misclassified(images: np.ndarray, evaluation: Evaluation, path: Path,
     fig.suptitle(f"{title}: {shown} errors (true→predicted (probability), test index; "
                  "\"no\": not a digit)", fontsize=9)
     _save(fig, path)
+
+
+def _digit_grid(images: np.ndarray, indices: np.ndarray, cell: tuple[float, float]):
+    """A figure of `images[indices]`, ten to a row, each in a `cell` (inches) without
+    axes; the caller captions them. -> (figure, axes)"""
+    plt = _pyplot()
+    columns = 10
+    rows = max(1, -(-len(indices) // columns))
+    fig, axes = plt.subplots(rows, columns, squeeze=False,
+                             figsize=(columns * cell[0], rows * cell[1] + 0.6))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, index in zip(axes.flat, indices, strict=False):
+        ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
+    return fig, axes
 
 
 def plot_negatives(crops: dict[str, np.ndarray], evaluations: dict[str, Evaluation],
@@ -139,18 +147,11 @@ def plot_refused_digits(images: np.ndarray, evaluation: Evaluation, path: Path, 
                         limit: int = 40) -> None:
     """The test digits the model finds least like a digit (highest probability of "not
     a digit"), captioned with their true digit; the ones it refused in red."""
-    plt = _pyplot()
     not_digit = (evaluation.not_digit if evaluation.not_digit is not None
                  else np.zeros(len(evaluation.labels)))
     worst = np.argsort(-not_digit, kind="stable")[:limit]
-    columns = 10
-    rows = max(1, -(-len(worst) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.3 + 0.6),
-                             squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
+    fig, axes = _digit_grid(images, worst, (1.1, 1.3))
     for ax, index in zip(axes.flat, worst, strict=False):
-        ax.imshow(images[index], cmap="gray", vmin=0, vmax=255)
         refused = evaluation.predictions[index] == NOT_A_DIGIT
         ax.set_title(f"{evaluation.labels[index]} ({not_digit[index]:.2f})\n#{index}",
                      fontsize=7, color="red" if refused else "black")
