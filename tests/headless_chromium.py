@@ -56,7 +56,8 @@ class Chromium:
         self.width, self.height = width, height
         self.timeout = timeout
         chromium = chromium_or_skip()
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-",
+                                                    ignore_cleanup_errors=True)
         self._log = Path(self._profile.name, "output.log")  # shown if Chromium fails
         to_browser, self._send = os.pipe()
         self._receive, from_browser = os.pipe()
@@ -141,14 +142,29 @@ class Chromium:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            # Asked to close, Chromium ends its helper processes too; terminated, some
+            # (crashpad) may still write into the profile for a moment.
             try:
+                os.write(self._send, json.dumps(
+                    {"id": self._next_id + 1, "method": "Browser.close"}).encode() + b"\0")
                 self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
         for fd in (self._send, self._receive):
             os.close(fd)
+        for _ in range(50):  # a helper still finishing its last write: try again
+            try:
+                shutil.rmtree(self._profile.name)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
         self._profile.cleanup()
 
     def __enter__(self) -> Chromium:
