@@ -30,11 +30,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' headless Chromium
 
-from mnist_live import config, draw  # noqa: E402
+from mnist_live import config  # noqa: E402
 from mnist_live.atomic import atomic_path  # noqa: E402
 from mnist_live.capture import read_image  # noqa: E402
 from mnist_live.classifier import DigitClassifier  # noqa: E402
-from mnist_live.live import SteadyReader, annotate, status_lines  # noqa: E402
+from mnist_live.live import SteadyReader, render, status_lines  # noqa: E402
 from mnist_live.pipeline import DigitReader  # noqa: E402
 from mnist_live.scenes import make_scene  # noqa: E402
 
@@ -48,9 +48,9 @@ def live_view(path: Path, classifier: DigitClassifier) -> np.ndarray:
     image = read_image(path)
     reader = DigitReader(classifier)
     live = SteadyReader(reader).read(image)
-    picture = annotate(image, live, binary_view=False, step=classifier.output_step)
-    draw.draw_status(picture, status_lines(live, reader, fps=30.0, dropped=0))
-    return picture
+    return render(image, live, binary_view=False,
+                  status=status_lines(live, reader, fps=30.0, dropped=0),
+                  step=classifier.output_step)
 
 
 def served_page(width: int = 480) -> np.ndarray:

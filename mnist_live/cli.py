@@ -21,7 +21,6 @@ from .binarize import parse_threshold
 from .classifier import RUNTIME_CHOICES, ClassifierOptions, DigitClassifier
 from .config import CandidateLimits, PipelineSettings
 from .errors import UserError
-from .serve import parse_address
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -33,11 +32,37 @@ log = logging.getLogger("mnist_live")
 
 # --- argparse value types: a bad value is refused by argparse with a message ---------
 
-def threshold_value(text: str) -> str | int:
-    try:
-        return parse_threshold(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _refusing(parse: Callable) -> Callable:
+    """An argparse type from a parser that raises ValueError saying what is wrong."""
+    def parse_argument(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse_argument
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """A --serve value: 'PORT', 'HOST:PORT' or '[IPv6]:PORT' -> (host, port).
+
+    The host defaults to config.DEFAULT_SERVE_HOST. ValueError says what is wrong.
+    """
+    host, colon, port = text.strip().rpartition(":")
+    if not colon:
+        host = ""
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise ValueError(f"write an IPv6 address in brackets, e.g. [{host}]:{port}")
+    if not (port.isascii() and port.isdecimal()) or int(port) > 65535:
+        raise ValueError(f"{text!r} is not [HOST:]PORT with a port 0-65535, e.g. 8080 or "
+                         f"0.0.0.0:8080")
+    return host or config.DEFAULT_SERVE_HOST, int(port)
+
+
+threshold_value = _refusing(parse_threshold)
+serve_address = _refusing(parse_address)
 
 
 def _number_in(kind: type, low: float, high: float | None, what: str) -> Callable:
@@ -52,13 +77,6 @@ def _number_in(kind: type, low: float, high: float | None, what: str) -> Callabl
         return value
 
     return parse
-
-
-def serve_address(text: str) -> tuple[str, int]:
-    try:
-        return parse_address(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 probability = _number_in(float, 0.0, 1.0, "number between 0 and 1")

@@ -502,25 +502,28 @@ class LiveLoop:
         if self.options.json_lines:
             print(line, flush=True)
         keep_going = True
-        annotated = None
-        if window is not None or self.recorder is not None:
-            annotated = annotate(frame, live, binary_view,
-                                 self.steady.reader.classifier.output_step)
-            draw.draw_status(annotated, status_lines(
-                live, self.steady.reader, self.fps.fps, self.dropped))
-            if self.recorder is not None:
-                self.recorder.write(annotated)
-            if window is not None:
-                window.show(annotated)
-                keep_going = window.handle_keys(annotated, self.options.snapshot_dir)
-        if self.server is not None:
-            # Drawn here already, or drawn by the server only if someone watches.
-            status = status_lines(live, self.steady.reader, self.fps.fps, self.dropped)
-            picture = annotated if annotated is not None else functools.partial(
-                render, frame, live, binary_view, status,
-                self.steady.reader.classifier.output_step)
-            self.server.publish(line, picture, status[0])
+        if window is not None or self.recorder is not None or self.server is not None:
+            keep_going = self._show(frame, live, line, binary_view)
         self.index += 1
+        return keep_going
+
+    def _show(self, frame: np.ndarray, live: LiveFrame, line: str | None,
+              binary_view: bool) -> bool:
+        """Draw the frame for the window and the recording, and publish it to the
+        server (which draws it only when someone watches); False when the user quits."""
+        status = status_lines(live, self.steady.reader, self.fps.fps, self.dropped)
+        picture = functools.partial(render, frame, live, binary_view, status,
+                                    self.steady.reader.classifier.output_step)
+        keep_going = True
+        if self.window is not None or self.recorder is not None:
+            picture = picture()
+            if self.recorder is not None:
+                self.recorder.write(picture)
+            if self.window is not None:
+                self.window.show(picture)
+                keep_going = self.window.handle_keys(picture, self.options.snapshot_dir)
+        if self.server is not None:
+            self.server.publish(line, picture, status[0])
         return keep_going
 
     @property

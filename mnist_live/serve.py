@@ -70,24 +70,6 @@ class ServeOptions:
     is dropped."""
 
 
-def parse_address(text: str) -> tuple[str, int]:
-    """A --serve value: 'PORT', 'HOST:PORT' or '[IPv6]:PORT' -> (host, port).
-
-    The host defaults to config.DEFAULT_SERVE_HOST. ValueError says what is wrong.
-    """
-    host, colon, port = text.strip().rpartition(":")
-    if not colon:
-        host = ""
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:
-        raise ValueError(f"write an IPv6 address in brackets, e.g. [{host}]:{port}")
-    if not (port.isascii() and port.isdecimal()) or int(port) > 65535:
-        raise ValueError(f"{text!r} is not [HOST:]PORT with a port 0-65535, e.g. 8080 or "
-                         f"0.0.0.0:8080")
-    return host or config.DEFAULT_SERVE_HOST, int(port)
-
-
 class LiveServer:
     """The live view over HTTP, served by background threads until `close()`.
 
@@ -182,13 +164,13 @@ class LiveServer:
             with self._changed:
                 self._viewers.discard(connection)
 
-    def wait_newer(self, seen: int) -> int | None:
-        """Wait for a frame newer than frame number `seen`; its number, or None once
-        the server is closing."""
+    def wait_newer(self, seen: int) -> bool:
+        """Wait for a frame newer than frame number `seen`: True when it has come,
+        False once the server is closing."""
         with self._changed:
             while self._published <= seen and not self._closed:
                 self._changed.wait()
-            return None if self._closed else self._published
+            return not self._closed
 
     def latest(self) -> tuple[int, str | None, str]:
         """(frame number, JSON line, status line) of the newest frame."""
@@ -323,12 +305,16 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = (
         _not_allowed)
 
-    def _send_body(self, data: bytes, content_type: str) -> None:
-        """The rest of a response whose status line is sent: headers, then `data`."""
+    def _content_headers(self, content_type: str) -> None:
+        """The headers every answer carries: what it is, never cached, never sniffed."""
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+
+    def _send_body(self, data: bytes, content_type: str) -> None:
+        """The rest of a response whose status line is sent: headers, then `data`."""
+        self._content_headers(content_type)
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -336,9 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _start_stream(self, content_type: str) -> bool:
         """Send a never-ending response's headers; False if that is all (HEAD)."""
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
+        self._content_headers(content_type)
         self.end_headers()
         return self.command != "HEAD"
 
@@ -366,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
             # as it has come, not when the next one starts.
             self.wfile.write(b"--%b\r\n" % BOUNDARY)
             sent = 0
-            while live.wait_newer(sent) is not None:
+            while live.wait_newer(sent):
                 sent, jpeg = live.jpeg()
                 self.wfile.write(b"Content-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
                                  b"%b\r\n--%b\r\n" % (len(jpeg), jpeg, BOUNDARY))
@@ -378,7 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
         with live.watching(self.connection):
             self.wfile.write(b"retry: 2000\n\n")  # the page reconnects 2 s after a break
             sent, status_sent = 0, None
-            while live.wait_newer(sent) is not None:
+            while live.wait_newer(sent):
                 sent, line, status = live.latest()
                 event = f"data: {line}\n\n"
                 if status and status != status_sent:  # named: onmessage sees readings only

@@ -26,9 +26,10 @@ from conftest import PROJECT_ROOT
 from headless_chromium import Chromium, chromium_or_skip
 from test_live import count_frames, processed_frames, virtual_display  # noqa: F401
 
+from mnist_live.cli import parse_address
 from mnist_live.draw import GREEN
 from mnist_live.errors import UserError
-from mnist_live.serve import LiveServer, ServeOptions, parse_address
+from mnist_live.serve import LiveServer, ServeOptions
 
 LIVE = str(PROJECT_ROOT / "mnist_tflite_live_detection.py")
 LOCAL = "127.0.0.1"
