@@ -15,11 +15,8 @@ import cv2
 import numpy as np
 
 from .boxes import Box, union_box
-from .config import CandidateLimits
+from .config import CandidateLimits, HypothesisSettings
 from .normalize import stroke_width
-
-__all__ = ["CandidateLimits"]  # defined in config, with every other setting
-
 
 # Why a blob is not read as a digit (the step pictures label rejected boxes with these).
 AT_BORDER = "at the border"
@@ -78,7 +75,8 @@ class Candidate:
                 for point, direction in stroke_ends(skeleton(mask), back)]
 
 
-def remove_ruled_lines(binary: np.ndarray, digit_height: float, length: float = 3.0
+def remove_ruled_lines(binary: np.ndarray, digit_height: float,
+                       length: float = CandidateLimits.ruled_line
                        ) -> np.ndarray:
     """Erase straight lines much longer than a digit: ruled paper, margins, table rules.
 
@@ -119,7 +117,8 @@ def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
     )
 
 
-def close_gaps(binary: np.ndarray, digit_height: float, size: float = 1 / 16) -> np.ndarray:
+def close_gaps(binary: np.ndarray, digit_height: float,
+               size: float = CandidateLimits.close_gaps) -> np.ndarray:
     """Close small gaps in strokes; the kernel is `size` digit heights (at least 3 px)."""
     size = int(max(3, round(digit_height * size)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
@@ -231,7 +230,8 @@ class PairGeometry:
         self.y0, self.y1 = y0, y1
 
 
-def piece_pairs(geometry: PairGeometry, height: float, size: float = 1.3) -> np.ndarray:
+def piece_pairs(geometry: PairGeometry, height: float,
+                size: float = HypothesisSettings.join_size) -> np.ndarray:
     """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
     Close together (the gap under a quarter of the taller one, or a fifth of a digit),
@@ -251,7 +251,8 @@ def piece_pairs(geometry: PairGeometry, height: float, size: float = 1.3) -> np.
     return pieces
 
 
-def fits_one_digit(width, height_of_box, height: float, size: float = 1.3):
+def fits_one_digit(width, height_of_box, height: float,
+                   size: float = HypothesisSettings.join_size):
     """Whether boxes of this width and height fit one digit of the page's `height`:
     at most `size` digit heights tall and wide, and not much wider than tall."""
     return ((height_of_box <= size * height) & (width <= size * height)
@@ -270,8 +271,10 @@ def attached_pieces(geometry: PairGeometry, pieces: np.ndarray) -> set[int]:
     return {int(i) for i in np.flatnonzero(sits_on_bigger.any(axis=1))}
 
 
-def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float, size: float = 1.3,
-                    max_pieces: int = 5, max_groups: int = 64) -> list[frozenset[int]]:
+def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
+                    size: float = HypothesisSettings.join_size,
+                    max_pieces: int = HypothesisSettings.max_pieces,
+                    max_groups: int = 64) -> list[frozenset[int]]:
     """Sets of 2+ blobs that together could be one digit: pieces of a broken one.
 
     Grown from the pairs in `pieces` (see piece_pairs) while the set's union still fits
@@ -346,7 +349,7 @@ def merge(blobs: list[Candidate], reach: float = 0.0) -> Candidate:
     return Candidate(box, mask)
 
 
-def split_touching(candidate: Candidate, valley: float = 0.35
+def split_touching(candidate: Candidate, valley: float = HypothesisSettings.split_valley
                    ) -> tuple[Candidate, Candidate] | None:
     """Two candidates if this blob looks like two digits side by side, else None.
 
@@ -458,7 +461,8 @@ def stroke_ends(thin: np.ndarray, back: int) -> list[tuple[np.ndarray, np.ndarra
 
 
 def skip_pairs(blobs: list[Candidate], geometry: PairGeometry, pieces: np.ndarray,
-               height: float, reach: float, size: float = 1.3) -> np.ndarray:
+               height: float, reach: float,
+               size: float = HypothesisSettings.join_size) -> np.ndarray:
     """n x n: nearby blobs that piece_pairs left apart (side by side), but where a line
     of one ends heading at the other at most `reach` away: pieces of one digit after all.
 

@@ -152,7 +152,8 @@ def _shape_weight(box, height: float, settings: HypothesisSettings) -> float:
             * min(1.0, settings.shape_width * h / max(w, 1)))
 
 
-def best_cover(hypotheses: list[Hypothesis], exhaustive_limit: int = 10) -> list[Hypothesis]:
+def best_cover(hypotheses: list[Hypothesis],
+               exhaustive_limit: int = HypothesisSettings.exhaustive_limit) -> list[Hypothesis]:
     """Non-overlapping hypotheses with the largest total value.
 
     Hypotheses that share blobs form small clusters (a broken digit, a crowded number);

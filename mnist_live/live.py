@@ -50,7 +50,7 @@ from .pipeline import DigitReader, FrameReading
 from .record import Recorder
 from .screen import fit_within, screen_size
 from .serve import LiveServer, ServeOptions
-from .tracking import DigitTracker, TrackedDigit, TrackerSettings
+from .tracking import DigitTracker, TrackedDigit
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +115,10 @@ class SteadyReader:
     `reuse=False` reads every frame in full.
     """
 
-    def __init__(self, reader: DigitReader, steady: bool = True,
-                 tracker_settings: TrackerSettings | None = None, reuse: bool = True):
+    def __init__(self, reader: DigitReader, steady: bool = True, reuse: bool = True):
         self.reader = reader
         self.steady = steady
-        self.tracker = DigitTracker(reader.settings.min_confidence,
-                                    tracker_settings or reader.settings.tracker)
+        self.tracker = DigitTracker(reader.settings.min_confidence, reader.settings.tracker)
         self.change = ChangeDetector() if reuse else None
         self.full_reads = 0
         self._dark_ink: bool | None = None

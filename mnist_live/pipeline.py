@@ -172,8 +172,7 @@ class DigitReader:
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
             level=page.binarized.level, dark_ink=page.binarized.dark_ink,
             digit_height=digit_height,
-            stroke=scale_step.stroke_of([c for c, p in choice.read
-                                         if p.max() >= settings.min_confidence]) / shrink,
+            stroke=scale_step.stroke_of([c for c, _ in best.sure]) / shrink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
             rejected=[Rejected(_to_frame_box(r.box, shrink, frame_w, frame_h), r.reason)
@@ -215,13 +214,13 @@ class DigitReader:
         settings = self.settings
         first = self._page(gray, guessed, dark_ink)
         pages = [first]
-        if scale_step.far_off(first.scale, guessed, settings.scale):
+        if scale_step.far_off(first.scale, guessed, settings.scale.remeasure):
             pages = [self._page(gray, first.scale, dark_ink),
                      replace(first, scale=guessed)]
-        attempts = [self._choose(page, shrink, dark_ink) for page in pages]
+        attempts = [self._choose(page, shrink) for page in pages]
         return max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
 
-    def _choose(self, page: _Page, shrink: float, dark_ink: bool) -> _Attempt:
+    def _choose(self, page: _Page, shrink: float) -> _Attempt:
         """The hypothesis search on one page. Its digit height came from the blobs; when
         the digits the model is sure of are of another height (blobs of a brick wall or
         grass around a small sheet set it), the search is run again with theirs: joins,
@@ -233,10 +232,10 @@ class DigitReader:
                                        page.cleaned.shape, page.scale.height,
                                        settings.hypotheses, page.texture, page.geometry,
                                        sized=page.scale.measured)
-            return _Attempt(page, choice, shrink, dark_ink, settings.min_confidence)
+            return _Attempt(page, choice, shrink, settings.min_confidence)
 
         attempt = search(page)
-        sure = [c.box[3] for c, p in attempt.choice.read if p.max() >= settings.min_confidence]
+        sure = [c.box[3] for c, _ in attempt.sure]
         if len(sure) >= settings.scale.vouching_digits:
             vouched = Scale(float(np.median(sure)), True)
             if scale_step.far_off(vouched, page.scale, settings.scale.vouched_remeasure):
@@ -264,7 +263,7 @@ class DigitReader:
             # now can they be measured.
             again = self._measure(blobs, geometry, cleaned.shape, measured, texture)
             measured = again if again.measured else measured
-        return _Page(gray, binarized, cleaned, blobs, rejected, measured, texture, geometry)
+        return _Page(binarized, cleaned, blobs, rejected, measured, texture, geometry)
 
     def _texture(self, binarized: Binarized, blobs: list[Candidate]) -> PageTexture | None:
         """The page evidence around any box, when the rule is on and there is a blob to
@@ -277,14 +276,14 @@ class DigitReader:
                  fallback: Scale, texture: PageTexture | None) -> Scale:
         """The digits' size from the blobs the size of a digit that sit plainly on a
         page: wood grain or gravel around a sheet must not set the scale."""
-        limits = self.settings.limits
-        if len(blobs) > limits.max_blobs_to_repair:  # texture or print: nothing to learn
+        if geometry is None:  # no blobs, or texture or print: nothing to learn
             return fallback
+        limits = self.settings.limits
         digit_sized = np.array([is_digit_sized(b.box, limits, shape) for b in blobs], bool)
         if texture is not None:
             for i in np.flatnonzero(digit_sized):
                 digit_sized[i] = texture.plain(blobs[i].box, fallback.height) >= 0.5
-        return scale_step.measure(blobs, digit_sized, fallback, geometry)
+        return scale_step.measure(geometry, digit_sized, fallback)
 
 
 def _geometry(blobs: list[Candidate], limits) -> PairGeometry | None:
@@ -320,8 +319,12 @@ class _Attempt:
     page: _Page
     choice: hypotheses.Choice
     shrink: float
-    dark_ink: bool
-    min_confidence: float
+    min_confidence: float  # the readings at least this sure are shown
+
+    @functools.cached_property
+    def sure(self) -> list[tuple[Candidate, np.ndarray]]:
+        """The readings sure enough to be shown: (candidate, probabilities)."""
+        return [(c, p) for c, p in self.choice.read if p.max() >= self.min_confidence]
 
     @functools.cached_property
     def worth(self) -> float:
@@ -331,18 +334,17 @@ class _Attempt:
         polarity, the "ink" is the paper's halo around the strokes, as light as the
         paper beyond it."""
         # Ink counted in the frame's own pixels, whatever size it was read at.
+        binarized = self.page.binarized
         return sum(float(p.max()) * cv2.countNonZero(c.mask)
-                   * _contrast(self.page.gray, c, self.dark_ink)
-                   for c, p in self.choice.read if p.max() >= self.min_confidence
-                   ) / self.shrink ** 2
+                   * _contrast(binarized.gray, c, binarized.dark_ink)
+                   for c, p in self.sure) / self.shrink ** 2
 
 
 @dataclass
 class _Page:
     """One binarization of a frame and what was found in it."""
 
-    gray: np.ndarray  # the working image it was made from
-    binarized: Binarized
+    binarized: Binarized  # and the working image it was made from (.gray)
     cleaned: np.ndarray
     blobs: list[Candidate]
     rejected: list[Rejected]

@@ -39,14 +39,13 @@ def guess(shape: tuple[int, ...], settings: ScaleSettings, hint: float | None = 
     return Scale(float(height), False)
 
 
-def measure(blobs: list[Candidate], digit_sized: np.ndarray, fallback: Scale,
-            geometry: PairGeometry | None = None) -> Scale:
-    """The height of a whole digit, from the blobs flagged in `digit_sized`; `fallback`
-    when there are none. (The stroke width is measured on the digits read, whose crops
-    measure it anyway: see stroke_of.)"""
-    if not digit_sized.any():
+def measure(geometry: PairGeometry | None, digit_sized: np.ndarray, fallback: Scale) -> Scale:
+    """The height of a whole digit, from the blobs flagged in `digit_sized` (their
+    `geometry`: None when there are too many to compare); `fallback` when there are
+    none. (The stroke width is measured on the digits read, whose crops measure it
+    anyway: see stroke_of.)"""
+    if geometry is None or not digit_sized.any():
         return fallback
-    geometry = geometry or PairGeometry([b.box for b in blobs])
     return Scale(typical_height(geometry, digit_sized), True)
 
 
@@ -91,11 +90,10 @@ def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
     return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))
 
 
-def far_off(measured: Scale, guessed: Scale, factor: ScaleSettings | float) -> bool:
-    """Whether `guessed` is more than `factor` (ScaleSettings.remeasure, or a number)
-    off `measured`: so far off that the frame must be read again."""
+def far_off(measured: Scale, guessed: Scale, factor: float) -> bool:
+    """Whether `guessed` is more than `factor` times off `measured` (either way): so
+    far off that the frame must be read again."""
     if not measured.measured:
         return False
-    factor = factor.remeasure if isinstance(factor, ScaleSettings) else factor
     ratio = measured.height / max(guessed.height, 1e-6)
     return ratio > factor or ratio < 1 / factor

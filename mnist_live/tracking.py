@@ -23,8 +23,6 @@ from .confidence import json_confidence
 from .config import TrackerSettings
 from .pipeline import DigitDetection
 
-__all__ = ["TrackerSettings"]  # defined in config, with every other setting
-
 
 @dataclass
 class Track:

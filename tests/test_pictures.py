@@ -12,9 +12,10 @@ import pytest
 from conftest import iou, paste_digit, run_script
 
 from mnist_live import candidates, draw
-from mnist_live.candidates import CandidateLimits, find_blobs
+from mnist_live.candidates import find_blobs
 from mnist_live.classifier import ClassifierOptions, DigitClassifier
 from mnist_live.confidence import confidence_text, json_confidence
+from mnist_live.config import CandidateLimits
 from mnist_live.pipeline import DigitReader, PipelineSettings
 
 INT8_STEP = 1 / 256

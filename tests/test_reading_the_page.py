@@ -246,3 +246,4 @@ def test_rules_are_switched_off_by_name_and_unknown_ones_refused():
     reader = our_reader(without=frozenset({"page"})).reader
     assert "page" not in reader.settings.hypotheses.rules
     assert "stacked" in reader.settings.hypotheses.rules
+

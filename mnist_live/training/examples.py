@@ -48,9 +48,11 @@ import numpy as np
 
 from .. import glyphs
 from ..binarize import binarize
-from ..candidates import Candidate, CandidateLimits, close_gaps, find_blobs, is_digit_sized, merge
+from ..candidates import Candidate, close_gaps, find_blobs, is_digit_sized, merge
 from ..classifier import NOT_A_DIGIT
+from ..config import CandidateLimits, ScaleSettings
 from ..normalize import mnist_crop
+from ..scale import guess
 from ..scenes import render_digit
 
 __all__ = ["NOT_A_DIGIT"]  # the 11th class, defined with the classifier
@@ -359,12 +361,13 @@ def made_texture(name: str, rng: np.random.Generator, size: int = 480) -> np.nda
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def clutter_masks(gray: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-    """Digit-sized blobs the pipeline's candidate stage proposes in `gray`."""
-    digit_height = min(gray.shape[:2]) / 10
+def clutter_masks(gray: np.ndarray) -> list[np.ndarray]:
+    """Digit-sized blobs the pipeline's candidate stage proposes in `gray`, with its
+    first guess of the digits' size and its default limits."""
+    digit_height = guess(gray.shape, ScaleSettings()).height
     binarized = binarize(gray, "otsu", scale=digit_height)
-    cleaned = close_gaps(binarized.binary, digit_height)
-    limits = CandidateLimits(border_fraction=0.02)
+    limits = CandidateLimits()
+    cleaned = close_gaps(binarized.binary, digit_height, limits.close_gaps)
     blobs, _ = find_blobs(cleaned, limits)
     return [b.mask for b in blobs if is_digit_sized(b.box, limits, cleaned.shape)]
 
@@ -379,7 +382,7 @@ def _clutter_mask(rng: np.random.Generator) -> np.ndarray:
             source = made_texture(str(rng.choice(MADE_TEXTURES)), rng)
         view = _random_view(source, rng)
         # A ring is what a 0 is (a cup's rim, an eye): not for "not a digit".
-        masks = [m for m in clutter_masks(view, rng) if not _has_loop(m, 0.1)]
+        masks = [m for m in clutter_masks(view) if not _has_loop(m, 0.1)]
         if masks:
             return masks[int(rng.integers(len(masks)))]
     return glyphs.draw_scribble(rng)
