@@ -260,7 +260,8 @@ class DigitReader:
             blobs, rejected = find_blobs(cleaned, limits)
             geometry = _geometry(blobs, limits)
             # The lines joined the digits into one blob with the frame's edges: only
-            # now can they be measured.
+            # now can they be measured, and weighed on the page.
+            texture = texture or self._texture(binarized, blobs)
             again = self._measure(blobs, geometry, cleaned.shape, measured, texture)
             measured = again if again.measured else measured
         return _Page(binarized, cleaned, blobs, rejected, measured, texture, geometry)

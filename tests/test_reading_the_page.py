@@ -247,3 +247,16 @@ def test_rules_are_switched_off_by_name_and_unknown_ones_refused():
     assert "page" not in reader.settings.hypotheses.rules
     assert "stacked" in reader.settings.hypotheses.rules
 
+
+def test_digits_found_only_once_ruled_lines_are_out_are_weighed_on_the_page(classifier):
+    # Full-width lines join every digit to the frame's edges: the blobs appear only
+    # after the lines are taken out, and the page evidence must weigh them then.
+    from mnist_live.scale import Scale
+
+    gray = np.full((480, 640), 235, np.uint8)
+    for y in range(40, 480, 50):
+        cv2.line(gray, (0, y), (639, y), 120, 2)
+    for i, digit in enumerate("3141592"):
+        cv2.putText(gray, digit, (40 + 80 * i, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, 20, 6)
+    page = DigitReader(classifier)._page(gray, Scale(48.0, False), dark_ink=True)
+    assert len(page.blobs) == 7 and page.texture is not None
