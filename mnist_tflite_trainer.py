@@ -81,13 +81,6 @@ def fraction(text: str) -> float:
     return value
 
 
-def share(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     defaults = search.SearchSettings()
     parser = argparse.ArgumentParser(
@@ -118,7 +111,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     data.add_argument("--no-usps", action="store_true", help="do not score on USPS")
     examples = examples_step.ExampleSettings()
     data.add_argument(
-        "--camera-share", type=share, default=examples.camera_share, metavar="F",
+        "--camera-share", type=cli.probability, default=examples.camera_share, metavar="F",
         help="share of the digit images replaced by the same digit drawn as a camera "
         "sees it (thick, thin, broken, blurred, turned; default %(default)s)")
     data.add_argument(

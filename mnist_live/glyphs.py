@@ -9,7 +9,7 @@ given a pen of its own: stroke width, slant, a small rotation, uneven scale and 
 wobble, as hands do.
 
     rng = np.random.default_rng(0)
-    mask = draw_mark("k", rng)        # uint8 0/255, ink = 255, cropped to the ink
+    mask = draw_text("k", rng)        # uint8 0/255, ink = 255, cropped to the ink
     mask = draw_text("HELLO", rng)    # a word
     mask = draw_scribble(rng)         # a few random pen strokes
     mask = draw_printed("Name", rng)  # printed: a print font, upright, even strokes
@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .normalize import restroke, stroke_width
+
 # Letters of both cases less those a reader may take for a digit: O o D Q (0), I l i j
 # (1), S s (5), Z z (2), B (8), b G (6), g q (9).
 LOOK_LIKE_DIGITS = set("OoDQIlijSsZzBbGgq")
@@ -42,11 +44,13 @@ WORDS = ("HELLO", "WORLD", "Name", "DATE", "Total", "Page", "Hand", "MAKER", "Ye
          "PRICE", "Week", "Team", "REF", "Note", "Tuner", "Kit", "Cam", "Web",
          "Vector", "Math", "Paper", "Desk", "Pen", "Draw", "EXAM", "Task", "Kay")
 
-HERSHEY_FONTS = (
-    cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX,
-    cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
-    cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
-)
+HERSHEY = {
+    "simplex": cv2.FONT_HERSHEY_SIMPLEX, "plain": cv2.FONT_HERSHEY_PLAIN,
+    "duplex": cv2.FONT_HERSHEY_DUPLEX, "complex": cv2.FONT_HERSHEY_COMPLEX,
+    "triplex": cv2.FONT_HERSHEY_TRIPLEX, "script simplex": cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+    "script complex": cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
+}
+HERSHEY_FONTS = tuple(HERSHEY.values())
 # The ones a printer uses: no script.
 PRINT_FONTS = HERSHEY_FONTS[:5]
 # Hershey fonts are ASCII only: these two are drawn from their parts.
@@ -98,15 +102,7 @@ def truetype_fonts() -> tuple[Path, ...]:
 
 def font_names() -> list[str]:
     """Every font draw_text may use, for a report."""
-    hershey = ["Hershey " + name for name in ("simplex", "plain", "duplex", "complex",
-                                              "triplex", "script simplex",
-                                              "script complex")]
-    return hershey + [p.stem for p in truetype_fonts()]
-
-
-def draw_mark(char: str, rng: np.random.Generator, pen: Pen | None = None) -> np.ndarray:
-    """One letter or symbol as a uint8 ink mask (255 = ink), cropped to its ink."""
-    return draw_text(char, rng, pen)
+    return ["Hershey " + name for name in HERSHEY] + [p.stem for p in truetype_fonts()]
 
 
 def draw_text(text: str, rng: np.random.Generator, pen: Pen | None = None) -> np.ndarray:
@@ -216,16 +212,7 @@ def _set_stroke(mask: np.ndarray, stroke: float) -> np.ndarray:
     _, _, _, h = cv2.boundingRect(binary)
     if h == 0:
         return binary
-    from .normalize import stroke_width
-
-    change = round((stroke * h - stroke_width(binary)) / 2)
-    if change == 0:
-        return binary
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(change) + 1,) * 2)
-    if change > 0:
-        return cv2.dilate(binary, kernel)
-    thinned = cv2.erode(binary, kernel)
-    return thinned if cv2.countNonZero(thinned) > 0.3 * cv2.countNonZero(binary) else binary
+    return restroke(binary, round((stroke * h - stroke_width(binary)) / 2), keep=0.3)
 
 
 def _write_like(mask: np.ndarray, pen: Pen, rng: np.random.Generator) -> np.ndarray:

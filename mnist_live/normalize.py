@@ -53,15 +53,21 @@ def normalize_stroke(mask: np.ndarray, box_scale: float,
     if MIN_STROKE <= scaled <= MAX_STROKE or width == 0:
         return mask
     target = MNIST_STROKE if scaled < MIN_STROKE else MAX_STROKE
-    radius = round(abs(target / box_scale - width) / 2)
-    if radius < 1:
+    # Thinning must not erase parts of the digit; keep the original if it would.
+    return restroke(mask, round((target / box_scale - width) / 2), keep=0.35)
+
+
+def restroke(mask: np.ndarray, radius: int, keep: float) -> np.ndarray:
+    """`mask` with its strokes thickened (`radius` > 0) or thinned (< 0) by `radius`
+    pixels a side; a thinning that would leave no more than `keep` of the ink gives
+    the mask back as it is."""
+    if radius == 0:
         return mask
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    if scaled < MIN_STROKE:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
+    if radius > 0:
         return cv2.dilate(mask, kernel)
     thinned = cv2.erode(mask, kernel)
-    # Thinning must not erase parts of the digit; keep the original if it would.
-    return thinned if cv2.countNonZero(thinned) > 0.35 * cv2.countNonZero(mask) else mask
+    return thinned if cv2.countNonZero(thinned) > keep * cv2.countNonZero(mask) else mask
 
 
 def mnist_crop(mask: np.ndarray, stroke: float | None = None) -> np.ndarray:

@@ -388,7 +388,7 @@ def test_even_a_tiny_run_learns_to_refuse_an_obvious_non_digit(tiny_run, mnist_t
     block[5:55, 5:45] = 255
     assert model.all_probabilities(mnist_crop(block)).argmax() == NOT_A_DIGIT
     rng = np.random.default_rng(0)
-    symbols = np.stack([mnist_crop(glyphs.draw_mark(c, rng)) for c in "#=+%x*"])
+    symbols = np.stack([mnist_crop(glyphs.draw_text(c, rng)) for c in "#=+%x*"])
     not_digit = model.all_probabilities(symbols)[:, NOT_A_DIGIT].mean()
     on_digits = model.all_probabilities(mnist_test[0][:300])[:, NOT_A_DIGIT].mean()
     assert not_digit > 5 * on_digits

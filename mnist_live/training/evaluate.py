@@ -91,14 +91,6 @@ def evaluate(classifier: DigitClassifier, images: np.ndarray, labels) -> Evaluat
     )
 
 
-def evaluate_tflite(model_path: str | Path, images: np.ndarray, labels: np.ndarray,
-                    num_threads: int = 2) -> Evaluation:
-    """Classify every image with DigitClassifier and compare with `labels`."""
-    classifier = DigitClassifier(ClassifierOptions(model_path=Path(model_path),
-                                                   num_threads=num_threads))
-    return evaluate(classifier, images, labels)
-
-
 @dataclass
 class HeldOutSets:
     """What a model is scored on besides MNIST's own test images (see score_model)."""

@@ -134,13 +134,17 @@ def _binary(alpha: np.ndarray, level: float) -> np.ndarray:
     return np.where(alpha >= level, 255, 0).astype(np.uint8)
 
 
-def _holes(mask: np.ndarray, min_area: float = 4.0) -> int:
-    """How many loops the ink closes (holes of at least `min_area` pixels)."""
+def _hole_areas(mask: np.ndarray) -> list[float]:
+    """The areas of the holes the ink closes (its loops), pixels."""
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
-        return 0
-    return sum(1 for i, c in enumerate(contours)
-               if hierarchy[0][i][3] >= 0 and cv2.contourArea(c) >= min_area)
+        return []
+    return [cv2.contourArea(c) for i, c in enumerate(contours) if hierarchy[0][i][3] >= 0]
+
+
+def _holes(mask: np.ndarray, min_area: float = 4.0) -> int:
+    """How many loops the ink closes (holes of at least `min_area` pixels)."""
+    return sum(1 for area in _hole_areas(mask) if area >= min_area)
 
 
 def _bridged(mask: np.ndarray, height: float) -> np.ndarray:
@@ -171,14 +175,14 @@ def negative_mask(kind: str, rng: np.random.Generator, donors: np.ndarray) -> np
     if kind == "letters":
         roll = rng.random()
         if roll < 0.7:
-            return glyphs.draw_mark(str(rng.choice(list(glyphs.LETTERS))), rng)
+            return glyphs.draw_text(str(rng.choice(list(glyphs.LETTERS))), rng)
         if roll < 0.9:  # two letters written so close they touch
             pair = "".join(rng.choice(list(glyphs.LETTERS), size=2))
-            return _touching(glyphs.draw_mark(pair[0], rng), glyphs.draw_mark(pair[1], rng),
+            return _touching(glyphs.draw_text(pair[0], rng), glyphs.draw_text(pair[1], rng),
                              rng)
         return glyphs.draw_text(str(rng.choice(glyphs.WORDS)), rng)
     if kind == "symbols":
-        return glyphs.draw_mark(str(rng.choice(list(glyphs.SYMBOLS))), rng)
+        return glyphs.draw_text(str(rng.choice(list(glyphs.SYMBOLS))), rng)
     if kind == "pieces":
         return _piece_of_digit(donors, rng)
     if kind == "pairs":
@@ -211,7 +215,6 @@ def _scaled_to(mask: np.ndarray, height: int, rng: np.random.Generator) -> np.nd
 def _touching(left: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Two masks side by side, moved together until their ink touches (or overlaps a
     little), bottoms roughly aligned."""
-    h = max(left.shape[0], right.shape[0])
     right = _scaled_to(right, left.shape[0], rng) if right.shape[0] > 2 * left.shape[0] else right
     h = max(left.shape[0], right.shape[0])
     offset_l = h - left.shape[0] - int(rng.integers(0, max(1, h // 8)))
@@ -248,7 +251,6 @@ def _piece_of_digit(donors: np.ndarray, rng: np.random.Generator,
                           str(rng.choice(["plain", "thick", "thin"])))
         if height:
             mask = _scaled_to(mask, int(height), rng)
-        _h, _w = mask.shape
         ys, xs = np.nonzero(mask)
         if len(xs) < 20:
             continue
@@ -263,7 +265,7 @@ def _piece_of_digit(donors: np.ndarray, rng: np.random.Generator,
         share = cv2.countNonZero(piece) / len(xs)
         if 0.2 <= share <= 0.5 and not _upright_stroke(piece) and not _has_loop(piece):
             return glyphs.crop_to_ink(piece)
-    return glyphs.draw_mark("-", rng)  # practically never reached
+    return glyphs.draw_text("-", rng)  # practically never reached
 
 
 def _largest_part(mask: np.ndarray) -> np.ndarray:
@@ -295,13 +297,9 @@ def _upright_stroke(mask: np.ndarray) -> bool:
 
 
 def _has_loop(mask: np.ndarray, area: float = 0.02) -> bool:
-    """Whether the ink closes a hole of at least `area` x its box."""
-    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return False
+    """Whether the ink closes a hole of more than `area` x its box."""
     h, w = mask.shape
-    return any(hierarchy[0][i][3] >= 0 and cv2.contourArea(c) > area * h * w
-               for i, c in enumerate(contours))
+    return any(hole > area * h * w for hole in _hole_areas(mask))
 
 
 # --- Clutter: what the candidate stage finds where there is no digit ------------------------
@@ -459,10 +457,13 @@ def negatives(kind: str, count: int, rng: np.random.Generator, donors: np.ndarra
               lookalikes: Lookalikes | None = None, progress=None) -> np.ndarray:
     """`count` crops of one kind, none of which looks like a digit (with `lookalikes`)."""
     kept: list[np.ndarray] = []
+    checked = lookalikes is not None and kind in CHECKED_KINDS
     while len(kept) < count:
+        need = count - len(kept)
+        # Some of a checked batch will be left out: draw a few more.
         batch = np.stack([negative_crop(kind, rng, donors)
-                          for _ in range(max(8, round(1.3 * (count - len(kept)))))])
-        if lookalikes is not None and kind in CHECKED_KINDS:
+                          for _ in range(max(8, round(1.3 * need)) if checked else need)])
+        if checked:
             batch = batch[~lookalikes(batch)]
         batch = batch[: count - len(kept)]
         kept += list(batch)

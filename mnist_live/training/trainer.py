@@ -93,6 +93,16 @@ def train(options: TrainerOptions) -> dict:
           f"training split), test {len(mnist.x_test)} (used only for the final scores)")
     print(f"Images per digit in training: {np.bincount(train_split[1], minlength=10).tolist()}")
     usps = _load_usps(options)
+    # A saved search made with other settings stops the run now, before the examples
+    # (minutes of drawing) are drawn and their cache overwritten.
+    fingerprint = {
+        **settings.describe(), "data_sha256": mnist.sha256, "subset": options.subset,
+        "validation_fraction": options.validation_fraction, "epochs": settings.epochs,
+        "batch_size": settings.batch_size, "patience": settings.patience,
+        "seed": settings.seed,
+        "examples": _examples_fingerprint(options, mnist),
+    }
+    search_step.check_resume(settings, fingerprint)
     lookalikes = examples_step.Lookalikes(mnist.x_train, settings.seed)
     train_set, val_set = _examples(options, mnist, train_split, val_split, lookalikes)
     print(f"With camera-drawn digits and \"not a digit\" crops (class "
@@ -105,14 +115,6 @@ def train(options: TrainerOptions) -> dict:
     import keras  # lazy: TensorFlow starts here
 
     keras.utils.set_random_seed(settings.seed)
-    fingerprint = {
-        **settings.describe(), "data_sha256": mnist.sha256, "subset": options.subset,
-        "validation_fraction": options.validation_fraction, "epochs": settings.epochs,
-        "batch_size": settings.batch_size, "patience": settings.patience,
-        "seed": settings.seed,
-        "examples": _examples_fingerprint(options, mnist),
-    }
-    search_step.check_resume(settings, fingerprint)
     resumed = not settings.overwrite and (
         Path(settings.project_dir) / search_step.PROJECT_NAME / "oracle.json").is_file()
     if resumed:
