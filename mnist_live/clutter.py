@@ -26,7 +26,6 @@ scikit-image's photos) are part of it, so a machine with other fonts draws other
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from dataclasses import dataclass, replace
@@ -56,7 +55,6 @@ FONT_PX = glyphs.CANVAS // 2  # glyphs draws text this tall: the scale's referen
 class Page:
     """Where the sheet lies in the frame."""
 
-    corners: np.ndarray  # 4x2 float32, the sheet's corners in frame pixels
     alpha: np.ndarray  # HxW float32: 1 on the sheet, 0 around it, soft at its edge
     room: np.ndarray  # HxW bool: where marks may be written (on the sheet, off its edge)
     content: tuple[int, int, int, int]  # left, top, right, bottom: where digits go
@@ -106,7 +104,7 @@ def page_outline(rng: np.random.Generator, width: int, height: int, margin: int)
     room = inside >= 0.5 * edge
     room[: margin // 4], room[-(margin // 4) :] = False, False  # off the frame edge
     room[:, : margin // 4], room[:, -(margin // 4) :] = False, False
-    return Page(corners, alpha, room, content)
+    return Page(alpha, room, content)
 
 
 def _polygon_alpha(corners: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -273,10 +271,10 @@ def around_page(rng: np.random.Generator, image: np.ndarray, page: Page) -> np.n
 
 def _surface(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """One of SURROUNDINGS filling the frame: float32 BGR."""
-    from .training.examples import made_texture  # (it imports this package's scenes)
+    from .training.examples import made_texture, skimage_sample  # (it imports scenes)
 
     kind = str(rng.choice(SURROUNDINGS))
-    photo = _skimage_photo(SKIMAGE_PHOTOS[kind]) if kind in SKIMAGE_PHOTOS else None
+    photo = skimage_sample(SKIMAGE_PHOTOS[kind]) if kind in SKIMAGE_PHOTOS else None
     if kind in SKIMAGE_PHOTOS and photo is None:  # without scikit-image: made ones only
         kind = "fabric"
     side = max(width, height)
@@ -321,17 +319,6 @@ def _wood_grain(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     gray = cv2.warpAffine(gray.astype(np.float32), turn, (width, height),
                           borderMode=cv2.BORDER_REFLECT)
     return np.clip(gray, 0, 1)
-
-
-@functools.lru_cache(maxsize=8)
-def _skimage_photo(name: str) -> np.ndarray | None:
-    """One of scikit-image's bundled sample photos, BGR, or None without it."""
-    from .training.examples import skimage_data_folder
-
-    folder = skimage_data_folder()
-    if folder is None:
-        return None
-    return cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
 
 
 def _view(photo: np.ndarray, rng: np.random.Generator, width: int, height: int) -> np.ndarray:

@@ -50,16 +50,16 @@ from tqdm import tqdm
 from .. import config
 from ..boxes import Box, union_box
 from ..capture import read_image
+from ..cli import positive_int
 from ..errors import UserError
 from ..live import SteadyReader
-from ..pipeline import DigitReader
 from ..record import Recorder
 from ..scenes import TrueDigit, TrueNumber
 from . import sets
 from .read import _text, draw_score
 from .readers import add_reader_arguments, chosen_readers
-from .scale import frame_size, positive
-from .scoring import MIN_IOU, Tally, score_image, whole_numbers
+from .scale import frame_size
+from .scoring import MIN_IOU, ImageScore, Tally, score_image, whole_numbers
 
 HELP = "false digits, recall and whole numbers on real pages filmed hand-held on texture"
 
@@ -104,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         default=BACKGROUNDS, metavar="LIST",
                         help="scikit-image sample photos to lay them on, of "
                         f"{','.join(sets.SKIMAGE_NEGATIVES)} (default: {','.join(BACKGROUNDS)})")
-    parser.add_argument("--frames", type=positive, default=150, metavar="N",
+    parser.add_argument("--frames", type=positive_int, default=150, metavar="N",
                         help="frames per clip (default: %(default)s)")
     parser.add_argument("--size", type=lambda text: frame_size(text, 160),
                         default=(640, 480), metavar="WxH",
@@ -361,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
     sheets = {name: [load_sheet(photo) for photo in PAGES[name]] for name in args.pages}
     backgrounds = {name: sets.skimage_photo(name) for name in args.backgrounds}
     clips = [(page, background) for page in args.pages for background in args.backgrounds]
-    names = ["ours"] + (["reference"] if reference else [])
+    names = [reader.name for reader in (ours, *others)]
     scores: dict[tuple[str, str], ClipScore] = {}
     progress = tqdm(total=len(clips) * args.frames, desc="frames", unit="frame",
                     file=sys.stderr)
@@ -370,7 +370,7 @@ def run(args: argparse.Namespace) -> int:
         # A clip is the same filmed alone (--pages, --backgrounds) or among all.
         seed = (args.seed * 10_000 + 100 * list(PAGES).index(page)
                 + list(sets.SKIMAGE_NEGATIVES).index(background))
-        live = SteadyReader(DigitReader(ours.reader.classifier, ours.reader.settings))
+        live = SteadyReader(ours.reader)
         clip = {name: ClipScore() for name in names}
         recorder = (Recorder(args.video / f"{page}_on_{background}.mp4", 30)
                     if args.video else None)
@@ -379,14 +379,14 @@ def run(args: argparse.Namespace) -> int:
                 start = time.perf_counter()
                 shown = live.read(frame.image)
                 clip["ours"].seconds += time.perf_counter() - start
-                _count(clip["ours"], frame, shown.digits, shown.numbers)
+                digit_score = _count(clip["ours"], frame, shown.digits, shown.numbers)
                 if reference:
                     start = time.perf_counter()
                     found = reference.reader.read(frame.image).digits
                     clip["reference"].seconds += time.perf_counter() - start
                     _count(clip["reference"], frame, found, [])
                 if recorder:
-                    recorder.write(_picture(frame, shown.digits, shown.numbers))
+                    recorder.write(_picture(frame, shown.digits, shown.numbers, digit_score))
                 progress.update()
         finally:
             if recorder:
@@ -403,17 +403,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count(score: ClipScore, frame: FilmFrame, digits, numbers) -> None:
-    score.digits.add(score_image(frame.digits, digits))
+def _count(score: ClipScore, frame: FilmFrame, digits, numbers) -> ImageScore:
+    """Add one frame's digits and numbers to `score`; the digits' score."""
+    digit_score = score_image(frame.digits, digits)
+    score.digits.add(digit_score)
     true, whole = whole_numbers(frame.numbers, numbers)
     score.number_frames += true
     score.numbers_whole += whole
+    return digit_score
 
 
-def _picture(frame: FilmFrame, digits, numbers) -> np.ndarray:
+def _picture(frame: FilmFrame, digits, numbers, score: ImageScore) -> np.ndarray:
     """The frame as --video shows it: read.py's picture, plus the numbers read."""
-    picture = draw_score(frame.image, frame.digits, digits, score_image(frame.digits, digits),
-                         "ours")
+    picture = draw_score(frame.image, frame.digits, digits, score, "ours")
     text = "numbers: " + (" ".join(n.text for n in numbers) or "-")
     _text(picture, text, (5, picture.shape[0] - 10), (0, 0, 0), 0.5, 1, background=True)
     return picture

@@ -31,6 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import atomic, scenes
+from ..cli import positive_int
 from ..errors import UserError
 from .read import draw_score
 from .readers import add_reader_arguments, chosen_readers
@@ -49,7 +50,7 @@ MAX_ASPECT = 1.2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_reader_arguments(parser)
-    parser.add_argument("--digits", type=positive, default=20, metavar="N",
+    parser.add_argument("--digits", type=positive_int, default=20, metavar="N",
                         help="digits drawn at each size (default: %(default)s)")
     parser.add_argument("--sizes", type=_sizes, default=SIZES, metavar="LIST",
                         help="digit heights in px, comma-separated; each frame size also "
@@ -65,14 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "into DIR/READER/WxH/")
     parser.add_argument("--json", type=Path, metavar="FILE",
                         help="also write every cell and every frame's outcome to FILE")
-
-
-def positive(text: str) -> int:
-    """An int of at least 1, for argparse."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _sizes(text: str) -> tuple[int, ...]:

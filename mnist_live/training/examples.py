@@ -308,11 +308,16 @@ def _has_loop(mask: np.ndarray, area: float = 0.02) -> bool:
 @functools.lru_cache(maxsize=1)
 def skimage_photos() -> tuple[np.ndarray, ...]:
     """scikit-image's sample photos in SKIMAGE_PHOTOS, gray (empty without skimage)."""
-    folder = skimage_data_folder()
-    if folder is None:
-        return ()
-    photos = [cv2.imread(str(folder / name), cv2.IMREAD_GRAYSCALE) for name in SKIMAGE_PHOTOS]
+    photos = [skimage_sample(name, cv2.IMREAD_GRAYSCALE) for name in SKIMAGE_PHOTOS]
     return tuple(p for p in photos if p is not None)
+
+
+@functools.lru_cache(maxsize=32)
+def skimage_sample(filename: str, flags: int = cv2.IMREAD_COLOR) -> np.ndarray | None:
+    """One sample photo file of the installed scikit-image, read with cv2.imread's
+    `flags` (read once; do not change it), or None without scikit-image."""
+    folder = skimage_data_folder()
+    return None if folder is None else cv2.imread(str(folder / filename), flags)
 
 
 def skimage_data_folder() -> Path | None:
