@@ -86,6 +86,22 @@ def test_read_counts_every_report_on_the_negatives_as_false(tmp_path, capsys):
         assert equations["stray"] <= equations["reported"] - equations["read"]
 
 
+def test_read_compares_with_another_release_read_in_its_own_process(tmp_path, capsys):
+    # This checkout as the "release": both columns must agree image for image.
+    from pathlib import Path
+
+    import mnist_live
+
+    root = Path(mnist_live.__file__).parents[1]
+    out = tmp_path / "read.json"
+    assert main(["read", "--no-reference", "--only", "testjpg", "--only", "equations",
+                 "--release", str(root), "--json", str(out)]) == 0
+    assert "RELEASE" in capsys.readouterr().out
+    for image in json.loads(out.read_text())["images"]:
+        assert image["ours"] == image["release"]
+    assert main(["read", "--only", "testjpg", "--release", str(tmp_path)]) == 1
+
+
 def test_skimage_samples_come_as_bgr():
     astronaut = sets.skimage_photo("astronaut")  # an orange suit: red over blue
     assert astronaut.dtype == np.uint8 and astronaut.shape == (512, 512, 3)

@@ -18,6 +18,7 @@ false digits per photo.
 Examples:
   python -m mnist_live.bench read --scenes-per-category 20 --dump-failures failures
   python -m mnist_live.bench read --only negatives --only equations
+  git worktree add /tmp/before 8670ec8 && python -m mnist_live.bench read --release /tmp/before
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from tqdm import tqdm
 
 from .. import atomic, scenes
 from . import sets
-from .readers import NamedReader, add_reader_arguments, chosen_readers
+from .readers import NamedReader, add_reader_arguments, chosen_readers, release_reader
 from .scoring import MIN_IOU, ImageScore, Tally, score_image
 
 HELP = "recall, precision and F1 of our pipeline and the reference's, per image set"
@@ -67,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write an annotated picture of every image not read perfectly into DIR",
     )
     parser.add_argument(
+        "--release", type=Path, metavar="DIR",
+        help="also read with another release's pipeline and model: a checkout of this "
+        "project (e.g. git worktree add /tmp/before COMMIT), run in its own process",
+    )
+    parser.add_argument(
         "--json", type=Path, metavar="FILE",
         help="also write every row and every image's counts to FILE as JSON",
     )
@@ -75,6 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     images = _collect_images(args)
     readers = chosen_readers(args)
+    if args.release:
+        readers.append(release_reader(args.release))
 
     tallies = {reader.name: defaultdict(Tally) for reader in readers}
     seconds = dict.fromkeys(tallies, 0.0)

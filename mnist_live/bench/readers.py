@@ -8,12 +8,20 @@ DigitReader with its default settings and our shipped model (or the one given).
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
+import struct
+import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from .. import config
 from ..classifier import ClassifierOptions, DigitClassifier
+from ..errors import UserError
 from ..pipeline import DigitReader, PipelineSettings
 from .reference import ReferenceReader, reference_model_path
 
@@ -52,6 +60,66 @@ def our_reader(
         settings = replace(settings, hypotheses=replace(settings.hypotheses, rules=rules))
         notes.append(f"ours without the rules {', '.join(sorted(without))}")
     return NamedReader("ours", DigitReader(classifier, settings), model_path, notes)
+
+
+# Run inside another checkout: its mnist_live and ours share a name, so it reads in a
+# process of its own. Frames come in as .npy bytes after their length; each frame's
+# digits go out as one JSON line.
+_RELEASE_SERVER = """
+import io, json, struct, sys
+import numpy as np
+from mnist_live.classifier import ClassifierOptions, DigitClassifier
+from mnist_live.pipeline import DigitReader
+reader = DigitReader(DigitClassifier(ClassifierOptions()))
+while len(head := sys.stdin.buffer.read(8)) == 8:
+    frame = np.load(io.BytesIO(sys.stdin.buffer.read(struct.unpack("<Q", head)[0])))
+    digits = [[d.digit, float(d.confidence), [int(v) for v in d.box]]
+              for d in reader.read(frame).digits]
+    print(json.dumps(digits), flush=True)
+"""
+
+
+@dataclass(frozen=True)
+class _Reported:
+    digit: int
+    confidence: float
+    box: tuple[int, int, int, int]
+
+
+@dataclass
+class _Reading:
+    digits: list[_Reported]
+
+
+class ReleaseReader:
+    """Another release's pipeline with its own model, e.g. a checkout made with
+    `git worktree add /tmp/before v1.0`, read in its own Python process."""
+
+    def __init__(self, root: Path):
+        if not (root / "mnist_live" / "pipeline.py").is_file():
+            raise UserError(f"{root} is not a checkout of this project "
+                            "(no mnist_live/pipeline.py)")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _RELEASE_SERVER], cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def read(self, frame: np.ndarray) -> _Reading:
+        data = io.BytesIO()
+        np.save(data, frame)
+        self.process.stdin.write(struct.pack("<Q", data.tell()) + data.getvalue())
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise UserError("the release's pipeline stopped (its error is above)")
+        return _Reading([_Reported(d, c, tuple(b)) for d, c, b in json.loads(line)])
+
+
+def release_reader(root: Path) -> NamedReader:
+    """The pipeline and model of the checkout at `root`, named "release"."""
+    root = root.resolve()
+    return NamedReader("release", ReleaseReader(root), root / "mnist.tflite",
+                       [f"release: the pipeline and model of {root}"])
 
 
 RULES = config.HypothesisSettings().rules
