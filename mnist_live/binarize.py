@@ -91,13 +91,17 @@ def ink_polarity(gray: np.ndarray, scale: float | None = None) -> tuple[bool, bo
         dark = (cv2.morphologyEx(darkest, cv2.MORPH_BLACKHAT, kernel) > far).astype(np.float32)
         light = (cv2.morphologyEx(lightest, cv2.MORPH_TOPHAT, kernel) > far).astype(np.float32)
         # Long straight lines are no writing (a brick wall's mortar, ruled lines, the
-        # edge of a sheet): they do not vote.
+        # edge of a sheet): they do not vote, nor does what lies on them (where a
+        # margin crosses a ruled line, the line's gap is a light detail).
         length = max(3, round(2 * height / step))
+        on_lines = np.zeros_like(dark)
         for votes in (dark, light):
-            lines = np.maximum(
+            on_lines = np.maximum(on_lines, np.maximum(
                 cv2.morphologyEx(votes, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
-                cv2.morphologyEx(votes, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)))
-            votes -= lines
+                cv2.morphologyEx(votes, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))))
+        on_lines = cv2.dilate(on_lines, np.ones((3, 3), np.uint8))
+        dark *= 1 - on_lines
+        light *= 1 - on_lines
         # Writing is one-sided: around dark ink on paper there are no light details.
         # Texture (grass, gravel, a face) has both: each detail counts by how much of
         # what is around it is of its own side.
