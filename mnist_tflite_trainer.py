@@ -31,8 +31,10 @@ Usage:
         --output-dir /tmp/quick                                         # a quick try
 
 A search interrupted with Ctrl+C resumes when the same command is run again;
---overwrite starts over. Resuming a finished search only refits, exports and scores;
---no-refit is not part of the search's settings, so it never blocks a resume.
+--overwrite starts over. Resuming a finished search only refits, exports and scores,
+and the refit model is kept beside the search too, so a run resumed after it (or one
+that trained elsewhere with --fit-only) only exports and scores; --no-refit is not part
+of the search's settings, so it never blocks a resume.
 
 Exit status: 0 done, 1 failed (one-line reason), 2 bad options, 130 interrupted.
 """
@@ -65,10 +67,15 @@ def install_hint() -> str:
     return f"pip install -r {path}"
 
 
-def check_training_packages() -> None:
+def check_training_packages(fit_only: bool = False) -> None:
     """Training needs TensorFlow, Keras and AutoKeras, which the quick start's reading
-    set leaves out: say in one line what to install, before any work starts."""
-    missing = [name for name in TRAINING_MODULES if importlib.util.find_spec(name) is None]
+    set leaves out: say in one line what to install, before any work starts. With
+    --fit-only, Keras may run on another backend (KERAS_BACKEND) and TensorFlow, which
+    only the export needs, may be missing."""
+    needed = TRAINING_MODULES
+    if fit_only and os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        needed = tuple(name for name in needed if name not in ("tensorflow", "tensorboard"))
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise UserError(f"training needs {', '.join(missing)} (not installed): "
                         f"{install_hint()}")
@@ -79,6 +86,26 @@ def fraction(text: str) -> float:
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
+
+
+def negative_weights(text: str) -> dict[str, float]:
+    """'symbols=1.5,pieces=2' -> every kind's weight (1 where not named)."""
+    weights = dict.fromkeys(examples_step.NEGATIVE_KINDS, 1.0)
+    for item in filter(None, text.split(",")):
+        kind, _, value = item.partition("=")
+        if kind.strip() not in weights:
+            raise argparse.ArgumentTypeError(
+                f"unknown kind {kind.strip()!r}; kinds: {', '.join(weights)}")
+        try:
+            weights[kind.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight must be a number"
+                                             ) from None
+        if not weights[kind.strip()] >= 0:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight must be 0 or more")
+    if not sum(weights.values()) > 0:
+        raise argparse.ArgumentTypeError("at least one weight must be above 0")
+    return weights
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -116,8 +143,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         "sees it (thick, thin, broken, blurred, turned; default %(default)s)")
     data.add_argument(
         "--negative-share", type=fraction, default=examples.negative_share, metavar="F",
-        help="\"not a digit\" crops, as a share of the digit images, split evenly among "
-        "letters, symbols, pieces, pairs and clutter (default %(default)s)")
+        help="\"not a digit\" crops, as a share of the digit images, split among "
+        "letters, symbols, pieces, pairs and clutter by --negative-weights (default "
+        "%(default)s)")
+    data.add_argument(
+        "--negative-weights", type=negative_weights, metavar="KIND=W,...",
+        default=examples.negative_weights,
+        help="each kind's share of the \"not a digit\" crops relative to the others; kinds "
+        "left out weigh 1 (default: "
+        + ",".join(f"{k}={w:g}" for k, w in examples.negative_weights.items()) + ")")
 
     model = parser.add_argument_group("search")
     model.add_argument(
@@ -159,6 +193,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "at which its trial had the lowest validation loss, with the same "
         "augmentation, learning-rate schedule and seed (no validation, no early "
         "stopping; the test split is never used)")
+    model.add_argument(
+        "--fit-only", action="store_true",
+        help="search and refit, keep the refit model in the search folder and stop "
+        "before the export: for a machine with a GPU, where Keras may run on another "
+        "backend (e.g. KERAS_BACKEND=torch) and TensorFlow is not installed. Then run "
+        "the same command without --fit-only, with the search folder copied over, on a "
+        "machine with TensorFlow: it exports, scores and writes without training again")
 
     out = parser.add_argument_group("output")
     out.add_argument(
@@ -179,7 +220,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    check_training_packages()
+    check_training_packages(args.fit_only)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ chatter
     settings = search.SearchSettings(
         search=args.search, max_trials=args.max_trials, epochs=args.epochs,
@@ -192,9 +233,11 @@ def main(argv=None) -> int:
     options = TrainerOptions(
         data=args.data, subset=args.subset, validation_fraction=args.validation_fraction,
         output_dir=args.output_dir, usps=args.usps, use_usps=not args.no_usps,
-        max_int8_loss=args.max_int8_loss, refit=not args.no_refit, search=settings,
+        max_int8_loss=args.max_int8_loss, refit=not args.no_refit, fit_only=args.fit_only,
+        search=settings,
         examples=examples_step.ExampleSettings(camera_share=args.camera_share,
-                                               negative_share=args.negative_share),
+                                               negative_share=args.negative_share,
+                                               negative_weights=args.negative_weights),
     )
     try:
         train(options)

@@ -575,3 +575,48 @@ def test_the_reading_install_has_no_training_packages_and_dev_has_all():
     assert training <= names("requirements-train.txt")
     assert names("requirements-train.txt") | {"pytest", "ruff"} <= names(
         "requirements-dev.txt")
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_fit_only_keeps_the_refit_and_a_later_run_exports_it_without_training(
+        tmp_path, capsys):
+    """--fit-only (for a GPU machine, any Keras backend) stops after the refit; the same
+    command without it then reads the refit model back and only exports and scores."""
+    import mnist_tflite_trainer
+
+    out = tmp_path / "out"
+    args = [*tiny_run_args(out), "--project-dir", str(tmp_path / "search")]
+    assert mnist_tflite_trainer.main([*args, "--fit-only"]) == 0
+    assert not (out / "mnist.tflite").exists() and not (out / "model").exists()
+    kept = tmp_path / "search" / "mnist" / "refit.keras"
+    assert kept.is_file() and kept.with_suffix(".json").is_file()
+    capsys.readouterr()
+
+    assert mnist_tflite_trainer.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Refit trained before" in printed and "Refit time" not in printed
+    card = json.loads((out / "model" / "model_card.json").read_text())
+    assert card["refit"]["done"] is True and card["refit"]["epochs"] == 1
+    assert "Keras" in card["refit"]["machine"]
+    assert card["refit_time_s"] == card["refit"]["time_s"] > 0
+    assert (out / "mnist.tflite").stat().st_size > 10_000
+
+
+def test_negative_weights_option():
+    import mnist_tflite_trainer
+    from mnist_live.training.examples import NEGATIVE_KINDS, ExampleSettings
+
+    args = mnist_tflite_trainer.parse_args(["--negative-weights", "symbols=2,pieces=0.5"])
+    assert args.negative_weights == {**dict.fromkeys(NEGATIVE_KINDS, 1.0),
+                                     "symbols": 2.0, "pieces": 0.5}
+    split = ExampleSettings(negative_share=0.5, negative_weights=args.negative_weights
+                            ).per_kind(1100)
+    assert split == {"letters": 100, "symbols": 200, "pieces": 50, "pairs": 100,
+                     "clutter": 100}
+    assert sum(ExampleSettings().per_kind(1000).values()) == 450  # the default: even
+    for bad in ("nonsense=1", "symbols=x", "symbols=-1", ",".join(
+            f"{k}=0" for k in NEGATIVE_KINDS)):
+        with pytest.raises(SystemExit) as caught:
+            mnist_tflite_trainer.parse_args(["--negative-weights", bad])
+        assert caught.value.code == 2

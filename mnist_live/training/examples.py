@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -485,11 +485,22 @@ class ExampleSettings:
     """Share of the digit images replaced by the same digit drawn as a camera sees it
     (camera_digit, a random style); the rest stay MNIST's own images."""
     negative_share: float = 0.45
-    """"Not a digit" examples, as a share of the number of digit images, split evenly
-    among NEGATIVE_KINDS."""
+    """"Not a digit" examples, as a share of the number of digit images, split among
+    NEGATIVE_KINDS by `negative_weights`."""
+    negative_weights: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(NEGATIVE_KINDS, 1.0))
+    """Each kind's share of the "not a digit" examples, relative to the others (the
+    weights are normalized)."""
+
+    def per_kind(self, digit_count: int) -> dict[str, int]:
+        """How many "not a digit" crops of each kind go with `digit_count` digits."""
+        total = sum(self.negative_weights[kind] for kind in NEGATIVE_KINDS)
+        return {kind: round(self.negative_share * digit_count * self.negative_weights[kind]
+                            / total) for kind in NEGATIVE_KINDS}
 
     def describe(self) -> dict:
         return {"camera_share": self.camera_share, "negative_share": self.negative_share,
+                "negative_weights": dict(self.negative_weights),
                 "digit_styles": list(DIGIT_STYLES), "negative_kinds": list(NEGATIVE_KINDS),
                 "letters": glyphs.LETTERS, "symbols": glyphs.SYMBOLS,
                 "skimage_photos": list(SKIMAGE_PHOTOS), "made_textures": list(MADE_TEXTURES),
@@ -522,16 +533,17 @@ def build_examples(x: np.ndarray, y: np.ndarray, seed: int, settings: ExampleSet
     digits = x.copy()
     for i in np.flatnonzero(camera):
         digits[i] = camera_digit(x[i], rng)
-    per_kind = round(settings.negative_share * len(x) / len(NEGATIVE_KINDS))
+    per_kind = settings.per_kind(len(x))
     parts, kinds = [digits], [np.where(camera, "camera", "mnist")]
-    with tqdm(total=per_kind * len(NEGATIVE_KINDS), desc="not-a-digit examples",
+    with tqdm(total=sum(per_kind.values()), desc="not-a-digit examples",
               unit="crop", disable=not progress, mininterval=5) as bar:
         for k, kind in enumerate(NEGATIVE_KINDS):
             kind_rng = np.random.default_rng([seed, stream, 1 + k])
-            parts.append(negatives(kind, per_kind, kind_rng, x, lookalikes, bar))
-            kinds.append(np.full(per_kind, kind))
+            parts.append(negatives(kind, per_kind[kind], kind_rng, x, lookalikes, bar))
+            kinds.append(np.full(per_kind[kind], kind))
     labels = np.concatenate([y.astype(np.uint8)]
-                            + [np.full(per_kind, NOT_A_DIGIT, np.uint8)] * len(NEGATIVE_KINDS))
+                            + [np.full(per_kind[kind], NOT_A_DIGIT, np.uint8)
+                               for kind in NEGATIVE_KINDS])
     images, kind = np.concatenate(parts), np.concatenate(kinds)
     order = rng.permutation(len(images))
     return ExampleSet(images[order], labels[order], kind[order])

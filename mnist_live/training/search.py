@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,6 +322,68 @@ def refit_best(auto_model, settings: SearchSettings, x, y, epochs: int):
         verbose=settings.verbose,
     )
     return model, history
+
+
+def refit_path(settings: SearchSettings) -> Path:
+    """Where the refit model is kept, beside the search it came from."""
+    return Path(settings.project_dir) / PROJECT_NAME / "refit.keras"
+
+
+def machine_description() -> str:
+    """What trained a model: Keras' backend and the device it ran on."""
+    import platform
+
+    import keras
+
+    backend = keras.backend.backend()
+    device = f"{os.cpu_count()} CPU cores"
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            device = torch.cuda.get_device_name(0)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            device = "GPU"
+    return f"Keras {keras.__version__} ({backend}), {device}, {platform.machine()}"
+
+
+def save_refit(model, record: dict, settings: SearchSettings, fingerprint: dict) -> None:
+    """Keep the refit model and what made it, so a resumed run (or a run on another
+    machine, see --fit-only) exports it without training it again."""
+    from ..atomic import atomic_path, write_text
+
+    path = refit_path(settings)
+    path.with_suffix(".json").unlink(missing_ok=True)  # never pair a new model with old words
+    with atomic_path(path) as temp:
+        # Keras insists on the .keras suffix; the atomic temporary name has another.
+        keras_temp = Path(f"{temp}.keras")
+        try:
+            model.save(keras_temp)
+            os.replace(keras_temp, temp)
+        finally:
+            keras_temp.unlink(missing_ok=True)
+    write_text(path.with_suffix(".json"), json.dumps(
+        {"fingerprint": fingerprint, "refit": record}, indent=2, sort_keys=True) + "\n")
+
+
+def load_refit(settings: SearchSettings, fingerprint: dict, epochs: int):
+    """(model, record) of a refit kept by `save_refit` for this very search and epoch
+    count, or None."""
+    import keras
+
+    from . import augment, blocks  # noqa: F401  (registers the custom layers)
+
+    path = refit_path(settings)
+    record_path = path.with_suffix(".json")
+    if settings.overwrite or not path.is_file() or not record_path.is_file():
+        return None
+    saved = json.loads(record_path.read_text())
+    if saved.get("fingerprint") != fingerprint or saved["refit"].get("epochs") != epochs:
+        return None
+    return keras.models.load_model(path, compile=False), saved["refit"]
 
 
 def trial_summaries(auto_model) -> list[dict]:

@@ -60,6 +60,7 @@ class TrainerOptions:
     use_usps: bool = True
     max_int8_loss: float = 0.1  # percentage points
     refit: bool = True  # train the best model on all training images before export
+    fit_only: bool = False  # stop after the search and the refit (kept in the search folder)
     negatives_per_kind: int = 1000  # held-out "not a digit" crops scored per kind
     examples: examples_step.ExampleSettings = field(
         default_factory=examples_step.ExampleSettings)
@@ -139,38 +140,47 @@ def train(options: TrainerOptions) -> dict:
     refit_seconds = 0.0
     if options.refit:
         epochs = search_step.best_epochs(auto_model)
-        _heading(3, f"refit on all {len(train_set.y) + len(val_set.y)} training crops, "
-                    f"{epochs} epochs")
-        print(f"The best trial's model again, from scratch, on training + validation "
-              f"images; {epochs} epochs (its best epoch), learning rate as in the "
-              f"trial, batch {settings.batch_size}, seed {settings.seed}; no validation, "
-              "no early stopping")
-        refit_started = time.perf_counter()
         fit_images = np.concatenate([train_set.x, val_set.x])
-        model, history = search_step.refit_best(
-            auto_model, settings, fit_images, np.concatenate([train_set.y, val_set.y]),
-            epochs)
-        refit_seconds = time.perf_counter() - refit_started
-        schedule = "the best trial's, constant (no schedule)"
-        if settings.search == "convblock":
-            schedule = (f"the search's ({search_step.OPTIMIZER['schedule']} over "
-                        f"{settings.epochs} epochs): its first {epochs} epochs")
-        refit = {
-            "done": True,
-            "images": len(fit_images),
-            "epochs": epochs,
-            "epochs_from": f"trial #{int(best_trial.trial_id) + 1}'s best epoch "
-                           "(lowest val_loss)",
-            "learning_rate": schedule,
-            "batch_size": settings.batch_size,
-            "seed": settings.seed,
-            "validation": "none (all training images are trained on); no early stopping",
-            "history": {name: [round(float(v), 6) for v in values]
-                        for name, values in history.history.items()
-                        if name in ("loss", "accuracy", "learning_rate")},
-            "time_s": round(refit_seconds, 1),
-        }
-        print(f"Refit time {refit_seconds / 60:.1f} min")
+        _heading(3, f"refit on all {len(fit_images)} training crops, {epochs} epochs")
+        saved = search_step.load_refit(settings, fingerprint, epochs)
+        if saved is not None:
+            model, refit = saved
+            print(f"Refit trained before ({refit.get('machine', 'here')}), read from "
+                  f"{search_step.refit_path(settings)}")
+        else:
+            print(f"The best trial's model again, from scratch, on training + validation "
+                  f"images; {epochs} epochs (its best epoch), learning rate as in the "
+                  f"trial, batch {settings.batch_size}, seed {settings.seed}; no "
+                  "validation, no early stopping")
+            refit_started = time.perf_counter()
+            model, history = search_step.refit_best(
+                auto_model, settings, fit_images, np.concatenate([train_set.y, val_set.y]),
+                epochs)
+            refit_seconds = time.perf_counter() - refit_started
+            schedule = "the best trial's, constant (no schedule)"
+            if settings.search == "convblock":
+                schedule = (f"the search's ({search_step.OPTIMIZER['schedule']} over "
+                            f"{settings.epochs} epochs): its first {epochs} epochs")
+            refit = {
+                "done": True,
+                "images": len(fit_images),
+                "epochs": epochs,
+                "epochs_from": f"trial #{int(best_trial.trial_id) + 1}'s best epoch "
+                               "(lowest val_loss)",
+                "learning_rate": schedule,
+                "batch_size": settings.batch_size,
+                "seed": settings.seed,
+                "validation": "none (all training images are trained on); no early "
+                              "stopping",
+                "history": {name: [round(float(v), 6) for v in values]
+                            for name, values in history.history.items()
+                            if name in ("loss", "accuracy", "learning_rate")},
+                "time_s": round(refit_seconds, 1),
+                "machine": search_step.machine_description(),
+            }
+            search_step.save_refit(model, refit, settings, fingerprint)
+            print(f"Refit time {refit_seconds / 60:.1f} min; kept in "
+                  f"{search_step.refit_path(settings)}")
     else:
         fit_images = train_set.x
         refit = {
@@ -181,6 +191,12 @@ def train(options: TrainerOptions) -> dict:
         }
         print(f"--no-refit: exporting the best trial's checkpoint (trained on "
               f"{len(train_set.x)} crops)")
+
+    if options.fit_only:
+        print("--fit-only: stopping before the export; run the same command without "
+              "--fit-only (where TensorFlow is installed) to export, score and write the "
+              "models")
+        return {}
 
     # -- 4. export -------------------------------------------------------------------
     _heading(4, "export")
@@ -295,7 +311,7 @@ def train(options: TrainerOptions) -> dict:
         "seed": settings.seed,
         "training_time_s": round(search_seconds, 1),
         "search_resumed": resumed,  # if so, training_time_s counts only the last part
-        "refit_time_s": round(refit_seconds, 1),
+        "refit_time_s": refit.get("time_s", 0.0),  # 0: --no-refit
         "total_time_s": None,  # filled in below
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
