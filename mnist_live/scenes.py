@@ -598,6 +598,8 @@ def _crop_to_ink(alpha: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     padded = np.pad(alpha, GLYPH_PAD)
+    if not len(rows):  # no ink left (a faint digit drawn thin, then cut): nothing to crop
+        return padded
     return padded[rows[0] : rows[-1] + 2 * GLYPH_PAD + 1, cols[0] : cols[-1] + 2 * GLYPH_PAD + 1]
 
 

@@ -113,7 +113,10 @@ def camera_digit(image: np.ndarray, rng: np.random.Generator, style: str | None 
     """The 28x28 crop the pipeline would make of this digit written in `style`
     (random when None)."""
     style = style or str(rng.choice(DIGIT_STYLES))
-    return mnist_crop(digit_mask(image, rng, style))
+    mask = digit_mask(image, rng, style)
+    if not mask.any():  # a faint digit drawn thin and cut lost all its ink: keep MNIST's
+        return image.copy()
+    return mnist_crop(mask)
 
 
 def camera_digits(images: np.ndarray, seed: int, style: str | None = None) -> np.ndarray:
