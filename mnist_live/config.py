@@ -74,7 +74,7 @@ class ScaleSettings:
     the measurement (a digit filling the frame, or tiny ones)."""
     vouching_digits: int = 3
     """When at least this many digits are read surely, their own median height is the
-    page's digit height ..."""
+    page's digit height (and their stroke its pen's: PageSettings.thin_half) ..."""
     vouched_remeasure: float = 1.3
     """... and when the height measured on the blobs is more than this factor off it,
     the hypotheses are searched again with it."""
@@ -143,13 +143,15 @@ class HypothesisSettings:
     proportionally less (a piece is shorter than a digit) ..."""
     shape_width: float = 1.1
     """... and one wider than this many times its height (two digits touching)."""
-    rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page"})
+    rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
+                                       "stroke"})
     """The rules kept from before the model could refuse non-digits, each measured with
     and without (python -m mnist_live.bench read --without RULE): "stacked" joins only
     blobs lying one above the other (else any near blobs), "attached" never reads a
     small blob stacked on a bigger one alone, "skips" also joins side-by-side blobs
     where a stroke ends heading at the other, "shape" weighs readings by shape_height
-    and shape_width, "page" by the page evidence (page.py)."""
+    and shape_width, "page" by the page evidence (page.py), "stroke" the readings by
+    their stroke against the sure digits' (page.stroke_evidence)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,13 @@ class PageSettings:
     digits is a digit) ..."""
     size_steepness: float = 6.0
     """... and the evidence falls this fast around size_half."""
+    thin_half: float = 0.35
+    """The digits of one page are written with one pen: a reading whose stroke is this
+    thin, as a share of the stroke of the digits read surely (the page edge's hairline,
+    small print), is half as likely to be one of them (thicker ones are not doubted: a
+    big digit's stroke is thicker) ..."""
+    thin_steepness: float = 6.0
+    """... and the evidence falls this fast around thin_half."""
 
 
 @dataclass(frozen=True)

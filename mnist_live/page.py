@@ -18,7 +18,10 @@ paper) falling through one half at `texture_half`:
 
 The digits of one page are also of one size: a candidate several times taller than
 the page's measured digit height (a sheet's shadowed edge, a streak of texture) is
-less likely one of them, by a second factor of the same form. The evidence multiplies
+less likely one of them, by a second factor of the same form. And they are written
+with one pen: once the search has chosen, a reading whose stroke is far thinner than
+the stroke of the digits read surely (a sheet edge's hairline, a letter of small
+print) is less likely one of them, by a third (`stroke_evidence`). The evidence multiplies
 the model's probabilities: the hypothesis search and the confidence threshold see a
 digit in texture, or of another size, as less likely, never as impossible.
 
@@ -105,3 +108,14 @@ class PageTexture:
         # Within a percent of certain is certain: a digit on plain paper keeps the
         # model's own probability (and its ">99%").
         return 1.0 if evidence >= 0.99 else evidence
+
+
+def stroke_evidence(stroke: float, page_stroke: float, settings: PageSettings) -> float:
+    """How likely a reading of this `stroke` width is one of the page's digits, written
+    with the pen of its digits read surely (`page_stroke`): 1 for any stroke at least
+    0.8 times the page's, 0.9 at half of it, one half at `thin_half` times it."""
+    if page_stroke <= 0 or stroke <= 0:
+        return 1.0
+    thin = (page_stroke / stroke) * settings.thin_half
+    evidence = 1.0 / (1.0 + thin ** settings.thin_steepness)
+    return 1.0 if evidence >= 0.99 else evidence  # as in PageTexture.evidence

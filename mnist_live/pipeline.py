@@ -43,7 +43,7 @@ from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import PipelineSettings
 from .numbers import NumberReading, in_reading_order
-from .page import PageTexture
+from .page import PageTexture, stroke_evidence
 from .scale import Scale
 
 
@@ -157,7 +157,8 @@ class DigitReader:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
             return DigitDetection(int(probs.argmax()), float(probs.max()), box, probs)
 
-        classified = [to_detection(c, p) for c, p in choice.read]
+        classified = [to_detection(c, p * weight) for (c, p), weight
+                      in zip(choice.read, best.stroke_evidence, strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
         # any (the model vouches for them); else as measured on the blobs; else unknown.
@@ -232,7 +233,7 @@ class DigitReader:
                                        page.cleaned.shape, page.scale.height,
                                        settings.hypotheses, page.texture, page.geometry,
                                        sized=page.scale.measured)
-            return _Attempt(page, choice, shrink, settings.min_confidence)
+            return _Attempt(page, choice, shrink, settings)
 
         attempt = search(page)
         sure = [c.box[3] for c, _ in attempt.sure]
@@ -320,12 +321,26 @@ class _Attempt:
     page: _Page
     choice: hypotheses.Choice
     shrink: float
-    min_confidence: float  # the readings at least this sure are shown
+    settings: PipelineSettings
 
     @functools.cached_property
     def sure(self) -> list[tuple[Candidate, np.ndarray]]:
         """The readings sure enough to be shown: (candidate, probabilities)."""
-        return [(c, p) for c, p in self.choice.read if p.max() >= self.min_confidence]
+        return [(c, p) for c, p in self.choice.read
+                if p.max() >= self.settings.min_confidence]
+
+    @functools.cached_property
+    def stroke_evidence(self) -> list[float]:
+        """For each reading, a factor for its probabilities: how likely it is one of the
+        page's digits by its stroke, against the stroke of the digits read surely
+        (page.stroke_evidence); all 1 with fewer sure digits than the scale trusts."""
+        settings = self.settings
+        if ("stroke" not in settings.hypotheses.rules
+                or len(self.sure) < settings.scale.vouching_digits):
+            return [1.0] * len(self.choice.read)
+        page_stroke = scale_step.stroke_of([c for c, _ in self.sure])
+        return [stroke_evidence(c.stroke, page_stroke, settings.page)
+                for c, _ in self.choice.read]
 
     @functools.cached_property
     def worth(self) -> float:

@@ -268,3 +268,48 @@ def test_ruled_paper_is_read_as_dark_ink():
     right = sum(ink_polarity(to_gray(scenes.make_scene("lined", 5000 + k).image))[0]
                 for k in range(20))
     assert right >= 19
+
+
+def test_stroke_evidence_doubts_only_strokes_far_thinner_than_the_pages():
+    from mnist_live.page import stroke_evidence
+
+    settings = config.PageSettings()
+    page = 6.0
+    assert stroke_evidence(6.0, page, settings) == 1.0
+    assert stroke_evidence(20.0, page, settings) == 1.0  # thicker: a bigger digit
+    assert stroke_evidence(0.5 * page, page, settings) > 0.85  # half as thick: barely
+    assert stroke_evidence(0.8 * page, page, settings) == 1.0
+    assert stroke_evidence(settings.thin_half * page, page, settings) == pytest.approx(0.5)
+    assert stroke_evidence(1.0, page, settings) < 0.05  # a hairline beside 6-px strokes
+    assert stroke_evidence(1.0, 0.0, settings) == 1.0  # no page stroke: no evidence
+
+
+def _strays_and_reads(reader: DigitReader, seeds) -> tuple[int, int]:
+    strays = right = 0
+    for seed in seeds:
+        scene = scenes.make_scene("clutter", seed)
+        truth = [(d.box, d.digit) for d in scene.digits]
+        for found in reader.read(scene.image).digits:
+            x, y, w, h = found.box
+            over = [(label, max(0, min(x + w, bx + bw) - max(x, bx))
+                     * max(0, min(y + h, by + bh) - max(y, by)) / (w * h))
+                    for (bx, by, bw, bh), label in truth]
+            best = max(over, key=lambda o: o[1], default=(None, 0.0))
+            strays += best[1] < 0.3
+            right += best[1] >= 0.3 and best[0] == found.digit
+    return strays, right
+
+
+def test_readings_far_thinner_than_the_pages_digits_are_doubted(classifier):
+    """Hairlines of a sheet's edge and letters of small print beside the digits: fewer
+    are reported with the stroke evidence than without, and no digit is lost."""
+    from dataclasses import replace
+
+    with_rule = DigitReader(classifier)
+    hypotheses = replace(with_rule.settings.hypotheses,
+                         rules=with_rule.settings.hypotheses.rules - {"stroke"})
+    without = DigitReader(classifier, replace(with_rule.settings, hypotheses=hypotheses))
+    strays, right = _strays_and_reads(with_rule, SEEDS)
+    strays_without, right_without = _strays_and_reads(without, SEEDS)
+    assert strays < 0.9 * strays_without, (strays, strays_without)
+    assert right >= right_without - 1, (right, right_without)
