@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def negative_weights(text: str) -> dict[str, float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{item!r}: the weight must be a number"
                                              ) from None
-        if not weights[kind.strip()] >= 0:
+        if not (math.isfinite(weights[kind.strip()]) and weights[kind.strip()] >= 0):
             raise argparse.ArgumentTypeError(f"{item!r}: the weight must be 0 or more")
     if not sum(weights.values()) > 0:
         raise argparse.ArgumentTypeError("at least one weight must be above 0")

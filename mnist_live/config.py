@@ -145,13 +145,13 @@ class HypothesisSettings:
     """... and one wider than this many times its height (two digits touching)."""
     rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
                                        "stroke"})
-    """The rules kept from before the model could refuse non-digits, each measured with
-    and without (python -m mnist_live.bench read --without RULE): "stacked" joins only
-    blobs lying one above the other (else any near blobs), "attached" never reads a
-    small blob stacked on a bigger one alone, "skips" also joins side-by-side blobs
-    where a stroke ends heading at the other, "shape" weighs readings by shape_height
-    and shape_width, "page" by the page evidence (page.py), "stroke" the readings by
-    their stroke against the sure digits' (page.stroke_evidence)."""
+    """The rules of the search (most kept from before the model could refuse
+    non-digits), each measured with and without (python -m mnist_live.bench read
+    --without RULE): "stacked" joins only blobs lying one above the other (else any near
+    blobs), "attached" never reads a small blob stacked on a bigger one alone, "skips"
+    also joins side-by-side blobs where a stroke ends heading at the other, "shape"
+    weighs readings by shape_height and shape_width, "page" by the page evidence
+    (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence)."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ class PageSettings:
     at which the evidence that it is written on a page falls to one half."""
     texture_steepness: float = 6.0
     """How fast the evidence falls around texture_half."""
-    size_half: float = 3.0
+    size_half: float = 2.5
     """The digits of one page are of a size: a candidate this many times taller than
     the page's digit height (a sheet's shadowed edge, a streak of texture) is half as
     likely to be one of them (smaller ones are not doubted: a small 0 beside tall

@@ -105,17 +105,22 @@ class PageTexture:
         if sized:
             taller = max(1.0, box[3] / digit_height) / settings.size_half
             evidence /= 1.0 + taller ** settings.size_steepness
-        # Within a percent of certain is certain: a digit on plain paper keeps the
-        # model's own probability (and its ">99%").
-        return 1.0 if evidence >= 0.99 else evidence
+        return _certain(evidence)
 
 
 def stroke_evidence(stroke: float, page_stroke: float, settings: PageSettings) -> float:
     """How likely a reading of this `stroke` width is one of the page's digits, written
-    with the pen of its digits read surely (`page_stroke`): 1 for any stroke at least
-    0.8 times the page's, 0.9 at half of it, one half at `thin_half` times it."""
+    with the pen of its digits read surely (`page_stroke`): one half at `thin_half` times
+    the page's stroke, nearer 1 the thicker (with the defaults: 1 from 0.8 times the
+    page's stroke up, 0.9 at half of it); thicker strokes than the page's are never
+    doubted."""
     if page_stroke <= 0 or stroke <= 0:
         return 1.0
     thin = (page_stroke / stroke) * settings.thin_half
-    evidence = 1.0 / (1.0 + thin ** settings.thin_steepness)
-    return 1.0 if evidence >= 0.99 else evidence  # as in PageTexture.evidence
+    return _certain(1.0 / (1.0 + thin ** settings.thin_steepness))
+
+
+def _certain(evidence: float) -> float:
+    """Within a percent of certain is certain: a digit on plain paper, of the page's
+    size and pen, keeps the model's own probability (and its ">99%")."""
+    return 1.0 if evidence >= 0.99 else evidence

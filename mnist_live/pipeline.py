@@ -5,7 +5,8 @@
           (scale.py) -> ruled lines out -> hypotheses: singles, joins of pieces, splits
           of touching digits (hypotheses.py), their 28x28 crops in one classifier
           invoke, weighed by how plainly each sits on the page (page.py), the best set
-          chosen -> confident digits -> numbers
+          chosen -> each reading weighed by its stroke against the sure digits' (the
+          page's pen, page.stroke_evidence) -> confident digits -> numbers
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
@@ -73,7 +74,8 @@ class FrameReading:
     level: float = float("nan")
     dark_ink: bool = True  # the ink's polarity: dark on light, or light on dark
     # The digits' height in this frame's pixels: of the digits read, else as measured
-    # on its blobs; 0.0 when unknown. And the digits' stroke width (0.0: none read).
+    # on its blobs; 0.0 when unknown. And the digits' stroke width: of the readings sure
+    # before the stroke evidence weighed them (0.0: none read).
     digit_height: float = 0.0
     stroke: float = 0.0
     # Candidates the classifier was not sure about (below --min-confidence).

@@ -615,7 +615,7 @@ def test_negative_weights_option():
     assert split == {"letters": 100, "symbols": 200, "pieces": 50, "pairs": 100,
                      "clutter": 100}
     assert sum(ExampleSettings().per_kind(1000).values()) == 450  # the default: even
-    for bad in ("nonsense=1", "symbols=x", "symbols=-1", ",".join(
+    for bad in ("nonsense=1", "symbols=x", "symbols=-1", "letters=inf", ",".join(
             f"{k}=0" for k in NEGATIVE_KINDS)):
         with pytest.raises(SystemExit) as caught:
             mnist_tflite_trainer.parse_args(["--negative-weights", bad])
@@ -636,3 +636,26 @@ def test_a_digit_whose_drawing_loses_all_ink_stays_mnists_own(monkeypatch):
     monkeypatch.setattr(examples, "digit_mask", lambda *_: np.zeros((1, 1), np.uint8))
     out = examples.camera_digit(digit, np.random.default_rng(0), "thin")
     assert np.array_equal(out, digit) and out is not digit
+
+
+@pytest.mark.slow
+def test_a_kept_refit_is_reused_only_for_the_same_trial_and_epochs(tmp_path, capsys):
+    """A search grown with --max-trials may find another best trial of the same epochs:
+    the refit kept for the old one must not be exported under the new one's name."""
+    import keras
+
+    from mnist_live.training import search
+
+    settings = search.SearchSettings(project_dir=tmp_path)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    made_of = {"search": {"seed": 42}, "trial_id": "0", "hyperparameters": {"a": 1},
+               "epochs": 3}
+    search.save_refit(model, {"epochs": 3, "time_s": 1.0}, settings, made_of)
+    loaded, record = search.load_refit(settings, made_of)
+    assert record == {"epochs": 3, "time_s": 1.0} and loaded.count_params() == 10
+    for other in ({**made_of, "trial_id": "2"}, {**made_of, "epochs": 4},
+                  {**made_of, "search": {"seed": 1}}):
+        assert search.load_refit(settings, other) is None
+    search.refit_path(settings).with_suffix(".json").write_text("{not json")
+    assert search.load_refit(settings, made_of) is None  # trained again, no traceback
+    assert "cannot be read" in capsys.readouterr().out

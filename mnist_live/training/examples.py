@@ -497,13 +497,18 @@ class ExampleSettings:
 
     def per_kind(self, digit_count: int) -> dict[str, int]:
         """How many "not a digit" crops of each kind go with `digit_count` digits."""
-        total = sum(self.negative_weights[kind] for kind in NEGATIVE_KINDS)
-        return {kind: round(self.negative_share * digit_count * self.negative_weights[kind]
-                            / total) for kind in NEGATIVE_KINDS}
+        weights = {kind: self.negative_weights.get(kind, 1.0) for kind in NEGATIVE_KINDS}
+        total = sum(weights.values())
+        return {kind: round(self.negative_share * digit_count * weight / total)
+                for kind, weight in weights.items()}
 
     def describe(self) -> dict:
+        weights = {kind: self.negative_weights.get(kind, 1.0) for kind in NEGATIVE_KINDS}
+        # An even split is what every search before the weights drew: it is left out,
+        # so those searches still resume.
+        even = len(set(weights.values())) == 1
         return {"camera_share": self.camera_share, "negative_share": self.negative_share,
-                "negative_weights": dict(self.negative_weights),
+                **({} if even else {"negative_weights": weights}),
                 "digit_styles": list(DIGIT_STYLES), "negative_kinds": list(NEGATIVE_KINDS),
                 "letters": glyphs.LETTERS, "symbols": glyphs.SYMBOLS,
                 "skimage_photos": list(SKIMAGE_PHOTOS), "made_textures": list(MADE_TEXTURES),

@@ -350,28 +350,24 @@ def machine_description() -> str:
     return f"Keras {keras.__version__} ({backend}), {device}, {platform.machine()}"
 
 
-def save_refit(model, record: dict, settings: SearchSettings, fingerprint: dict) -> None:
-    """Keep the refit model and what made it, so a resumed run (or a run on another
-    machine, see --fit-only) exports it without training it again."""
+def save_refit(model, record: dict, settings: SearchSettings, made_of: dict) -> None:
+    """Keep the refit model and what made it (`made_of`: the search's fingerprint, its
+    best trial and epochs), so a resumed run (or a run on another machine, see
+    --fit-only) exports it without training it again."""
     from ..atomic import atomic_path, write_text
 
     path = refit_path(settings)
     path.with_suffix(".json").unlink(missing_ok=True)  # never pair a new model with old words
-    with atomic_path(path) as temp:
-        # Keras insists on the .keras suffix; the atomic temporary name has another.
-        keras_temp = Path(f"{temp}.keras")
-        try:
-            model.save(keras_temp)
-            os.replace(keras_temp, temp)
-        finally:
-            keras_temp.unlink(missing_ok=True)
+    with atomic_path(path) as temp:  # its name ends in .keras, as Keras insists
+        model.save(temp)
     write_text(path.with_suffix(".json"), json.dumps(
-        {"fingerprint": fingerprint, "refit": record}, indent=2, sort_keys=True) + "\n")
+        {"made_of": made_of, "refit": record}, indent=2, sort_keys=True) + "\n")
 
 
-def load_refit(settings: SearchSettings, fingerprint: dict, epochs: int):
-    """(model, record) of a refit kept by `save_refit` for this very search and epoch
-    count, or None."""
+def load_refit(settings: SearchSettings, made_of: dict):
+    """(model, record) of a refit kept by `save_refit` from the same search, best trial
+    and epochs (`made_of`), or None: none kept, another one, or one that cannot be read
+    (then it is trained again)."""
     import keras
 
     from . import augment, blocks  # noqa: F401  (registers the custom layers)
@@ -380,10 +376,15 @@ def load_refit(settings: SearchSettings, fingerprint: dict, epochs: int):
     record_path = path.with_suffix(".json")
     if settings.overwrite or not path.is_file() or not record_path.is_file():
         return None
-    saved = json.loads(record_path.read_text())
-    if saved.get("fingerprint") != fingerprint or saved["refit"].get("epochs") != epochs:
+    try:
+        saved = json.loads(record_path.read_text())
+        if saved.get("made_of") != json.loads(json.dumps(made_of)):
+            return None
+        return keras.models.load_model(path, compile=False), saved["refit"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"(the refit kept in {path} cannot be read, {type(exc).__name__}: "
+              f"{str(exc)[:100]}; training it again)")
         return None
-    return keras.models.load_model(path, compile=False), saved["refit"]
 
 
 def trial_summaries(auto_model) -> list[dict]:

@@ -5,9 +5,10 @@
                  kept in the search folder, so a resumed run does not draw them again)
     2. search    AutoKeras search (resumable): the best hyperparameters and epoch
     3. refit     the best model trained afresh on ALL training images (training +
-                 validation) for the best trial's best epoch count; --no-refit ships
-                 the best trial's checkpoint instead (trained without the validation
-                 images)
+                 validation) for the best trial's best epoch count, kept in the search
+                 folder (a resumed run reads it back; --fit-only stops here); --no-refit
+                 ships the best trial's checkpoint instead (trained without the
+                 validation images)
     4. export    float and int8 .tflite, in memory
     5. evaluate  both files through DigitClassifier on all test images, on them drawn
                  thick, thin, broken and blurred, on USPS, and on held-out "not a
@@ -76,7 +77,8 @@ def _sha256(blob: bytes) -> str:
 
 
 def train(options: TrainerOptions) -> dict:
-    """Run every step; return the model card (also written to disk)."""
+    """Run every step; return the model card (also written to disk), or {} with
+    `fit_only` (nothing is exported)."""
     started = time.perf_counter()
     settings = options.search
 
@@ -142,7 +144,9 @@ def train(options: TrainerOptions) -> dict:
         epochs = search_step.best_epochs(auto_model)
         fit_images = np.concatenate([train_set.x, val_set.x])
         _heading(3, f"refit on all {len(fit_images)} training crops, {epochs} epochs")
-        saved = search_step.load_refit(settings, fingerprint, epochs)
+        made_of = {"search": fingerprint, "trial_id": best_trial.trial_id,
+                   "hyperparameters": best_hps, "epochs": epochs}
+        saved = search_step.load_refit(settings, made_of)
         if saved is not None:
             model, refit = saved
             print(f"Refit trained before ({refit.get('machine', 'here')}), read from "
@@ -178,7 +182,7 @@ def train(options: TrainerOptions) -> dict:
                 "time_s": round(refit_seconds, 1),
                 "machine": search_step.machine_description(),
             }
-            search_step.save_refit(model, refit, settings, fingerprint)
+            search_step.save_refit(model, refit, settings, made_of)
             print(f"Refit time {refit_seconds / 60:.1f} min; kept in "
                   f"{search_step.refit_path(settings)}")
     else:
