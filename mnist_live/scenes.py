@@ -445,10 +445,13 @@ def render_digit(
             if _count_pieces(thin) <= pieces:
                 alpha = thin
                 break
+    whole = alpha.copy() if gaps or skips else alpha
     for _ in range(gaps):
         _cut_gap(alpha, height, rng, gap_width, gap_turn, one_stroke)
     for _ in range(skips):
         _cut_skips(alpha, height, rng, one_stroke)
+    if not (alpha >= INK_LEVEL).any():  # the cuts took every stroke: draw it uncut
+        alpha = whole
     return _crop_to_ink(alpha)
 
 
@@ -598,7 +601,7 @@ def _crop_to_ink(alpha: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     padded = np.pad(alpha, GLYPH_PAD)
-    if not len(rows):  # no ink left (a faint digit drawn thin, then cut): nothing to crop
+    if not len(rows):  # no ink at all (a faint digit drawn thin): nothing to crop to
         return padded
     return padded[rows[0] : rows[-1] + 2 * GLYPH_PAD + 1, cols[0] : cols[-1] + 2 * GLYPH_PAD + 1]
 
