@@ -10,8 +10,9 @@
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
-is not clear; the guessed and the measured height when they are far apart; the blobs'
-height and the height of the digits read surely when those differ.
+is not clear; the guessed and the measured height when they are far apart. And the
+blobs' height and the height of the digits read surely when those differ: there the
+read whose sure digits are of the height it was read at wins first.
 
 Each stage lives in its own module; this one only chains them and maps boxes back to
 the frame's own pixels. `DigitReader.read(frame, keep_steps=True)` also returns the
@@ -227,7 +228,9 @@ class DigitReader:
         """The hypothesis search on one page. Its digit height came from the blobs; when
         the digits the model is sure of are of another height (blobs of a brick wall or
         grass around a small sheet set it), the search is run again with theirs: joins,
-        and the page evidence's sizes, follow the digits."""
+        and the page evidence's sizes, follow the digits. The read whose sure digits
+        agree with its height wins; when both or neither do, the one that explains
+        more ink."""
         settings = self.settings
 
         def search(page: _Page) -> _Attempt:
@@ -238,13 +241,28 @@ class DigitReader:
             return _Attempt(page, choice, shrink, settings)
 
         attempt = search(page)
-        sure = [c.box[3] for c, _ in attempt.sure]
-        if len(sure) >= settings.scale.vouching_digits:
-            vouched = Scale(float(np.median(sure)), True)
-            if scale_step.far_off(vouched, page.scale, settings.scale.vouched_remeasure):
-                attempt = max(attempt, search(replace(page, scale=vouched)),
-                              key=lambda a: a.worth)
+        vouched = self._vouched(attempt)
+        if vouched is not None and scale_step.far_off(vouched, page.scale,
+                                                      settings.scale.vouched_remeasure):
+            again = search(replace(page, scale=vouched))
+            # The read whose sure digits are of the height it was read at wins; the
+            # other was read at a height its own digits deny (joins of a size no
+            # digit of it has, a sheet's edge not doubted as too tall).
+            attempt = max(attempt, again, key=lambda a: (self._agrees(a), a.worth))
         return attempt
+
+    def _vouched(self, attempt: _Attempt) -> Scale | None:
+        """The digits' height as the digits read surely show it, when enough are."""
+        sure = [c.box[3] for c, _ in attempt.sure]
+        if len(sure) < self.settings.scale.vouching_digits:
+            return None
+        return Scale(float(np.median(sure)), True)
+
+    def _agrees(self, attempt: _Attempt) -> bool:
+        """Whether the read's sure digits vouch for the height it was read at."""
+        vouched = self._vouched(attempt)
+        return vouched is not None and not scale_step.far_off(
+            vouched, attempt.page.scale, self.settings.scale.vouched_remeasure)
 
     def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
         """Binarize with windows sized by `guessed`, find the blobs (ruled lines out)
