@@ -228,9 +228,9 @@ class DigitReader:
         """The hypothesis search on one page. Its digit height came from the blobs; when
         the digits the model is sure of are of another height (blobs of a brick wall or
         grass around a small sheet set it), the search is run again with theirs: joins,
-        and the page evidence's sizes, follow the digits. The read whose sure digits
-        agree with its height wins; when both or neither do, the one that explains
-        more ink."""
+        and the page evidence's sizes, follow the digits. The second read wins when its
+        sure digits agree with the height it was read at (the first read's do not, or
+        it would not have been made); otherwise the one that explains more ink."""
         settings = self.settings
 
         def search(page: _Page) -> _Attempt:
