@@ -93,17 +93,18 @@ def negative_weights(text: str) -> dict[str, float]:
     """'symbols=1.5,pieces=2' -> every kind's weight (1 where not named)."""
     weights = dict.fromkeys(examples_step.NEGATIVE_KINDS, 1.0)
     for item in filter(None, text.split(",")):
-        kind, _, value = item.partition("=")
-        if kind.strip() not in weights:
+        kind, _, value = (part.strip() for part in item.partition("="))
+        if kind not in weights:
             raise argparse.ArgumentTypeError(
-                f"unknown kind {kind.strip()!r}; kinds: {', '.join(weights)}")
+                f"unknown kind {kind!r}; kinds: {', '.join(weights)}")
         try:
-            weights[kind.strip()] = float(value)
+            weight = float(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{item!r}: the weight must be a number"
                                              ) from None
-        if not (math.isfinite(weights[kind.strip()]) and weights[kind.strip()] >= 0):
+        if not (math.isfinite(weight) and weight >= 0):
             raise argparse.ArgumentTypeError(f"{item!r}: the weight must be 0 or more")
+        weights[kind] = weight
     if not sum(weights.values()) > 0:
         raise argparse.ArgumentTypeError("at least one weight must be above 0")
     return weights

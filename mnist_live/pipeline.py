@@ -176,7 +176,7 @@ class DigitReader:
             width=frame_w, height=frame_h, digits=digits, numbers=numbers,
             level=page.binarized.level, dark_ink=page.binarized.dark_ink,
             digit_height=digit_height,
-            stroke=scale_step.stroke_of([c for c, _ in best.sure]) / shrink,
+            stroke=best.page_stroke / shrink,
             unsure=[d for d in classified if d.confidence < settings.min_confidence],
             classified=classified,
             rejected=[Rejected(_to_frame_box(r.box, shrink, frame_w, frame_h), r.reason)
@@ -245,10 +245,11 @@ class DigitReader:
         if vouched is not None and scale_step.far_off(vouched, page.scale,
                                                       settings.scale.vouched_remeasure):
             again = search(replace(page, scale=vouched))
-            # The read whose sure digits are of the height it was read at wins; the
-            # other was read at a height its own digits deny (joins of a size no
-            # digit of it has, a sheet's edge not doubted as too tall).
-            attempt = max(attempt, again, key=lambda a: (self._agrees(a), a.worth))
+            # The first read was made at a height its own sure digits deny (joins of a
+            # size no digit of it has, a sheet's edge not doubted as too tall).
+            if self._agrees(again):
+                return again
+            attempt = max(attempt, again, key=lambda a: a.worth)
         return attempt
 
     def _vouched(self, attempt: _Attempt) -> Scale | None:
@@ -350,6 +351,11 @@ class _Attempt:
                 if p.max() >= self.settings.min_confidence]
 
     @functools.cached_property
+    def page_stroke(self) -> float:
+        """The stroke width of the readings sure enough to be shown (the page's pen)."""
+        return scale_step.stroke_of([c for c, _ in self.sure])
+
+    @functools.cached_property
     def stroke_evidence(self) -> list[float]:
         """For each reading, a factor for its probabilities: how likely it is one of the
         page's digits by its stroke, against the stroke of the digits read surely
@@ -358,8 +364,7 @@ class _Attempt:
         if ("stroke" not in settings.hypotheses.rules
                 or len(self.sure) < settings.scale.vouching_digits):
             return [1.0] * len(self.choice.read)
-        page_stroke = scale_step.stroke_of([c for c, _ in self.sure])
-        return [stroke_evidence(c.stroke, page_stroke, settings.page)
+        return [stroke_evidence(c.stroke, self.page_stroke, settings.page)
                 for c, _ in self.choice.read]
 
     @functools.cached_property

@@ -495,15 +495,20 @@ class ExampleSettings:
     """Each kind's share of the "not a digit" examples, relative to the others (the
     weights are normalized)."""
 
+    @property
+    def weights(self) -> dict[str, float]:
+        """Every kind's weight, in NEGATIVE_KINDS order (1 for a kind not named)."""
+        return {kind: self.negative_weights.get(kind, 1.0) for kind in NEGATIVE_KINDS}
+
     def per_kind(self, digit_count: int) -> dict[str, int]:
         """How many "not a digit" crops of each kind go with `digit_count` digits."""
-        weights = {kind: self.negative_weights.get(kind, 1.0) for kind in NEGATIVE_KINDS}
+        weights = self.weights
         total = sum(weights.values())
         return {kind: round(self.negative_share * digit_count * weight / total)
                 for kind, weight in weights.items()}
 
     def describe(self) -> dict:
-        weights = {kind: self.negative_weights.get(kind, 1.0) for kind in NEGATIVE_KINDS}
+        weights = self.weights
         # An even split is what every search before the weights drew: it is left out,
         # so those searches still resume.
         even = len(set(weights.values())) == 1

@@ -139,7 +139,6 @@ def train(options: TrainerOptions) -> dict:
     print(f"Search time {search_seconds / 60:.1f} min")
 
     # -- 3. refit --------------------------------------------------------------------
-    refit_seconds = 0.0
     if options.refit:
         epochs = search_step.best_epochs(auto_model)
         fit_images = np.concatenate([train_set.x, val_set.x])
@@ -152,38 +151,11 @@ def train(options: TrainerOptions) -> dict:
             print(f"Refit trained before ({refit.get('machine', 'here')}), read from "
                   f"{search_step.refit_path(settings)}")
         else:
-            print(f"The best trial's model again, from scratch, on training + validation "
-                  f"images; {epochs} epochs (its best epoch), learning rate as in the "
-                  f"trial, batch {settings.batch_size}, seed {settings.seed}; no "
-                  "validation, no early stopping")
-            refit_started = time.perf_counter()
-            model, history = search_step.refit_best(
-                auto_model, settings, fit_images, np.concatenate([train_set.y, val_set.y]),
-                epochs)
-            refit_seconds = time.perf_counter() - refit_started
-            schedule = "the best trial's, constant (no schedule)"
-            if settings.search == "convblock":
-                schedule = (f"the search's ({search_step.OPTIMIZER['schedule']} over "
-                            f"{settings.epochs} epochs): its first {epochs} epochs")
-            refit = {
-                "done": True,
-                "images": len(fit_images),
-                "epochs": epochs,
-                "epochs_from": f"trial #{int(best_trial.trial_id) + 1}'s best epoch "
-                               "(lowest val_loss)",
-                "learning_rate": schedule,
-                "batch_size": settings.batch_size,
-                "seed": settings.seed,
-                "validation": "none (all training images are trained on); no early "
-                              "stopping",
-                "history": {name: [round(float(v), 6) for v in values]
-                            for name, values in history.history.items()
-                            if name in ("loss", "accuracy", "learning_rate")},
-                "time_s": round(refit_seconds, 1),
-                "machine": search_step.machine_description(),
-            }
+            model, refit = _refit(auto_model, settings, fit_images,
+                                  np.concatenate([train_set.y, val_set.y]), epochs,
+                                  best_trial.trial_id)
             search_step.save_refit(model, refit, settings, made_of)
-            print(f"Refit time {refit_seconds / 60:.1f} min; kept in "
+            print(f"Refit time {refit['time_s'] / 60:.1f} min; kept in "
                   f"{search_step.refit_path(settings)}")
     else:
         fit_images = train_set.x
@@ -348,6 +320,38 @@ def train(options: TrainerOptions) -> dict:
           f"({shipped}, {len(blobs[shipped]) / 1024:.1f} KB, {model.count_params()} "
           f"parameters, {card['total_time_s'] / 60:.1f} min)")
     return card
+
+
+def _refit(auto_model, settings: search_step.SearchSettings, images: np.ndarray,
+           labels: np.ndarray, epochs: int, trial_id: str) -> tuple[object, dict]:
+    """Train the best trial's model afresh on all training crops; (model, the card's
+    record of it)."""
+    print(f"The best trial's model again, from scratch, on training + validation "
+          f"images; {epochs} epochs (its best epoch), learning rate as in the trial, "
+          f"batch {settings.batch_size}, seed {settings.seed}; no validation, no early "
+          "stopping")
+    started = time.perf_counter()
+    model, history = search_step.refit_best(auto_model, settings, images, labels, epochs)
+    seconds = time.perf_counter() - started
+    schedule = "the best trial's, constant (no schedule)"
+    if settings.search == "convblock":
+        schedule = (f"the search's ({search_step.OPTIMIZER['schedule']} over "
+                    f"{settings.epochs} epochs): its first {epochs} epochs")
+    return model, {
+        "done": True,
+        "images": len(images),
+        "epochs": epochs,
+        "epochs_from": f"trial #{int(trial_id) + 1}'s best epoch (lowest val_loss)",
+        "learning_rate": schedule,
+        "batch_size": settings.batch_size,
+        "seed": settings.seed,
+        "validation": "none (all training images are trained on); no early stopping",
+        "history": {name: [round(float(v), 6) for v in values]
+                    for name, values in history.history.items()
+                    if name in ("loss", "accuracy", "learning_rate")},
+        "time_s": round(seconds, 1),
+        "machine": search_step.machine_description(),
+    }
 
 
 def _score_line(scores: evaluate_step.ModelScores) -> str:
