@@ -144,14 +144,15 @@ class HypothesisSettings:
     shape_width: float = 1.1
     """... and one wider than this many times its height (two digits touching)."""
     rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
-                                       "stroke"})
+                                       "stroke", "sides"})
     """The rules of the search (most kept from before the model could refuse
     non-digits), each measured with and without (python -m mnist_live.bench read
     --without RULE): "stacked" joins only blobs lying one above the other (else any near
     blobs), "attached" never reads a small blob stacked on a bigger one alone, "skips"
     also joins side-by-side blobs where a stroke ends heading at the other, "shape"
     weighs readings by shape_height and shape_width, "page" by the page evidence
-    (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence)."""
+    (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
+    "sides" by the paper on both sides of their ink (page.sides_evidence)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,12 @@ class PageSettings:
     big digit's stroke is thicker) ..."""
     thin_steepness: float = 6.0
     """... and the evidence falls this fast around thin_half."""
+    sides_half: float = 0.7
+    """Ink is a line on paper, with paper as light on both its sides; the dark side of an
+    object's edge has paper on one side only. A reading whose two sides differ by this
+    share of its ink's darkness (page.sides_evidence) is half as likely a digit ..."""
+    sides_steepness: float = 6.0
+    """... and the evidence falls this fast around sides_half."""
 
 
 @dataclass(frozen=True)

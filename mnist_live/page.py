@@ -21,7 +21,10 @@ the page's measured digit height (a sheet's shadowed edge, a streak of texture) 
 less likely one of them, by a second factor of the same form. And they are written
 with one pen: once the search has chosen, a reading whose stroke is far thinner than
 the stroke of the digits read surely (a sheet edge's hairline, a letter of small
-print) is less likely one of them, by a third (`stroke_evidence`). The evidence multiplies
+print) is less likely one of them, by a third (`stroke_evidence`). And a pen's stroke
+is a line on paper, with paper on both its sides: a straight stroke with paper on one
+side and something as dark as ink on the other is the dark side of an object's edge
+(a table, a door, a brick), by a fourth (`sides_evidence`). The evidence multiplies
 the model's probabilities: the hypothesis search and the confidence threshold see a
 digit in texture, or of another size, as less likely, never as impossible.
 
@@ -31,11 +34,21 @@ candidate costs a few array lookups.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 from .boxes import Box
+from .candidates import Candidate
 from .config import PageSettings
+
+# The sides of a reading are compared only when its ink is one straight stroke (a 1, a
+# bar): at least this many times longer than wide (the spread of its pixels along its
+# long axis against across it). Then its halves lie just across the stroke from each
+# other, in the same light; the halves of a 7 or an 8 lie a digit's width apart, where
+# a shadow's edge across the page may light them differently.
+LINE_ELONGATION = 3.0
 
 # Edges are measured on a copy this many times smaller: texture shows as well, and it
 # is four times cheaper.
@@ -118,6 +131,73 @@ def stroke_evidence(stroke: float, page_stroke: float, settings: PageSettings) -
         return 1.0
     thin = (page_stroke / stroke) * settings.thin_half
     return _certain(1.0 / (1.0 + thin ** settings.thin_steepness))
+
+
+def sides_evidence(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
+                   candidate: Candidate, settings: PageSettings) -> float:
+    """How likely this reading is a pen's stroke by the paper on both its sides.
+
+    A stroke of ink is a line on paper: just outside it, the paper is as light on one
+    side as on the other. The ink that the dark side of an object's edge leaves (a
+    table's or a door's edge, a brick, a sleeve) has the paper on one side only: on
+    the other, the object, as dark as the ink. So when the reading's ink is one
+    straight stroke (a 1, a bar: LINE_ELONGATION), the ring just outside it (one to
+    three strokes out, other ink left out) is split in two along its long axis, and
+
+        sides = |darkness of one half - of the other| / (darkness of the ink - of the
+                lighter half)
+
+    is about 0 for a stroke on paper, and 0.7 or more for the dark side of an edge (a
+    shadow's edge along a stroke, as dark as a shadow is, gives about 0.5). The
+    evidence is one half at `sides_half` (1 below about half of it)."""
+    darkness = sides_darkness(gray, dark_ink, binary, candidate) / settings.sides_half
+    return _certain(1.0 / (1.0 + darkness ** settings.sides_steepness))
+
+
+def sides_darkness(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
+                   candidate: Candidate) -> float:
+    """The `sides` measure of sides_evidence (0 when the ink is not one straight
+    stroke); `gray` is the working image, `binary` its ink (255)."""
+    ys, xs = np.nonzero(candidate.mask)
+    if len(xs) < 3:
+        return 0.0
+    # The ink's long axis (its first principal direction) through its centre.
+    points = np.stack([xs, ys], axis=1).astype(np.float32)
+    centre = points.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov((points - centre).T))
+    if values[1] < LINE_ELONGATION**2 * max(values[0], 1e-6):
+        return 0.0  # not one straight stroke: its halves lie apart, in other light
+    ax, ay = vectors[:, 1]
+
+    x, y, w, h = candidate.box
+    stroke = max(1.0, candidate.stroke)
+    inner = max(1, round(stroke / 2))  # the ink's own blurred edge is not paper
+    outer = inner + max(2, round(stroke))
+    rows, cols = gray.shape[:2]
+    x0, y0 = max(0, x - outer - 1), max(0, y - outer - 1)
+    x1, y1 = min(cols, x + w + outer + 1), min(rows, y + h + outer + 1)
+    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    own[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = candidate.mask
+    near_ink = cv2.dilate(cv2.bitwise_or(own, binary[y0:y1, x0:x1]), _disc(inner))
+    ring_ys, ring_xs = np.nonzero((cv2.dilate(own, _disc(outer)) > 0) & (near_ink == 0))
+    # Which side of the long axis each ring pixel lies on (the mask's coordinates).
+    side = (ring_xs + x0 - x - centre[0]) * ay - (ring_ys + y0 - y - centre[1]) * ax
+    region = gray[y0:y1, x0:x1].astype(np.float32)
+    darkness = (255.0 - region) if dark_ink else region
+    one = darkness[ring_ys[side > 0], ring_xs[side > 0]]
+    other = darkness[ring_ys[side < 0], ring_xs[side < 0]]
+    if len(one) < 3 or len(other) < 3:
+        return 0.0
+    one_side, other_side = float(np.median(one)), float(np.median(other))
+    paper = min(one_side, other_side)
+    ink = float(np.median(darkness[ys + y - y0, xs + x - x0]))
+    # 8 gray levels at least: faint ink on paper must not make noise a large share.
+    return abs(one_side - other_side) / max(8.0, ink - paper)
+
+
+@functools.lru_cache(maxsize=32)
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def _certain(evidence: float) -> float:

@@ -6,7 +6,8 @@
           of touching digits (hypotheses.py), their 28x28 crops in one classifier
           invoke, weighed by how plainly each sits on the page (page.py), the best set
           chosen -> each reading weighed by its stroke against the sure digits' (the
-          page's pen, page.stroke_evidence) -> confident digits -> numbers
+          page's pen, page.stroke_evidence) and by the paper on both its sides
+          (page.sides_evidence) -> confident digits -> numbers
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
@@ -45,7 +46,7 @@ from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import PipelineSettings
 from .numbers import NumberReading, in_reading_order
-from .page import PageTexture, stroke_evidence
+from .page import PageTexture, sides_evidence, stroke_evidence
 from .scale import Scale
 
 
@@ -161,7 +162,7 @@ class DigitReader:
             return DigitDetection(int(probs.argmax()), float(probs.max()), box, probs)
 
         classified = [to_detection(c, p * weight) for (c, p), weight
-                      in zip(choice.read, best.stroke_evidence, strict=True)]
+                      in zip(choice.read, best.evidence, strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
         # any (the model vouches for them); else as measured on the blobs; else unknown.
@@ -366,6 +367,26 @@ class _Attempt:
             return [1.0] * len(self.choice.read)
         return [stroke_evidence(c.stroke, self.page_stroke, settings.page)
                 for c, _ in self.choice.read]
+
+    @functools.cached_property
+    def sides_evidence(self) -> list[float]:
+        """For each reading sure enough to be shown, a factor for its probabilities: how
+        likely it is a pen's stroke by the paper on both its sides, not the dark side of
+        an object's edge (page.sides_evidence); 1 for the others (never shown anyway)."""
+        settings = self.settings
+        if "sides" not in settings.hypotheses.rules:
+            return [1.0] * len(self.choice.read)
+        binarized = self.page.binarized
+        return [sides_evidence(binarized.gray, binarized.dark_ink, binarized.binary, c,
+                               settings.page)
+                if p.max() >= settings.min_confidence else 1.0
+                for c, p in self.choice.read]
+
+    @property
+    def evidence(self) -> list[float]:
+        """Each reading's factor after the search: its stroke's and its sides'."""
+        return [a * b for a, b in zip(self.stroke_evidence, self.sides_evidence,
+                                      strict=True)]
 
     @functools.cached_property
     def worth(self) -> float:
