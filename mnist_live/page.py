@@ -158,16 +158,19 @@ def sides_darkness(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
                    candidate: Candidate) -> float:
     """The `sides` measure of sides_evidence (0 when the ink is not one straight
     stroke); `gray` is the working image, `binary` its ink (255)."""
-    ys, xs = np.nonzero(candidate.mask)
-    if len(xs) < 3:
+    moments = cv2.moments(candidate.mask, binaryImage=True)
+    if moments["m00"] < 3:
         return 0.0
-    # The ink's long axis (its first principal direction) through its centre.
-    points = np.stack([xs, ys], axis=1).astype(np.float32)
-    centre = points.mean(axis=0)
-    values, vectors = np.linalg.eigh(np.cov((points - centre).T))
-    if values[1] < LINE_ELONGATION**2 * max(values[0], 1e-6):
+    # The spread of the ink along its long axis and across it (the principal second
+    # moments), and the long axis's direction, through the ink's centre.
+    mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
+    half_gap = np.hypot((mu20 - mu02) / 2, mu11)
+    along, across = (mu20 + mu02) / 2 + half_gap, (mu20 + mu02) / 2 - half_gap
+    if along < LINE_ELONGATION**2 * max(across, 1e-6):
         return 0.0  # not one straight stroke: its halves lie apart, in other light
-    ax, ay = vectors[:, 1]
+    angle = 0.5 * np.arctan2(2 * mu11, mu20 - mu02)
+    ax, ay = np.cos(angle), np.sin(angle)
+    cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
 
     x, y, w, h = candidate.box
     stroke = max(1.0, candidate.stroke)
@@ -181,16 +184,18 @@ def sides_darkness(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
     near_ink = cv2.dilate(cv2.bitwise_or(own, binary[y0:y1, x0:x1]), _disc(inner))
     ring_ys, ring_xs = np.nonzero((cv2.dilate(own, _disc(outer)) > 0) & (near_ink == 0))
     # Which side of the long axis each ring pixel lies on (the mask's coordinates).
-    side = (ring_xs + x0 - x - centre[0]) * ay - (ring_ys + y0 - y - centre[1]) * ax
+    side = (ring_xs + x0 - x - cx) * ay - (ring_ys + y0 - y - cy) * ax
     region = gray[y0:y1, x0:x1].astype(np.float32)
     darkness = (255.0 - region) if dark_ink else region
     one = darkness[ring_ys[side > 0], ring_xs[side > 0]]
     other = darkness[ring_ys[side < 0], ring_xs[side < 0]]
     if len(one) < 3 or len(other) < 3:
         return 0.0
-    one_side, other_side = float(np.median(one)), float(np.median(other))
+    # Means, not medians: a shadow's edge across the stroke lights half of each side,
+    # and a median would jump between the two lights.
+    one_side, other_side = float(one.mean()), float(other.mean())
     paper = min(one_side, other_side)
-    ink = float(np.median(darkness[ys + y - y0, xs + x - x0]))
+    ink = float(np.median(darkness[own > 0]))
     # 8 gray levels at least: faint ink on paper must not make noise a large share.
     return abs(one_side - other_side) / max(8.0, ink - paper)
 
