@@ -23,13 +23,16 @@ with one pen: once the search has chosen, a reading whose stroke is far thinner 
 the stroke of the digits read surely (a sheet edge's hairline, a letter of small
 print) is less likely one of them, by a third (`stroke_evidence`). And a pen's stroke
 is a line on paper, with paper on both its sides: a straight stroke with paper on one
-side and something as dark as ink on the other is the dark side of an object's edge
-(a table, a door, a brick), by a fourth (`sides_evidence`). The evidence multiplies
-the model's probabilities: the hypothesis search and the confidence threshold see a
-digit in texture, or of another size, as less likely, never as impossible.
+side and something as dark as ink on the other is less likely a digit (it is likely
+the dark side of an object's edge: a table, a door, a brick), by a fourth
+(`sides_evidence`). The evidence multiplies the model's probabilities: the texture and
+size evidence before the hypothesis search chooses, the stroke and sides evidence
+after it, before the confidence threshold. A digit in texture, of another size or pen,
+or beside an edge is less likely, never impossible.
 
-Everything is summed over integral images made once per frame at half size, so a
-candidate costs a few array lookups.
+The texture is summed over integral images made once per frame at half size, so a
+candidate costs a few array lookups; the sides are looked at only for the readings
+sure enough to be shown that are one straight stroke (two small dilations each).
 """
 
 from __future__ import annotations
@@ -141,8 +144,9 @@ def sides_evidence(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
     side as on the other. The ink that the dark side of an object's edge leaves (a
     table's or a door's edge, a brick, a sleeve) has the paper on one side only: on
     the other, the object, as dark as the ink. So when the reading's ink is one
-    straight stroke (a 1, a bar: LINE_ELONGATION), the ring just outside it (one to
-    three strokes out, other ink left out) is split in two along its long axis, and
+    straight stroke (a 1, a bar: LINE_ELONGATION), the ring just outside it (from
+    half a stroke to about one and a half strokes out, at least 2 px wide; other ink
+    left out) is split in two along its long axis, and
 
         sides = |darkness of one half - of the other| / (darkness of the ink - of the
                 lighter half)
@@ -156,8 +160,11 @@ def sides_evidence(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
 
 def sides_darkness(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
                    candidate: Candidate) -> float:
-    """The `sides` measure of sides_evidence (0 when the ink is not one straight
-    stroke); `gray` is the working image, `binary` its ink (255)."""
+    """The `sides` measure of sides_evidence; `gray` is the working image, `binary`
+    its ink (255). 0 (no evidence) when the ink is not one straight stroke, has fewer
+    than 3 pixels, or a side has fewer than 3 pixels of paper to look at (other ink all
+    round it, or the frame's edge; near the edge the two halves may cover different
+    lengths of the stroke)."""
     moments = cv2.moments(candidate.mask, binaryImage=True)
     if moments["m00"] < 3:
         return 0.0

@@ -336,7 +336,7 @@ def test_the_page_is_read_at_the_height_its_sure_digits_vouch_for(classifier):
     assert np.mean(agree) >= 52 / 60, agree
 
 
-def _bar(gray: np.ndarray, x: int, y: int, w: int, h: int):
+def _bar(x: int, y: int, w: int, h: int):
     """A one-stroke candidate: the ink of a w x h bar at (x, y)."""
     from mnist_live.candidates import Candidate
 
@@ -344,6 +344,7 @@ def _bar(gray: np.ndarray, x: int, y: int, w: int, h: int):
 
 
 def _binary(gray: np.ndarray, *candidates) -> np.ndarray:
+    """The frame's ink: the candidates' masks where they lie."""
     binary = np.zeros(gray.shape, np.uint8)
     for c in candidates:
         x, y, w, h = c.box
@@ -358,7 +359,7 @@ def test_sides_evidence_doubts_the_dark_side_of_an_edge_not_a_pen_line():
     # A pen's line on paper: as light on both sides.
     paper = np.full((120, 120), 200, np.uint8)
     paper[30:90, 58:63] = 30
-    line = _bar(paper, 58, 30, 5, 60)
+    line = _bar(58, 30, 5, 60)
     assert sides_evidence(paper, True, _binary(paper, line), line, settings) == 1.0
     # The same line with a shadow's edge running across it (lit above, shaded below).
     shaded = paper.copy()
@@ -394,15 +395,17 @@ def test_sides_evidence_judges_only_one_straight_stroke():
 
 def test_the_sides_evidence_takes_out_strays_and_no_digit(classifier):
     """Clutter pages never tuned on: fewer false digits with the rule than without,
-    the same digits read."""
+    the same digits read (the evidence only lowers probabilities after the search, so
+    it can lose digits but never gain any)."""
     from dataclasses import replace
 
     with_rule = DigitReader(classifier)
     hypotheses = replace(with_rule.settings.hypotheses,
                          rules=with_rule.settings.hypotheses.rules - {"sides"})
     without = DigitReader(classifier, replace(with_rule.settings, hypotheses=hypotheses))
-    seeds = range(700, 730)
+    seeds = range(700, 760)
     strays, right = _strays_and_reads(with_rule, seeds)
     strays_without, right_without = _strays_and_reads(without, seeds)
-    assert strays < strays_without, (strays, strays_without)
+    # Measured: 147 strays against 152, 382 digits read either way.
+    assert strays <= strays_without - 3, (strays, strays_without)
     assert right >= right_without, (right, right_without)
