@@ -49,6 +49,10 @@ from .numbers import NumberReading, in_reading_order
 from .page import PageTexture, sides_evidence, stroke_evidence
 from .scale import Scale
 
+# Why the evidence after the search doubted a reading the model was sure of.
+THINNER_THAN_THE_PAGE = "thinner than the page's pen"
+AN_EDGE = "an edge, paper on one side"
+
 
 @dataclass(frozen=True)
 class DigitDetection:
@@ -58,6 +62,9 @@ class DigitDetection:
     confidence: float
     box: Box
     probabilities: np.ndarray = field(repr=False, compare=False)
+    # Why a reading the model was sure of is not shown: the evidence after the search
+    # doubted it (THINNER_THAN_THE_PAGE, AN_EDGE); "" otherwise.
+    doubt: str = ""
 
     def to_json(self) -> dict:
         return {"digit": self.digit, "confidence": json_confidence(self.confidence),
@@ -157,12 +164,19 @@ class DigitReader:
                                                       page.cleaned.shape))
             for i in choice.unused]
 
-        def to_detection(candidate: Candidate, probs: np.ndarray) -> DigitDetection:
+        def to_detection(candidate: Candidate, probs: np.ndarray, stroke: float,
+                         sides: float) -> DigitDetection:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
-            return DigitDetection(int(probs.argmax()), float(probs.max()), box, probs)
+            weighed = probs * stroke * sides
+            doubt = ""
+            if probs.max() >= settings.min_confidence > weighed.max():
+                doubt = THINNER_THAN_THE_PAGE if stroke < sides else AN_EDGE
+            return DigitDetection(int(weighed.argmax()), float(weighed.max()), box,
+                                  weighed, doubt)
 
-        classified = [to_detection(c, p * weight) for (c, p), weight
-                      in zip(choice.read, best.evidence, strict=True)]
+        classified = [to_detection(c, p, stroke, sides) for (c, p), stroke, sides
+                      in zip(choice.read, best.stroke_evidence, best.sides_evidence,
+                             strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
         # any (the model vouches for them); else as measured on the blobs; else unknown.
@@ -381,12 +395,6 @@ class _Attempt:
                                settings.page)
                 if p.max() >= settings.min_confidence else 1.0
                 for c, p in self.choice.read]
-
-    @property
-    def evidence(self) -> list[float]:
-        """Each reading's factor after the search: its stroke's and its sides'."""
-        return [a * b for a, b in zip(self.stroke_evidence, self.sides_evidence,
-                                      strict=True)]
 
     @functools.cached_property
     def worth(self) -> float:
