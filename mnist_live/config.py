@@ -183,7 +183,7 @@ class PageSettings:
     """... and the evidence falls this fast around thin_half."""
     sides_half: float = 0.7
     """Ink is a line on paper, with paper as light on both its sides; the dark side of an
-    object's edge has paper on one side only. A reading that is one straight stroke and
+    object's edge has paper on one side only. A reading of a 1 that is one straight stroke and
     whose two sides differ by this share of its ink's contrast with the lighter side
     (page.sides_evidence) is half as likely a digit ..."""
     sides_steepness: float = 6.0

@@ -384,16 +384,20 @@ class _Attempt:
 
     @functools.cached_property
     def sides_evidence(self) -> list[float]:
-        """For each reading sure enough to be shown, a factor for its probabilities: how
-        likely it is a pen's stroke by the paper on both its sides, not the dark side of
-        an object's edge (page.sides_evidence); 1 for the others (never shown anyway)."""
+        """For each reading of a 1 sure enough to be shown, a factor for its
+        probabilities: how likely it is a pen's stroke by the paper on both its sides,
+        not the dark side of an object's edge (page.sides_evidence); 1 for the others
+        (never shown anyway, or not one straight stroke)."""
         settings = self.settings
         if "sides" not in settings.hypotheses.rules:
             return [1.0] * len(self.choice.read)
         binarized = self.page.binarized
+        # Only a reading of a 1 can be one straight stroke (the test itself is the
+        # ink's shape, page.LINE_ELONGATION; asking the model first saves its cost on
+        # the other digits).
         return [sides_evidence(binarized.gray, binarized.dark_ink, binarized.binary, c,
                                settings.page)
-                if p.max() >= settings.min_confidence else 1.0
+                if p.max() >= settings.min_confidence and p.argmax() == 1 else 1.0
                 for c, p in self.choice.read]
 
     @functools.cached_property
