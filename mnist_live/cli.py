@@ -120,7 +120,8 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
         metavar="P",
         help="report only digits at least this probable, 0-1: the model's probability "
              "that the crop is this digit (and a digit at all), times the evidence that "
-             "it is written on a page rather than in texture "
+             "it is written on the page: on plain paper rather than in texture, of the "
+             "page's size and pen, with paper on both sides of a lone stroke "
              f"(default: {config.DEFAULT_MIN_CONFIDENCE})",
     )
     group.add_argument(
