@@ -31,8 +31,8 @@ after it, before the confidence threshold. A digit in texture, of another size o
 or beside an edge is less likely, never impossible.
 
 The texture is summed over integral images made once per frame at half size, so a
-candidate costs a few array lookups; the sides are looked at only for the readings
-sure enough to be shown that are one straight stroke (two small dilations each).
+candidate costs a few array lookups; the sides are looked at only for the readings of
+a 1 sure enough to be shown that are one straight stroke (two small dilations each).
 """
 
 from __future__ import annotations

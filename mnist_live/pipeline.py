@@ -87,7 +87,8 @@ class FrameReading:
     # before the stroke evidence weighed them (0.0: none read).
     digit_height: float = 0.0
     stroke: float = 0.0
-    # Candidates the classifier was not sure about (below --min-confidence).
+    # Readings below --min-confidence: the model was not sure, or the page's evidence
+    # after the search doubted them (DigitDetection.doubt says which).
     unsure: list[DigitDetection] = field(default_factory=list)
     # Every classified candidate, in the order of `crops`.
     classified: list[DigitDetection] = field(default_factory=list)
@@ -167,7 +168,7 @@ class DigitReader:
         def to_detection(candidate: Candidate, probs: np.ndarray, stroke: float,
                          sides: float) -> DigitDetection:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
-            weighed = probs * stroke * sides
+            weighed = probs * (stroke * sides)
             doubt = ""
             if probs.max() >= settings.min_confidence > weighed.max():
                 doubt = THINNER_THAN_THE_PAGE if stroke < sides else AN_EDGE
