@@ -191,6 +191,22 @@ class PageSettings:
 
 
 @dataclass(frozen=True)
+class PolaritySettings:
+    """Which of two reads of a frame, one per polarity of the ink, is the page's
+    (pipeline.py): the one whose digits, as a set of labels, look like a page's."""
+
+    texture_ones: float = 0.89
+    """Of the false digits texture is read as, this share are 1s (25 of 28 on
+    scikit-image's sample photos): a brick wall's mortar, cracks, edges."""
+    strays: float = 0.3
+    """On a page, up to this share of the readings are of its surroundings, read as
+    texture's are (the clutter scenes show about a quarter)."""
+    page_odds: float = 3.0
+    """How much likelier (log odds) a frame shows a page than texture before its
+    digits are counted: a lone 1, or "111", is still a page; twenty 1s are not."""
+
+
+@dataclass(frozen=True)
 class NumberSettings:
     """How digits side by side become numbers (numbers.py). Gaps are measured in the
     line's own digit widths."""
@@ -247,6 +263,7 @@ class PipelineSettings:
     limits: CandidateLimits = field(default_factory=CandidateLimits)
     hypotheses: HypothesisSettings = field(default_factory=HypothesisSettings)
     page: PageSettings = field(default_factory=PageSettings)
+    polarity: PolaritySettings = field(default_factory=PolaritySettings)
     numbers: NumberSettings = field(default_factory=NumberSettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
 

@@ -11,9 +11,11 @@
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
-is not clear; the guessed and the measured height when they are far apart. And the
-blobs' height and the height of the digits read surely when those differ: there the
-read whose sure digits are of the height it was read at wins first.
+is not clear or says light ink (there the read whose digits look like a page's, not
+texture's mostly 1s, wins first: looks_like_a_page); the guessed and the measured
+height when they are far apart. And the blobs' height and the height of the digits
+read surely when those differ: there the read whose sure digits are of the height it
+was read at wins first.
 
 Each stage lives in its own module; this one only chains them and maps boxes back to
 the frame's own pixels. `DigitReader.read(frame, keep_steps=True)` also returns the
@@ -23,6 +25,7 @@ intermediate pictures that opencv_preprocessing_test.py saves.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -44,7 +47,7 @@ from .candidates import (
 )
 from .classifier import DigitClassifier
 from .confidence import json_confidence
-from .config import PipelineSettings
+from .config import PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
 from .page import PageTexture, sides_evidence, stroke_evidence
 from .scale import Scale
@@ -154,11 +157,17 @@ class DigitReader:
         if dark_ink is None:
             # When the ink's polarity is not clear (a brick wall's light mortar beside
             # a page of dark ink), the page is read both ways and the surer read wins.
+            # Light ink is never taken on the vote alone: a brick wall's mortar votes
+            # for it as surely as chalk on a board does.
             voted, sure = ink_polarity(gray, guessed.height)
-            polarities = [voted] if sure else [voted, not voted]
+            polarities = [voted] if sure and voted else [voted, not voted]
         attempts = [self._attempt(gray_full, gray, shrink, guessed, polarity)
                     for polarity in polarities]
-        best = max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
+        # The read whose digits look like a page's wins, then the one explaining more
+        # ink: a read of the other polarity's texture (a brick wall's mortar, cracks)
+        # is mostly 1s, and reading nothing beats reading texture.
+        best = (max(attempts, key=lambda a: (a.writing, a.worth))
+                if len(attempts) > 1 else attempts[0])
         page, choice, shrink = best.page, best.choice, best.shrink
         rejected = page.rejected + [
             Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
@@ -325,6 +334,23 @@ class DigitReader:
         return scale_step.measure(geometry, digit_sized, fallback)
 
 
+def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
+    """Whether these digits, as a set of labels, are likelier read on a page than in
+    texture. On a page each digit is about as likely as another, among a share of
+    readings of its surroundings (`settings.strays`); texture is read mostly as 1s
+    (`settings.texture_ones`). So each 1 is evidence for texture, each other digit for
+    a page, against the page's prior odds: twenty 1s are texture, "111" is a page, and
+    no digit at all is a page (reading nothing beats reading texture)."""
+    texture_one = settings.texture_ones
+    texture_other = (1 - texture_one) / 9
+    page_one = (1 - settings.strays) * 0.1 + settings.strays * texture_one
+    page_other = (1 - settings.strays) * 0.1 + settings.strays * texture_other
+    ones = labels.count(1)
+    evidence = (ones * math.log(page_one / texture_one)
+                + (len(labels) - ones) * math.log(page_other / texture_other))
+    return evidence + settings.page_odds >= 0
+
+
 def _geometry(blobs: list[Candidate], limits) -> PairGeometry | None:
     """How each pair of blobs lies (for the scale's measure and the joins), or None
     when there are too many blobs to compare pairs."""
@@ -400,6 +426,12 @@ class _Attempt:
                                settings.page)
                 if p.max() >= settings.min_confidence and p.argmax() == 1 else 1.0
                 for c, p in self.choice.read]
+
+    @property
+    def writing(self) -> bool:
+        """Whether its sure digits look like a page's, not texture's (looks_like_a_page)."""
+        return looks_like_a_page([int(p.argmax()) for _, p in self.sure],
+                                 self.settings.polarity)
 
     @functools.cached_property
     def worth(self) -> float:

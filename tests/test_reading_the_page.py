@@ -409,3 +409,31 @@ def test_the_sides_evidence_takes_out_strays_and_no_digit(classifier):
     # Measured: 147 strays against 152, 382 digits read either way.
     assert strays <= strays_without - 3, (strays, strays_without)
     assert right >= right_without, (right, right_without)
+
+
+def test_a_page_is_told_from_texture_by_its_digits_as_a_set():
+    from mnist_live.pipeline import looks_like_a_page
+
+    settings = config.PolaritySettings()
+    assert looks_like_a_page([], settings)  # nothing read beats texture
+    assert looks_like_a_page([1], settings)  # a lone 1, "111": still a page
+    assert looks_like_a_page([1, 1, 1], settings)
+    assert looks_like_a_page([0, 5, 2, 2, 1, 8, 5, 9], settings)
+    assert looks_like_a_page([1, 1, 7, 7, 5, 1, 1], settings)  # a page and some strays
+    assert not looks_like_a_page([1] * 19 + [7], settings)  # a brick wall's mortar
+    assert not looks_like_a_page([1] * 17 + [9, 3], settings)  # cracks
+
+
+def test_a_page_on_a_brick_wall_is_read_as_dark_ink(classifier):
+    """The wall's light mortar outvotes the page's dark ink among thin details, as chalk
+    on a board would; the page's read wins by its digits (all 15 frames; before, the
+    mortar's 1s won 7 of them)."""
+    from mnist_live.bench import film
+    from mnist_live.bench.sets import skimage_photo
+
+    reader = DigitReader(classifier)
+    wall = film.lay_sheets([film.load_sheet(name) for name in film.PAGES["photo_1"]],
+                           skimage_photo("brick"), (640, 480))
+    dark = [reader.read(frame.image).dark_ink
+            for k, frame in enumerate(film.film(wall, 150, seed=7)) if k % 10 == 0]
+    assert sum(dark) >= 14, dark
