@@ -66,7 +66,8 @@ def ink_polarity(gray: np.ndarray, scale: float | None = None) -> tuple[bool, bo
     strong thin details, and it is sure when that side has twice as many. The window
     is a third of a digit's height (`scale`; a tenth of the frame's shorter side when
     unknown): wider than any stroke of those digits. A brick wall's mortar is thin
-    and light too: beside a page of dark ink, neither side is sure.
+    and light too: beside a page of dark ink it often wins the vote, as surely as chalk
+    on a board (so the pipeline never takes light ink on the vote alone).
 
     On a page with few strokes, or digits filling the frame (a third of its height or
     more: then the paper all around them is most of the frame), each pixel is compared

@@ -203,7 +203,8 @@ class PolaritySettings:
     texture's are (the clutter scenes show about a quarter)."""
     page_odds: float = 3.0
     """How much likelier (log odds) a frame shows a page than texture before its
-    digits are counted: a lone 1, or "111", is still a page; twenty 1s are not."""
+    digits are counted: a lone 1, or "111", is still a page; four 1s or more alone, or
+    twenty 1s and a 7, are not."""
 
 
 @dataclass(frozen=True)

@@ -155,19 +155,21 @@ class DigitReader:
         guessed = scale_step.guess(gray.shape, settings.scale, hint)
         polarities = [dark_ink]
         if dark_ink is None:
-            # When the ink's polarity is not clear (a brick wall's light mortar beside
-            # a page of dark ink), the page is read both ways and the surer read wins.
-            # Light ink is never taken on the vote alone: a brick wall's mortar votes
-            # for it as surely as chalk on a board does.
+            # When the ink's polarity is not clear, the page is read both ways. Light ink
+            # is never taken on the vote alone: a brick wall's light mortar beside a
+            # page of dark ink votes for it as surely as chalk on a board does.
             voted, sure = ink_polarity(gray, guessed.height)
             polarities = [voted] if sure and voted else [voted, not voted]
         attempts = [self._attempt(gray_full, gray, shrink, guessed, polarity)
                     for polarity in polarities]
         # The read whose digits look like a page's wins, then the one explaining more
-        # ink: a read of the other polarity's texture (a brick wall's mortar, cracks)
-        # is mostly 1s, and reading nothing beats reading texture.
-        best = (max(attempts, key=lambda a: (a.writing, a.worth))
-                if len(attempts) > 1 else attempts[0])
+        # ink: a read of texture (a brick wall's mortar, cracks) is mostly 1s. Reading
+        # nothing beats reading texture on the side the vote chose (a cracked wall), not
+        # on the other (a board of chalk 1s stays read).
+        voted_read = attempts[0]
+        best = (max(attempts, key=lambda a: (a.writing and (bool(a.sure) or a is voted_read),
+                                             a.worth))
+                if len(attempts) > 1 else voted_read)
         page, choice, shrink = best.page, best.choice, best.shrink
         rejected = page.rejected + [
             Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
@@ -339,8 +341,8 @@ def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
     texture. On a page each digit is about as likely as another, among a share of
     readings of its surroundings (`settings.strays`); texture is read mostly as 1s
     (`settings.texture_ones`). So each 1 is evidence for texture, each other digit for
-    a page, against the page's prior odds: twenty 1s are texture, "111" is a page, and
-    no digit at all is a page (reading nothing beats reading texture)."""
+    a page, against the page's prior odds: with the defaults four 1s or more alone are
+    texture, "111" is a page, and no digit at all is a page."""
     texture_one = settings.texture_ones
     texture_other = (1 - texture_one) / 9
     page_one = (1 - settings.strays) * 0.1 + settings.strays * texture_one

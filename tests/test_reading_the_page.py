@@ -418,6 +418,7 @@ def test_a_page_is_told_from_texture_by_its_digits_as_a_set():
     assert looks_like_a_page([], settings)  # nothing read beats texture
     assert looks_like_a_page([1], settings)  # a lone 1, "111": still a page
     assert looks_like_a_page([1, 1, 1], settings)
+    assert not looks_like_a_page([1, 1, 1, 1], settings)  # four 1s alone: texture
     assert looks_like_a_page([0, 5, 2, 2, 1, 8, 5, 9], settings)
     assert looks_like_a_page([1, 1, 7, 7, 5, 1, 1], settings)  # a page and some strays
     assert not looks_like_a_page([1] * 19 + [7], settings)  # a brick wall's mortar
@@ -437,3 +438,14 @@ def test_a_page_on_a_brick_wall_is_read_as_dark_ink(classifier):
     dark = [reader.read(frame.image).dark_ink
             for k, frame in enumerate(film.film(wall, 150, seed=7)) if k % 10 == 0]
     assert sum(dark) >= 14, dark
+
+
+@pytest.mark.parametrize("text", ["1111", "1 1 1 1 1", "1 1 1 7"])
+def test_a_board_of_chalk_ones_is_read(classifier, text):
+    """Four 1s or more alone look like texture; on the side the vote chose (light
+    chalk) they are still read: only a read of nothing on the voted side beats one."""
+    board = np.full((480, 640), 40, np.uint8)
+    cv2.putText(board, text, (60, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 220, 8)
+    reading = DigitReader(classifier).read(board)
+    assert "".join(str(d.digit) for d in reading.digits) == text.replace(" ", "")
+    assert reading.dark_ink is False
