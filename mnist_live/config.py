@@ -8,7 +8,7 @@ environment variables.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # The folder that holds the three scripts and the shipped model.
@@ -267,6 +267,12 @@ class PipelineSettings:
     polarity: PolaritySettings = field(default_factory=PolaritySettings)
     numbers: NumberSettings = field(default_factory=NumberSettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
+
+    def without(self, rules: frozenset[str] | set[str]) -> PipelineSettings:
+        """These settings less the hypothesis rules named (HypothesisSettings.rules):
+        what each rule earns is measured with and without it."""
+        hypotheses = replace(self.hypotheses, rules=self.hypotheses.rules - set(rules))
+        return replace(self, hypotheses=hypotheses)
 
 
 # --- Live detection -------------------------------------------------------------------

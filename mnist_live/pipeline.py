@@ -162,14 +162,7 @@ class DigitReader:
             polarities = [voted] if sure and voted else [voted, not voted]
         attempts = [self._attempt(gray_full, gray, shrink, guessed, polarity)
                     for polarity in polarities]
-        # The read whose digits look like a page's wins, then the one explaining more
-        # ink: a read of texture (a brick wall's mortar, cracks) is mostly 1s. Reading
-        # nothing beats reading texture on the side the vote chose (a cracked wall), not
-        # on the other (a board of chalk 1s stays read).
-        voted_read = attempts[0]
-        best = (max(attempts, key=lambda a: (a.writing and (bool(a.sure) or a is voted_read),
-                                             a.worth))
-                if len(attempts) > 1 else voted_read)
+        best = _the_pages_read(attempts)
         page, choice, shrink = best.page, best.choice, best.shrink
         rejected = page.rejected + [
             Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
@@ -334,6 +327,21 @@ class DigitReader:
             for i in np.flatnonzero(digit_sized):
                 digit_sized[i] = texture.plain(blobs[i].box, fallback.height) >= 0.5
         return scale_step.measure(geometry, digit_sized, fallback)
+
+
+def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
+    """Of the reads of one frame, the voted polarity's first: the read whose digits
+    look like a page's wins, then the one explaining more ink. A read of texture (a
+    brick wall's mortar, cracks) is mostly 1s; reading nothing beats reading texture on
+    the side the vote chose (a cracked wall), not on the other (a board of chalk 1s
+    stays read)."""
+    voted = attempts[0]
+
+    def rank(attempt: _Attempt) -> tuple[bool, float]:
+        return (attempt.writing and (bool(attempt.sure) or attempt is voted),
+                attempt.worth)
+
+    return max(attempts, key=rank) if len(attempts) > 1 else voted
 
 
 def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:

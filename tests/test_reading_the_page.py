@@ -303,12 +303,8 @@ def _strays_and_reads(reader: DigitReader, seeds) -> tuple[int, int]:
 def test_readings_far_thinner_than_the_pages_digits_are_doubted(classifier):
     """Hairlines of a sheet's edge and letters of small print beside the digits: fewer
     are reported with the stroke evidence than without, and no digit is lost."""
-    from dataclasses import replace
-
     with_rule = DigitReader(classifier)
-    hypotheses = replace(with_rule.settings.hypotheses,
-                         rules=with_rule.settings.hypotheses.rules - {"stroke"})
-    without = DigitReader(classifier, replace(with_rule.settings, hypotheses=hypotheses))
+    without = DigitReader(classifier, with_rule.settings.without({"stroke"}))
     strays, right = _strays_and_reads(with_rule, SEEDS)
     strays_without, right_without = _strays_and_reads(without, SEEDS)
     assert strays < 0.9 * strays_without, (strays, strays_without)
@@ -397,12 +393,8 @@ def test_the_sides_evidence_takes_out_strays_and_no_digit(classifier):
     """Clutter pages never tuned on: fewer false digits with the rule than without,
     the same digits read (the evidence only lowers probabilities after the search, so
     it can lose digits but never gain any)."""
-    from dataclasses import replace
-
     with_rule = DigitReader(classifier)
-    hypotheses = replace(with_rule.settings.hypotheses,
-                         rules=with_rule.settings.hypotheses.rules - {"sides"})
-    without = DigitReader(classifier, replace(with_rule.settings, hypotheses=hypotheses))
+    without = DigitReader(classifier, with_rule.settings.without({"sides"}))
     seeds = range(700, 760)
     strays, right = _strays_and_reads(with_rule, seeds)
     strays_without, right_without = _strays_and_reads(without, seeds)

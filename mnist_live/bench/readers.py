@@ -14,7 +14,7 @@ import os
 import struct
 import subprocess
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +53,9 @@ def our_reader(
     classifier = DigitClassifier(
         ClassifierOptions(model_path=model_path, num_threads=num_threads)
     )
-    settings = PipelineSettings()
+    settings = PipelineSettings().without(without)
     notes = []
     if without:
-        rules = settings.hypotheses.rules - without
-        settings = replace(settings, hypotheses=replace(settings.hypotheses, rules=rules))
         notes.append(f"ours without the rules {', '.join(sorted(without))}")
     return NamedReader("ours", DigitReader(classifier, settings), model_path, notes)
 
