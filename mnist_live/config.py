@@ -144,7 +144,7 @@ class HypothesisSettings:
     shape_width: float = 1.1
     """... and one wider than this many times its height (two digits touching)."""
     rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
-                                       "stroke", "sides"})
+                                       "stroke", "sides", "words"})
     """The rules of the search (most kept from before the model could refuse
     non-digits), each measured with and without (python -m mnist_live.bench read
     --without RULE): "stacked" joins only blobs lying one above the other (else any near
@@ -152,7 +152,8 @@ class HypothesisSettings:
     also joins side-by-side blobs where a stroke ends heading at the other, "shape"
     weighs readings by shape_height and shape_width, "page" by the page evidence
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
-    "sides" by the paper on both sides of their ink (page.sides_evidence)."""
+    "sides" by the paper on both sides of their ink (page.sides_evidence), "words" by
+    the model's verdict on the readings beside them (words.word_evidence)."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,33 @@ class PageSettings:
     (page.sides_evidence) is half as likely a digit ..."""
     sides_steepness: float = 6.0
     """... and the evidence falls this fast around sides_half."""
+
+
+@dataclass(frozen=True)
+class WordSettings:
+    """Letters in words (words.py): a reading whose neighbours on its line the model
+    refuses is likely a letter among letters (an `s` in "Desk" read as a 5)."""
+
+    letter_gap: float = 0.15
+    """Readings at most this far apart (the taller one's heights) are neighbours in a
+    word: letters of print or of one handwritten word; the digits of a number and the
+    signs of a sum are written wider apart."""
+    letter_height: float = 0.5
+    """Neighbours shorter than this share of the reading's height, or taller than its
+    inverse, are not counted: a `-`, `=` or `.` beside a digit says nothing of a word,
+    nor does a sheet's edge around it (a lower-case letter beside a capital does)."""
+    letters_refused: float = 0.7
+    """The share of a word's letters the model refuses (the rest look like digits: s,
+    l, o, b); measured 0.71-0.74 beside the false digits of the clutter scenes ..."""
+    digits_refused: float = 0.1
+    """... and the share of the readings beside a number's digits it refuses (a
+    broken stroke's piece, a sign): 0.02 on the scenes, 0.12-0.16 on clutter pages and
+    the real photos."""
+    number_odds: float = 3.0
+    """How much likelier (log odds) a reading is a number's digit than a word's letter
+    before its neighbours are counted: one refused neighbour alone (a sign of a sum
+    written tight, a piece of a broken digit) leaves a sure digit shown (evidence
+    0.78), two take it out (0.3)."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +293,7 @@ class PipelineSettings:
     hypotheses: HypothesisSettings = field(default_factory=HypothesisSettings)
     page: PageSettings = field(default_factory=PageSettings)
     polarity: PolaritySettings = field(default_factory=PolaritySettings)
+    words: WordSettings = field(default_factory=WordSettings)
     numbers: NumberSettings = field(default_factory=NumberSettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
 

@@ -206,7 +206,7 @@ def candidate_tags(reading, step: float | None = None) -> list[Tag]:
 def _unsure_text(detection, step: float | None) -> str:
     """A candidate below --min-confidence: what it was most like, or, when the model
     gave every digit nothing (an int8 model rounds it to 0), that it is no digit, or
-    why the page doubts a reading the model was sure of (its pen, an edge)."""
+    why the page doubts a reading the model was sure of (its pen, an edge, a word)."""
     if float(detection.probabilities.max()) <= 0.0:
         return "not a digit (refused)"
     if detection.doubt:

@@ -6,8 +6,10 @@
           of touching digits (hypotheses.py), their 28x28 crops in one classifier
           invoke, weighed by how plainly each sits on the page (page.py), the best set
           chosen -> each reading weighed by its stroke against the sure digits' (the
-          page's pen, page.stroke_evidence) and by the paper on both its sides
-          (page.sides_evidence) -> confident digits -> numbers
+          page's pen, page.stroke_evidence), by the paper on both its sides
+          (page.sides_evidence) and by what the model made of its neighbours on its
+          line (a letter among refused letters, words.word_evidence) -> confident
+          digits -> numbers
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
@@ -51,10 +53,12 @@ from .config import PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
 from .page import PageTexture, sides_evidence, stroke_evidence
 from .scale import Scale
+from .words import word_evidence
 
 # Why the evidence after the search doubted a reading the model was sure of.
 THINNER_THAN_THE_PAGE = "thinner than the page's pen"
 AN_EDGE = "an edge, paper on one side"
+IN_A_WORD = "a letter in a word"
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class DigitDetection:
     box: Box
     probabilities: np.ndarray = field(repr=False, compare=False)
     # Why a reading the model was sure of is not shown: the evidence after the search
-    # doubted it (THINNER_THAN_THE_PAGE, AN_EDGE); "" otherwise.
+    # doubted it (THINNER_THAN_THE_PAGE, AN_EDGE, IN_A_WORD); "" otherwise.
     doubt: str = ""
 
     def to_json(self) -> dict:
@@ -169,19 +173,22 @@ class DigitReader:
                                                       page.cleaned.shape))
             for i in choice.unused]
 
-        def to_detection(candidate: Candidate, probs: np.ndarray, stroke: float,
-                         sides: float) -> DigitDetection:
+        def to_detection(candidate: Candidate, probs: np.ndarray,
+                         evidence: dict[str, float]) -> DigitDetection:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
-            weighed = probs * (stroke * sides)
+            weighed = probs * math.prod(evidence.values())
             doubt = ""
             if probs.max() >= settings.min_confidence > weighed.max():
-                doubt = THINNER_THAN_THE_PAGE if stroke < sides else AN_EDGE
+                doubt = min(evidence, key=evidence.get)  # the strongest doubt
             return DigitDetection(int(weighed.argmax()), float(weighed.max()), box,
                                   weighed, doubt)
 
-        classified = [to_detection(c, p, stroke, sides) for (c, p), stroke, sides
-                      in zip(choice.read, best.stroke_evidence, best.sides_evidence,
-                             strict=True)]
+        classified = [
+            to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, AN_EDGE: sides,
+                                IN_A_WORD: word})
+            for (c, p), stroke, sides, word in zip(
+                choice.read, best.stroke_evidence, best.sides_evidence,
+                best.word_evidence, strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
         # any (the model vouches for them); else as measured on the blobs; else unknown.
@@ -436,6 +443,19 @@ class _Attempt:
                                settings.page)
                 if p.max() >= settings.min_confidence and p.argmax() == 1 else 1.0
                 for c, p in self.choice.read]
+
+    @functools.cached_property
+    def word_evidence(self) -> list[float]:
+        """For each reading sure enough to be shown, a factor for its probabilities:
+        how likely it is a digit and not a letter of a word, by the model's verdict on
+        the readings beside it on its line (words.word_evidence); 1 for the others."""
+        settings = self.settings
+        read = self.choice.read
+        if "words" not in settings.hypotheses.rules:
+            return [1.0] * len(read)
+        return word_evidence([c.box for c, _ in read],
+                             np.array([float(p.sum()) for _, p in read]), settings.words,
+                             [p.max() >= settings.min_confidence for _, p in read])
 
     @property
     def writing(self) -> bool:
