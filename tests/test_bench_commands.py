@@ -6,15 +6,25 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 
 from mnist_live.bench import sets
-from mnist_live.bench.__main__ import main
+from mnist_live.bench.__main__ import COMMANDS, main
 from mnist_live.bench.scale import SIZES, heights_for, sample_digits
 from mnist_live.bench.steady import Stability, film_page, shown_label
 from mnist_live.live import SteadyReader
 from mnist_live.pipeline import DigitReader
 from mnist_live.scenes import make_scene, mnist_test_digits, render_video_frames
 from mnist_live.tracking import TrackedDigit
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_explains_itself(command, capsys):
+    """--help prints and exits 0 (a "%" in a help text once made argparse crash)."""
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert "usage:" in capsys.readouterr().out
 
 
 def test_steady_prints_both_pipelines_and_the_goals(capsys):

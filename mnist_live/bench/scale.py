@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="digits drawn at each size (default: %(default)s)")
     parser.add_argument("--sizes", type=_sizes, default=SIZES, metavar="LIST",
                         help="digit heights in px, comma-separated; each frame size also "
-                             f"gets {LARGEST:.0%} of its height, and skips larger ones "
+                             f"gets {LARGEST * 100:.0f}%% of its height, and skips larger ones "
                              f"(default: {','.join(map(str, SIZES))})")
     parser.add_argument("--resolutions", type=_resolutions, default=RESOLUTIONS,
                         metavar="LIST", help="frame sizes WxH, comma-separated (default: "
