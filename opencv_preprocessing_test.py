@@ -107,7 +107,8 @@ def sheet_order(reading: FrameReading) -> list:
 
 def picture_size(reading: FrameReading) -> tuple[int, int]:
     """(width, height) of every step picture: the size the pipeline worked at (a large
-    photo is read scaled down), at most PICTURE_MAX_SIDE."""
+    photo is read scaled down, a frame of tiny digits enlarged), at most
+    PICTURE_MAX_SIDE."""
     height, width = reading.steps["cleaned"].shape[:2]
     scale = min(1.0, config.PICTURE_MAX_SIDE / max(height, width))
     return max(1, round(width * scale)), max(1, round(height * scale))

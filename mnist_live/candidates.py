@@ -119,10 +119,17 @@ def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
 
 def close_gaps(binary: np.ndarray, digit_height: float,
                size: float = CandidateLimits.close_gaps) -> np.ndarray:
-    """Close small gaps in strokes; the kernel is `size` digit heights (at least 3 px)."""
+    """Close small gaps in strokes; the kernel is `size` digit heights (at least 3 px).
+
+    Beyond the frame lies paper: OpenCV's own border would let the closing's erosion
+    keep whatever its dilation carried to the frame's edge, and a big digit near the
+    edge would grow a spur to it (and be thrown out as "at the border")."""
     size = int(max(3, round(digit_height * size)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    return cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
+    pad = size // 2 + 1
+    padded = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
+    return closed[pad:-pad, pad:-pad]
 
 
 def find_blobs(cleaned: np.ndarray, limits: CandidateLimits

@@ -80,9 +80,14 @@ class ScaleSettings:
     the hypotheses are searched again with it."""
     small_digit: float = 24.0
     """Digits measured smaller than this (pixels, in a frame scaled down to the working
-    size) are read again at the frame's own resolution, up to full_resolution_side."""
+    size) are read again at the frame's own resolution, up to full_resolution_side ..."""
     full_resolution_side: int = 2048
-    """The longest side a frame is read at when its digits are small."""
+    """The longest side a frame is read at when its digits are small (enlarged too)."""
+    enlarge: float = 2.0
+    """... and digits still smaller than small_digit at the frame's own resolution are
+    read on the frame enlarged this many times (interpolated; up to
+    full_resolution_side): at 18 px a pen's stroke is 2-3 px, and the 3-px closing that
+    mends breaks would shut a 4's open top."""
 
 
 @dataclass(frozen=True)

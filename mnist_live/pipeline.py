@@ -222,17 +222,30 @@ class DigitReader:
     def _attempt(self, gray_full: np.ndarray, gray: np.ndarray, shrink: float,
                  guessed: Scale, dark_ink: bool) -> _Attempt:
         """Read the working image with this polarity: binarize, measure the digits'
-        size, and, when the digits are small on a frame scaled down, read again at the
-        frame's own resolution."""
+        size, and, when the digits are small, read again with more pixels: at the
+        frame's own resolution when it was scaled down, then, when they are small
+        there too, on the frame enlarged (ScaleSettings.enlarge)."""
         settings = self.settings
         best = self._best_read(gray, guessed, dark_ink, shrink)
-        scale = best.page.scale
-        if shrink < 1 and scale.measured and scale.height < settings.scale.small_digit:
-            # Small digits on a big frame: scaling down would leave too few pixels.
-            gray, full = working_image(gray_full, settings.scale.full_resolution_side)
-            if full > shrink:
-                hint = Scale(scale.height * full / shrink, False)
-                best = self._best_read(gray, hint, dark_ink, full)
+        for _ in range(2):
+            scale = best.page.scale
+            if not scale.measured or scale.height >= settings.scale.small_digit:
+                break
+            if shrink < 1:  # small digits on a frame scaled down: its own resolution
+                larger_gray, larger = working_image(gray_full,
+                                                    settings.scale.full_resolution_side)
+            else:  # small at the frame's own resolution too: enlarged
+                larger_gray = None
+                larger = min(shrink * settings.scale.enlarge,
+                             settings.scale.full_resolution_side / max(gray_full.shape[:2]))
+            if larger <= shrink:
+                break
+            if larger_gray is None:
+                larger_gray = cv2.resize(gray_full, None, fx=larger, fy=larger,
+                                         interpolation=cv2.INTER_CUBIC)
+            hint = Scale(scale.height * larger / shrink, False)
+            best = self._best_read(larger_gray, hint, dark_ink, larger)
+            shrink = larger
         return best
 
     def _best_read(self, gray: np.ndarray, guessed: Scale, dark_ink: bool,

@@ -152,6 +152,19 @@ def test_border_scales_with_the_frame():
     assert len(digit_blobs(large)[0]) == 0
 
 
+def test_closing_gaps_leaves_the_frames_edge_alone():
+    """A big digit a few pixels short of the frame's edge, closed with a kernel wider
+    than that gap: no spur grows from it to the edge (OpenCV's own border did that, and
+    the digit was thrown out as "at the border"); ink that touches the edge still does."""
+    binary = np.zeros((400, 300), np.uint8)
+    cv2.rectangle(binary, (60, 30), (240, 90), 255, -1)  # a thick top stroke, 30 px down
+    cv2.rectangle(binary, (0, 380), (40, 399), 255, -1)  # ink cut by the frame's edge
+    closed = close_gaps(binary, 1600)  # a kernel of 101 px
+    assert not closed[:30].any()
+    assert closed[399, :41].all() and closed[380:, :41].all()
+    assert np.count_nonzero(closed) >= np.count_nonzero(binary)  # a closing only adds
+
+
 def test_a_neighbours_stroke_does_not_leak_into_the_mask():
     binary = binary_with([
         lambda im: cv2.circle(im, (150, 110), 30, 255, 5),
