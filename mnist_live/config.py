@@ -79,15 +79,19 @@ class ScaleSettings:
     """... and when the height measured on the blobs is more than this factor off it,
     the hypotheses are searched again with it."""
     small_digit: float = 24.0
-    """Digits measured smaller than this (pixels, in a frame scaled down to the working
-    size) are read again at the frame's own resolution, up to full_resolution_side ..."""
+    """Digits measured smaller than this (pixels, at the size the frame was read at) are
+    read again with more pixels: at the frame's own resolution when it was scaled down
+    to the working size, and, still this small there, on the frame enlarged (enlarge);
+    never with a longer side than full_resolution_side."""
     full_resolution_side: int = 2048
-    """The longest side a frame is read at when its digits are small (enlarged too)."""
+    """The longest side a frame is read at when its digits are small."""
     enlarge: float = 2.0
-    """... and digits still smaller than small_digit at the frame's own resolution are
-    read on the frame enlarged this many times (interpolated; up to
-    full_resolution_side): at 18 px a pen's stroke is 2-3 px, and the 3-px closing that
-    mends breaks would shut a 4's open top."""
+    """How many times a frame is enlarged (interpolated) when its digits are small at
+    its own resolution: at 18 px a pen's stroke is 2-3 px, and the 3-px closing that
+    mends breaks would shut a 4's open top. About 4 times the pixels to read, once."""
+    min_enlarge: float = 1.25
+    """A frame is enlarged only when full_resolution_side lets it grow at least this many
+    times: a 1920x1080 frame would gain 7% for another read."""
 
 
 @dataclass(frozen=True)
@@ -362,7 +366,8 @@ STILL_IMAGE_FPS = 30.0
 
 DEFAULT_PREPROCESSING_DIR = Path("preprocessing_output")
 
-# Step pictures are all saved at the size the pipeline worked at (MAX_WORKING_SIDE, so a
-# huge photo's pictures agree with what was read), and never larger than this (longer
-# side): a 48-megapixel PNG would take seconds to write.
+# Step pictures are all saved at the size the pipeline worked at (MAX_WORKING_SIDE, or
+# up to ScaleSettings.full_resolution_side for small digits, so a huge photo's pictures
+# agree with what was read), and never larger than this (longer side): a 48-megapixel
+# PNG would take seconds to write.
 PICTURE_MAX_SIDE = 1600

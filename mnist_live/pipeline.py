@@ -49,7 +49,7 @@ from .candidates import (
 )
 from .classifier import DigitClassifier
 from .confidence import json_confidence
-from .config import PipelineSettings, PolaritySettings
+from .config import CandidateLimits, PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
 from .page import PageTexture, sides_evidence, stroke_evidence
 from .scale import Scale
@@ -169,7 +169,7 @@ class DigitReader:
         best = _the_pages_read(attempts)
         page, choice, shrink = best.page, best.choice, best.shrink
         rejected = page.rejected + [
-            Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, settings.limits,
+            Rejected(page.blobs[i].box, unused_reason(page.blobs[i].box, page.limits,
                                                       page.cleaned.shape))
             for i in choice.unused]
 
@@ -227,25 +227,24 @@ class DigitReader:
         there too, on the frame enlarged (ScaleSettings.enlarge)."""
         settings = self.settings
         best = self._best_read(gray, guessed, dark_ink, shrink)
-        for _ in range(2):
+        sizes = settings.scale
+        largest = sizes.full_resolution_side / max(gray_full.shape[:2])
+        # Each step only when the digits are still small, and worth its pixels: the
+        # frame's own resolution (up to full_resolution_side), then the frame enlarged.
+        for factor, gain in ((min(1.0, largest), 1.0),
+                             (min(sizes.enlarge, largest), sizes.min_enlarge)):
             scale = best.page.scale
-            if not scale.measured or scale.height >= settings.scale.small_digit:
-                break
-            if shrink < 1:  # small digits on a frame scaled down: its own resolution
-                larger_gray, larger = working_image(gray_full,
-                                                    settings.scale.full_resolution_side)
-            else:  # small at the frame's own resolution too: enlarged
-                larger_gray = None
-                larger = min(shrink * settings.scale.enlarge,
-                             settings.scale.full_resolution_side / max(gray_full.shape[:2]))
-            if larger <= shrink:
-                break
-            if larger_gray is None:
-                larger_gray = cv2.resize(gray_full, None, fx=larger, fy=larger,
-                                         interpolation=cv2.INTER_CUBIC)
-            hint = Scale(scale.height * larger / shrink, False)
-            best = self._best_read(larger_gray, hint, dark_ink, larger)
-            shrink = larger
+            if (not scale.measured or scale.height >= sizes.small_digit
+                    or factor <= gain * shrink):
+                continue
+            if factor <= 1:
+                larger, factor = working_image(gray_full, sizes.full_resolution_side)
+            else:
+                larger = cv2.resize(gray_full, None, fx=factor, fy=factor,
+                                    interpolation=cv2.INTER_CUBIC)
+            hint = Scale(scale.height * factor / shrink, False)
+            best = self._best_read(larger, hint, dark_ink, factor)
+            shrink = factor
         return best
 
     def _best_read(self, gray: np.ndarray, guessed: Scale, dark_ink: bool,
@@ -256,10 +255,10 @@ class DigitReader:
         when there are two pages, the hypothesis search reads both and the read whose
         digits explain more ink wins."""
         settings = self.settings
-        first = self._page(gray, guessed, dark_ink)
+        first = self._page(gray, guessed, dark_ink, shrink)
         pages = [first]
         if scale_step.far_off(first.scale, guessed, settings.scale.remeasure):
-            pages = [self._page(gray, first.scale, dark_ink),
+            pages = [self._page(gray, first.scale, dark_ink, shrink),
                      replace(first, scale=guessed)]
         attempts = [self._choose(page, shrink) for page in pages]
         return max(attempts, key=lambda a: a.worth) if len(attempts) > 1 else attempts[0]
@@ -274,7 +273,7 @@ class DigitReader:
         settings = self.settings
 
         def search(page: _Page) -> _Attempt:
-            choice = hypotheses.choose(page.blobs, self.classifier, settings.limits,
+            choice = hypotheses.choose(page.blobs, self.classifier, page.limits,
                                        page.cleaned.shape, page.scale.height,
                                        settings.hypotheses, page.texture, page.geometry,
                                        sized=page.scale.measured)
@@ -305,17 +304,22 @@ class DigitReader:
         return vouched is not None and not scale_step.far_off(
             vouched, attempt.page.scale, self.settings.scale.vouched_remeasure)
 
-    def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool) -> _Page:
+    def _page(self, gray: np.ndarray, guessed: Scale, dark_ink: bool,
+              shrink: float = 1.0) -> _Page:
         """Binarize with windows sized by `guessed`, find the blobs (ruled lines out)
-        and measure the digits' size from those that sit plainly on a page."""
+        and measure the digits' size from those that sit plainly on a page. `shrink`:
+        the working image's size against the frame's; on a frame enlarged, a digit
+        still needs as many of the frame's own pixels (CandidateLimits.min_height_px)."""
         settings = self.settings
         limits = settings.limits
+        if shrink > 1:
+            limits = replace(limits, min_height_px=round(limits.min_height_px * shrink))
         binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
         cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
         blobs, rejected = find_blobs(cleaned, limits)
         geometry = _geometry(blobs, limits)
         texture = self._texture(binarized, blobs)
-        measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture)
+        measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned = close_gaps(lined, measured.height, limits.close_gaps)
@@ -324,9 +328,10 @@ class DigitReader:
             # The lines joined the digits into one blob with the frame's edges: only
             # now can they be measured, and weighed on the page.
             texture = texture or self._texture(binarized, blobs)
-            again = self._measure(blobs, geometry, cleaned.shape, measured, texture)
+            again = self._measure(blobs, geometry, cleaned.shape, measured, texture, limits)
             measured = again if again.measured else measured
-        return _Page(binarized, cleaned, blobs, rejected, measured, texture, geometry)
+        return _Page(binarized, cleaned, blobs, rejected, measured, texture, geometry,
+                     limits)
 
     def _texture(self, binarized: Binarized, blobs: list[Candidate]) -> PageTexture | None:
         """The page evidence around any box, when the rule is on and there is a blob to
@@ -336,12 +341,12 @@ class DigitReader:
         return PageTexture(binarized.ink, binarized.binary, self.settings.page)
 
     def _measure(self, blobs: list[Candidate], geometry: PairGeometry | None, shape,
-                 fallback: Scale, texture: PageTexture | None) -> Scale:
+                 fallback: Scale, texture: PageTexture | None,
+                 limits: CandidateLimits) -> Scale:
         """The digits' size from the blobs the size of a digit that sit plainly on a
         page: wood grain or gravel around a sheet must not set the scale."""
         if geometry is None:  # no blobs, or texture or print: nothing to learn
             return fallback
-        limits = self.settings.limits
         digit_sized = np.array([is_digit_sized(b.box, limits, shape) for b in blobs], bool)
         if texture is not None:
             for i in np.flatnonzero(digit_sized):
@@ -501,6 +506,7 @@ class _Page:
     scale: Scale
     texture: PageTexture | None  # the page evidence around any box (page.py)
     geometry: PairGeometry | None  # how each pair of blobs lies (None: too many blobs)
+    limits: CandidateLimits  # as they apply at this image's size
 
 
 __all__ = [

@@ -161,7 +161,7 @@ def test_closing_gaps_leaves_the_frames_edge_alone():
     cv2.rectangle(binary, (0, 380), (40, 399), 255, -1)  # ink cut by the frame's edge
     closed = close_gaps(binary, 1600)  # a kernel of 101 px
     assert not closed[:30].any()
-    assert closed[399, :41].all() and closed[380:, :41].all()
+    assert closed[380:, :41].all()
     assert np.count_nonzero(closed) >= np.count_nonzero(binary)  # a closing only adds
 
 
