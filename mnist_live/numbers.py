@@ -1,7 +1,8 @@
 """Group digits that stand side by side on one line into whole numbers.
 
-Digits are put into lines (boxes that share most of their height), lines are read top
-to bottom, and digits in a line left to right. Inside a line, a gap clearly wider than
+Digits are put into lines (each digit followed to the next on its right that shares
+half of the shorter one's height, so a slanted line stays one), lines are read top to
+bottom, and digits in a line left to right. Inside a line, a gap clearly wider than
 the gaps between the line's digits starts a new number: the digits of "2024" are
 written close, while two numbers are separated by a space. How wide either is depends
 on the writer, so gaps are measured in the line's own digit widths (a 1, thin as it
@@ -37,32 +38,25 @@ class NumberReading:
 
 
 def group_lines(boxes: Sequence[Box]) -> list[list[int]]:
-    """Indices of `boxes` grouped into text lines, top line first, each left to right."""
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][1] + boxes[i][3] / 2)
+    """Indices of `boxes` grouped into text lines, top line first, each left to right.
+
+    A line is read as a person follows it: from each digit to the next on its right
+    that shares at least half of the shorter one's height, so a line written (or
+    filmed) at a slant stays one line however long it is."""
     lines: list[list[int]] = []
-    centres: list[float] = []  # running mean of each line's vertical centre
-    heights: list[float] = []
-    for i in order:
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i][0]):  # left to right
         _, y, _, h = boxes[i]
-        cy = y + h / 2
-        best = None
-        for k, (line_cy, line_h) in enumerate(zip(centres, heights, strict=True)):
-            if abs(cy - line_cy) < 0.5 * max(h, line_h) and (
-                best is None or abs(cy - line_cy) < abs(cy - centres[best])
-            ):
-                best = k
+        best, best_offset = None, 0.0
+        for k, line in enumerate(lines):
+            _, line_y, _, line_h = boxes[line[-1]]  # the line's last digit so far
+            overlap = min(y + h, line_y + line_h) - max(y, line_y)
+            offset = abs((y + h / 2) - (line_y + line_h / 2))
+            if overlap >= 0.5 * min(h, line_h) and (best is None or offset < best_offset):
+                best, best_offset = k, offset
         if best is None:
             lines.append([i])
-            centres.append(cy)
-            heights.append(h)
         else:
-            line = lines[best]
-            line.append(i)
-            n = len(line)
-            centres[best] += (cy - centres[best]) / n
-            heights[best] += (h - heights[best]) / n
-    for line in lines:
-        line.sort(key=lambda i: boxes[i][0])
+            lines[best].append(i)
     lines.sort(key=lambda line: min(boxes[i][1] for i in line))
     return lines
 

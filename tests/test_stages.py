@@ -237,6 +237,16 @@ def test_a_slightly_tilted_line_is_still_one_line():
     assert [n.text for n in group_numbers([1, 2, 3, 4, 5], boxes)] == ["12345"]
 
 
+@pytest.mark.parametrize("slope", [-12, -6, 6, 12])  # px down a 40-px step: to 17 degrees
+def test_a_long_line_at_a_slant_is_one_line_and_the_next_line_another(slope):
+    # Ten digits: the line's ends lie far more than a digit's height apart (a page
+    # filmed turned a little); a second line 80 px below.
+    first = [(50 + 40 * i, 300 + slope * i, 34, 50) for i in range(10)]
+    second = [(x, y + 80, w, h) for x, y, w, h in first]
+    numbers = group_numbers([7] * 10 + [3] * 10, first + second)
+    assert [n.text for n in numbers] == ["7" * 10, "3" * 10]
+
+
 # --- broken, touching and ruled ---------------------------------------------------------
 
 from mnist_live.candidates import (  # noqa: E402
