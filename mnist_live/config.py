@@ -90,8 +90,8 @@ class ScaleSettings:
     its own resolution: at 18 px a pen's stroke is 2-3 px, and the 3-px closing that
     mends breaks would shut a 4's open top. About 4 times the pixels to read, once."""
     min_enlarge: float = 1.25
-    """A frame is enlarged only when full_resolution_side lets it grow at least this many
-    times: a 1920x1080 frame would gain 7% for another read."""
+    """A frame is enlarged only when full_resolution_side lets it grow more than this
+    many times: a 1920x1080 frame would gain 7% for another read."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class CandidateLimits:
     border_fraction: float = DEFAULT_BORDER_FRACTION
     """Blobs closer than this fraction of the frame's shorter side to its edge are
     ignored: a digit cut by the edge cannot be read."""
-    min_height_px: int = 10
+    min_height_px: float = 10
     """Below this height (pixels) a digit has too few pixels to read."""
     min_height_fraction: float = 0.01
     """... nor is a blob shorter than this fraction of the frame's shorter side a digit:

@@ -42,23 +42,42 @@ def group_lines(boxes: Sequence[Box]) -> list[list[int]]:
 
     A line is read as a person follows it: from each digit to the next on its right
     that shares at least half of the shorter one's height, so a line written (or
-    filmed) at a slant stays one line however long it is."""
+    filmed) at a slant stays one line however long it is. Where two lines could take a
+    digit, the one that heads for it does: each line is carried on along the slope of
+    its last two digits (a short line that ended on the left does not take the digits
+    of a slanted line rising past its height). Lines are ordered by their first digit."""
     lines: list[list[int]] = []
     for i in sorted(range(len(boxes)), key=lambda i: boxes[i][0]):  # left to right
-        _, y, _, h = boxes[i]
-        best, best_offset = None, 0.0
+        x, y, w, h = boxes[i]
+        best, best_key = None, (0.0, 0.0)
         for k, line in enumerate(lines):
-            _, line_y, _, line_h = boxes[line[-1]]  # the line's last digit so far
-            overlap = min(y + h, line_y + line_h) - max(y, line_y)
-            offset = abs((y + h / 2) - (line_y + line_h / 2))
-            if overlap >= 0.5 * min(h, line_h) and (best is None or offset < best_offset):
-                best, best_offset = k, offset
+            _, ly, _, lh = boxes[line[-1]]  # the line's last digit so far
+            overlap = min(y + h, ly + lh) - max(y, ly)
+            if overlap <= 0 or overlap < 0.5 * min(h, lh):
+                continue
+            key = (abs(y + h / 2 - _heading(boxes, line, x + w / 2)), -overlap)
+            if best is None or key < best_key:
+                best, best_key = k, key
         if best is None:
             lines.append([i])
         else:
             lines[best].append(i)
-    lines.sort(key=lambda line: min(boxes[i][1] for i in line))
+    lines.sort(key=lambda line: boxes[line[0]][1] + boxes[line[0]][3] / 2)
     return lines
+
+
+def _heading(boxes: Sequence[Box], line: list[int], x: float) -> float:
+    """Where `line` would have a digit's vertical centre at `x`: its last digit's,
+    carried on along the slope from the digit before it."""
+    lx, ly, lw, lh = boxes[line[-1]]
+    centre = ly + lh / 2
+    if len(line) < 2:
+        return centre
+    px, py, pw, ph = boxes[line[-2]]
+    run = (lx + lw / 2) - (px + pw / 2)
+    if run <= 0:
+        return centre
+    return centre + (centre - (py + ph / 2)) / run * (x - (lx + lw / 2))
 
 
 def group_numbers(digits: Sequence[int], boxes: Sequence[Box],

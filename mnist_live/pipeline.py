@@ -313,7 +313,7 @@ class DigitReader:
         settings = self.settings
         limits = settings.limits
         if shrink > 1:
-            limits = replace(limits, min_height_px=round(limits.min_height_px * shrink))
+            limits = replace(limits, min_height_px=limits.min_height_px * shrink)
         binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
         cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
         blobs, rejected = find_blobs(cleaned, limits)

@@ -369,7 +369,8 @@ def test_the_page_is_read_at_the_height_its_sure_digits_vouch_for(classifier):
         gray = to_gray(scene.image)
         guessed = guess(gray.shape, reader.settings.scale)
         dark, _ = ink_polarity(gray, guessed.height)
-        chosen = reader._attempt(gray, gray, 1.0, guessed, dark).page.scale.height
+        attempt = reader._attempt(gray, gray, 1.0, guessed, dark)
+        chosen = attempt.page.scale.height / attempt.shrink  # in the frame's pixels
         true = float(np.median([d.box[3] for d in scene.digits]))
         agree.append(max(chosen, true) / min(chosen, true) <= 1.3)
     # 54 of these 60 pages agree; choosing by the ink explained alone gave 50.

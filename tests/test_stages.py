@@ -245,6 +245,12 @@ def test_a_long_line_at_a_slant_is_one_line_and_the_next_line_another(slope):
     second = [(x, y + 80, w, h) for x, y, w, h in first]
     numbers = group_numbers([7] * 10 + [3] * 10, first + second)
     assert [n.text for n in numbers] == ["7" * 10, "3" * 10]
+    # A short line above a long one: the long line rises (or falls) past the height
+    # where the short one ended, and keeps its digits.
+    short = first[:2]
+    long = [(50 + 40 * i, 380 + slope * i, 34, 50) for i in range(12)]
+    numbers = group_numbers([0] * 2 + [1] * 12, short + long)
+    assert [n.text for n in numbers] == ["00", "1" * 12]
 
 
 # --- broken, touching and ruled ---------------------------------------------------------
