@@ -69,14 +69,12 @@ def lines(boxes: list[Box], settings: WordSettings) -> np.ndarray:
               & (gap <= settings.letter_gap * np.maximum(h, h.T))
               & (gap >= -0.5 * np.minimum(w, w.T))
               & (np.minimum(h, h.T) >= settings.letter_height * np.maximum(h, h.T)))
-    root = list(range(len(b)))
-
-    def find(i: int) -> int:
-        while root[i] != i:
-            root[i] = root[root[i]]
-            i = root[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(beside, 1)), strict=True):
-        root[find(int(i))] = find(int(j))
-    return np.array([find(i) for i in range(len(b))], np.int64)
+    # Each reading takes the smallest index within its reach until none changes: a
+    # line's readings end with its first one's (as many rounds as its longest chain).
+    reach = beside | np.eye(len(b), dtype=bool)
+    label = np.arange(len(b))
+    while True:
+        spread = np.where(reach, label[None, :], len(b)).min(axis=1)
+        if np.array_equal(spread, label):
+            return label
+        label = spread

@@ -15,6 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mnist_live import config, scenes
+from mnist_live.bench.scoring import iou
 from mnist_live.binarize import ink_polarity, to_gray
 from mnist_live.candidates import find_blobs
 from mnist_live.numbers import group_numbers
@@ -46,8 +47,6 @@ def test_a_lone_digit_18_px_tall_is_read(classifier):
     """Read at the frame's own resolution, the 3-px closing on an 18-px digit shut its
     shapes (a 4's open top): 37 of these 40 digits, on pages never tuned on, were read
     right and alone; on the frame enlarged 2x, 40."""
-    from mnist_live.bench.scoring import iou
-
     reader = DigitReader(classifier)
     right = 0
     for k, seed in enumerate(range(700, 740)):
@@ -66,8 +65,6 @@ def test_a_lone_digit_18_px_tall_is_read(classifier):
 ])
 def test_tiny_digits_are_read_with_more_pixels_once(classifier, size, sizes_read,
                                                     monkeypatch):
-    from mnist_live.bench.scoring import iou
-
     reader = DigitReader(classifier)
     seen = []
     best_read = DigitReader._best_read
