@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .capture import to_bgr8
+from .config import InkSettings
 
 THRESHOLD_MODES = ("otsu", "adaptive")
 
@@ -172,39 +173,88 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
-def _level_on_plain_ground(ink: np.ndarray, scale: float) -> tuple[float, np.ndarray | None]:
+def _level_on_plain_ground(ink: np.ndarray, scale: float, busy: float
+                           ) -> tuple[float, np.ndarray | None]:
     """Otsu's level of `ink`, found where the ink sits on plain ground.
 
     Otsu's level over the whole frame sorts the pixels into ink and ground. Where,
-    within a digit's height, more than a third of the pixels are that inked, the ground
+    within a digit's height, more than `busy` of the pixels are that inked, the ground
     is no page (grass, gravel, a brick wall), and a faint pencil on a sheet laid on it
     would fall below the level those set: the level is found again over the plain
-    ground only, when there is any (2% of the frame), and never higher. (Where is plain
-    is judged on a copy a few pixels to the cell; the level is then found on every pixel
-    there, thin strokes included.) Returns the level, and the binary image when that
-    is the frame's own Otsu level (made on the way).
+    ground only, when there is any (2% of the frame), and never higher. Returns the
+    level, and the binary image when that is the frame's own Otsu level (made on the
+    way).
     """
     level, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    step = max(1, round(scale / 6))
-    small = ink[step // 2 :: step, step // 2 :: step]
-    window = max(3, round(scale / step) | 1)
-    busy = cv2.blur((small > level).astype(np.float32), (window, window))
-    plain = (busy < 1 / 3).astype(np.uint8)
-    share = np.count_nonzero(plain) / plain.size
-    if share < 0.02 or share > 0.9:  # no plain ground, or a page and little else
-        return float(level), binary
-    plain = cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+    plain = _plain_ground(ink, level, scale, busy)
+    if plain is None or np.count_nonzero(plain) > 0.9 * plain.size:
+        return float(level), binary  # no plain ground, or a page and little else
     on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return (float(level), binary) if on_plain >= level else (float(on_plain), None)
 
 
+def _plain_ground(ink: np.ndarray, level: float, scale: float, busy: float
+                  ) -> np.ndarray | None:
+    """Where, within a digit's height, at most `busy` of the pixels are inked at
+    `level` (uint8 0/1, the size of `ink`); None when that is under 2% of the frame.
+    (Judged on a copy a few pixels to the cell; a level is then found on every pixel
+    there, thin strokes included.)"""
+    step = max(1, round(scale / 6))
+    small = ink[step // 2 :: step, step // 2 :: step]
+    window = max(3, round(scale / step) | 1)
+    inked = cv2.blur((small > level).astype(np.float32), (window, window))
+    plain = (inked < busy).astype(np.uint8)
+    if np.count_nonzero(plain) < 0.02 * plain.size:
+        return None
+    return cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def faint_writing(ink: np.ndarray, level: float, scale: float,
+                  settings: InkSettings) -> np.ndarray | None:
+    """A pen fainter than the frame's `level`, on plain paper: its ink (0/255), or None.
+
+    A pencil on a small sheet laid on grass or gravel is fainter than the texture
+    around it, which sets the level: on the plainest ground (faint_plain) Otsu's level
+    is found again, kept above the paper's own grain (faint_noise). What it inks there
+    is added where it is writing-sized (faint_size: a faint ruled line, or a digit
+    joined to one, is left as the frame's level drew it) and mostly fainter than the
+    level (faint_strong: the rim of a darker stroke is not added).
+    """
+    plain = _plain_ground(ink, level, scale, settings.faint_plain)
+    if plain is None:
+        return None
+    paper = ink[plain > 0]
+    faint, _ = cv2.threshold(paper.reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    middle = float(np.median(paper))
+    spread = float(np.median(np.abs(paper.astype(np.float32) - middle)))
+    faint = max(faint, 255 * settings.min_contrast,
+                middle + settings.faint_noise * max(spread, 1.0))
+    if faint >= level:
+        return None
+    inked = ((ink > faint) & (plain > 0)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
+    strong = np.bincount(labels[ink > level], minlength=count)
+    width, height, area = (stats[:, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT,
+                                                 cv2.CC_STAT_AREA))
+    largest = settings.faint_size * scale
+    keep = ((width <= largest) & (height <= largest) & (width <= 3 * height)
+            & (strong <= settings.faint_strong * area))
+    keep[0] = False  # the ground
+    if not keep.any():
+        return None
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
 def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0,
-             dark_ink: bool | None = None) -> Binarized:
+             dark_ink: bool | None = None, settings: InkSettings | None = None
+             ) -> Binarized:
     """Binarize a gray frame; `scale` is a typical digit height in pixels.
 
-    `dark_ink` is the ink's polarity if already known (None: find it out).
+    `dark_ink` is the ink's polarity if already known (None: find it out); `settings`
+    those of the "otsu" mode (None: the defaults).
     """
+    settings = settings or InkSettings()
     if dark_ink is None:
         dark_ink = ink_is_dark(gray, scale)
     if threshold == "otsu":
@@ -214,11 +264,15 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         # Otsu's level is found where the ink sits on plain ground: grass or gravel
         # around a sheet, far darker than a pencil, would set it above the writing.
         # Otsu on a nearly empty page splits paper grain; insist on real contrast.
-        min_level = 255 * 0.12
-        level, binary = _level_on_plain_ground(smooth, scale)
+        min_level = 255 * settings.min_contrast
+        level, binary = _level_on_plain_ground(smooth, scale, settings.busy)
         if level < min_level or binary is None:
             level = max(min_level, level)
             _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
+        # A pencil fainter still, on the sheet's plain paper.
+        faint = faint_writing(smooth, level, scale, settings)
+        if faint is not None:
+            binary = cv2.bitwise_or(binary, faint)
     elif threshold == "adaptive":
         block = int(max(3, round(scale * 0.75)) | 1)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY

@@ -228,6 +228,33 @@ class WordSettings:
 
 
 @dataclass(frozen=True)
+class InkSettings:
+    """How the "otsu" threshold finds the ink (binarize.py). Levels are on the ink
+    image (0 paper, 255 black), window sizes in digit heights."""
+
+    min_contrast: float = 0.12
+    """No level below this share of the paper's light: Otsu on a nearly empty page
+    would split the paper's grain."""
+    busy: float = 1 / 3
+    """Where more than this share of the pixels within a digit's height are inked at
+    the frame's level, the ground is no page (grass, gravel, a brick wall): the level
+    is found again over the plainer ground only (never higher)."""
+    faint_plain: float = 0.15
+    """Ground plainer than this (share inked within a digit's height) is paper: a pen
+    fainter than the frame's level is looked for there ..."""
+    faint_noise: float = 4.0
+    """... with a level at least this many times the paper's own spread (median
+    absolute deviation) above its median, so the paper's grain is never ink ..."""
+    faint_size: float = 2.0
+    """... keeping only what is no larger than this (digit heights, both ways), no
+    flatter than a third as tall as wide (a faint ruled line, or a digit joined to
+    one, stays as the frame's level drew it) ..."""
+    faint_strong: float = 0.25
+    """... and holds at most this share of ink at the frame's level (a darker digit
+    is not made fatter by its faint rim)."""
+
+
+@dataclass(frozen=True)
 class PolaritySettings:
     """Which of two reads of a frame, one per polarity of the ink, is the page's
     (pipeline.py): the one whose digits, as a set of labels, look like a page's."""
@@ -300,6 +327,7 @@ class PipelineSettings:
     scale: ScaleSettings = field(default_factory=ScaleSettings)
     limits: CandidateLimits = field(default_factory=CandidateLimits)
     hypotheses: HypothesisSettings = field(default_factory=HypothesisSettings)
+    ink: InkSettings = field(default_factory=InkSettings)
     page: PageSettings = field(default_factory=PageSettings)
     polarity: PolaritySettings = field(default_factory=PolaritySettings)
     words: WordSettings = field(default_factory=WordSettings)

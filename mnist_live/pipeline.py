@@ -314,7 +314,8 @@ class DigitReader:
         limits = settings.limits
         if shrink > 1:
             limits = replace(limits, min_height_px=limits.min_height_px * shrink)
-        binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink)
+        binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink,
+                             settings=settings.ink)
         cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
         blobs, rejected = find_blobs(cleaned, limits)
         geometry = _geometry(blobs, limits)

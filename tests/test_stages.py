@@ -16,6 +16,7 @@ from mnist_live.candidates import (
     is_digit_sized,
     unused_reason,
 )
+from mnist_live.config import InkSettings
 from mnist_live.normalize import mnist_crop, stroke_width
 from mnist_live.numbers import group_lines, group_numbers
 
@@ -67,6 +68,63 @@ def test_manual_level_matches_the_reference_hint():
     result = binarize(page, 160, scale=60)
     _, expected = cv2.threshold(page, 160, 255, cv2.THRESH_BINARY_INV)
     np.testing.assert_array_equal(result.binary, expected)
+
+def sheet_on_texture(stroke: int, rng: np.random.Generator,
+                     ruled: bool = False) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """A small sheet (paper 200, sensor noise) on grass (dark blades, dense), with a
+    thin ring of gray `stroke` on it (and a faint ruled line across it); the ring's
+    centre and radius."""
+    frame = np.full((480, 640), 150, np.float32)
+    for _ in range(1500):
+        x, y = rng.uniform(0, 640), rng.uniform(0, 480)
+        angle, length = rng.uniform(0, np.pi), rng.uniform(20, 60)
+        end = (round(x + length * np.cos(angle)), round(y + length * np.sin(angle)))
+        cv2.line(frame, (round(x), round(y)), end, float(rng.uniform(70, 120)), 2)
+    frame[120:360, 120:520] = 200
+    centre, radius = (320, 240), 24
+    cv2.circle(frame, centre, radius, stroke, 2)
+    if ruled:
+        cv2.line(frame, (125, 300), (515, 300), stroke, 1)
+    frame += rng.normal(0, 3, frame.shape)
+    return np.clip(frame, 0, 255).astype(np.uint8), (*centre, radius)
+
+
+def test_a_faint_pencil_on_a_sheet_amid_texture_is_ink():
+    # The texture around the sheet sets the frame's level above the pencil: the
+    # fainter level on the sheet's plain paper still inks it.
+    frame, (cx, cy, r) = sheet_on_texture(170, np.random.default_rng(1))
+    without = binarize(frame, "otsu", scale=48, dark_ink=True,
+                       settings=InkSettings(faint_plain=0.0))
+    result = binarize(frame, "otsu", scale=48, dark_ink=True)
+    ring = np.zeros(frame.shape, np.uint8)
+    cv2.circle(ring, (cx, cy), r, 255, 2)
+    on_ring = ring > 0
+    assert np.count_nonzero(without.binary[on_ring]) < 0.5 * np.count_nonzero(on_ring)
+    assert np.count_nonzero(result.binary[on_ring]) > 0.8 * np.count_nonzero(on_ring)
+    # The paper's grain is not ink: off the ring, the sheet is as clean as before.
+    sheet = np.zeros(frame.shape, bool)
+    sheet[125:355, 125:515] = True
+    assert np.count_nonzero(result.binary[sheet & (cv2.dilate(ring, np.ones((5, 5))) == 0)]) < 20
+
+
+def test_a_faint_ruled_line_is_left_out():
+    # A faint line across the sheet is no writing, nor is a digit joined to it: both
+    # stay as the frame's level drew them.
+    frame, _ = sheet_on_texture(170, np.random.default_rng(2), ruled=True)
+    result = binarize(frame, "otsu", scale=48, dark_ink=True)
+    band = result.binary[297:304, 125:515]
+    _, _, stats, _ = cv2.connectedComponentsWithStats(band)
+    # At most the specks the noise leaves of it, none a digit's stroke long.
+    assert stats[1:, cv2.CC_STAT_WIDTH].max(initial=0) < 12
+    assert np.count_nonzero(band) < 0.2 * band.shape[1]
+
+
+def test_grain_of_a_plain_page_is_never_ink():
+    # A page and nothing else: the fainter level stays above the paper's own spread.
+    rng = np.random.default_rng(3)
+    page = np.clip(200 + rng.normal(0, 6, (240, 320)), 0, 255).astype(np.uint8)
+    result = binarize(page, "otsu", scale=60, dark_ink=True)
+    assert np.count_nonzero(result.binary) < 0.001 * page.size
 
 
 def test_polarity_detection():
