@@ -173,41 +173,43 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
 
 
-def _level_on_plain_ground(ink: np.ndarray, scale: float, busy: float
+def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
                            ) -> tuple[float, np.ndarray | None]:
     """Otsu's level of `ink`, found where the ink sits on plain ground.
 
     Otsu's level over the whole frame sorts the pixels into ink and ground. Where,
-    within a digit's height, more than `busy` of the pixels are that inked, the ground
-    is no page (grass, gravel, a brick wall), and a faint pencil on a sheet laid on it
+    within a digit's height, `busy` of the pixels or more are that inked, the ground is
+    no page (grass, gravel, a brick wall), and a faint pencil on a sheet laid on it
     would fall below the level those set: the level is found again over the plain
-    ground only, when there is any (2% of the frame), and never higher. Returns the
-    level, and the binary image when that is the frame's own Otsu level (made on the
-    way).
+    ground only, when there is some (`least_plain` of the frame) and it is not all a
+    page (`all_plain`), and never higher. Returns the level, and the binary image when
+    that is the frame's own Otsu level (made on the way).
     """
     level, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    plain = _plain_ground(ink, level, scale, busy)
-    if plain is None or np.count_nonzero(plain) > 0.9 * plain.size:
-        return float(level), binary  # no plain ground, or a page and little else
+    plain, share = _plain_ground(ink, level, scale, settings.busy)
+    if share < settings.least_plain or share > settings.all_plain:
+        return float(level), binary
     on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return (float(level), binary) if on_plain >= level else (float(on_plain), None)
 
 
 def _plain_ground(ink: np.ndarray, level: float, scale: float, busy: float
-                  ) -> np.ndarray | None:
-    """Where, within a digit's height, at most `busy` of the pixels are inked at
-    `level` (uint8 0/1, the size of `ink`); None when that is under 2% of the frame.
-    (Judged on a copy a few pixels to the cell; a level is then found on every pixel
-    there, thin strokes included.)"""
+                  ) -> tuple[np.ndarray, float]:
+    """Where, within a digit's height, under `busy` of the pixels are inked at `level`
+    (uint8 0/1, the size of `ink`), and the share of the frame that is. (Judged on a
+    copy a few pixels to the cell; a level is then found on every pixel there, thin
+    strokes included.)"""
     step = max(1, round(scale / 6))
     small = ink[step // 2 :: step, step // 2 :: step]
+    if small.size == 0:  # a frame smaller than a cell
+        return np.zeros(ink.shape, np.uint8), 0.0
     window = max(3, round(scale / step) | 1)
     inked = cv2.blur((small > level).astype(np.float32), (window, window))
     plain = (inked < busy).astype(np.uint8)
-    if np.count_nonzero(plain) < 0.02 * plain.size:
-        return None
-    return cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+    share = np.count_nonzero(plain) / plain.size
+    plain = cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return plain, share
 
 
 def faint_writing(ink: np.ndarray, level: float, scale: float,
@@ -215,24 +217,28 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     """A pen fainter than the frame's `level`, on plain paper: its ink (0/255), or None.
 
     A pencil on a small sheet laid on grass or gravel is fainter than the texture
-    around it, which sets the level: on the plainest ground (faint_plain) Otsu's level
-    is found again, kept above the paper's own grain (faint_noise). What it inks there
-    is added where it is writing-sized (faint_size: a faint ruled line, or a digit
-    joined to one, is left as the frame's level drew it) and mostly fainter than the
-    level (faint_strong: the rim of a darker stroke is not added).
+    around it, which sets the level. On the plainest ground (under `faint_busy` inked)
+    Otsu's level is found again, no lower than `min_contrast` and kept above the
+    paper's own grain (`faint_noise`; a spread of at least one gray level). What it
+    inks there is added where it is writing-sized (`faint_size`: a faint ruled line,
+    or a digit joined to one, is left as the frame's level drew it) and mostly
+    fainter than the level (`faint_strong`: the rim of a darker stroke is not added).
+    It is looked for on every frame, a plain page's too (a faint digit beside dark
+    ones); when the frame's level is `min_contrast` already, there is nothing fainter.
     """
-    plain = _plain_ground(ink, level, scale, settings.faint_plain)
-    if plain is None:
+    plain, share = _plain_ground(ink, level, scale, settings.faint_busy)
+    if share < settings.least_plain:
         return None
     paper = ink[plain > 0]
-    faint, _ = cv2.threshold(paper.reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    faint_level, _ = cv2.threshold(paper.reshape(1, -1), 0, 255,
+                                   cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     middle = float(np.median(paper))
     spread = float(np.median(np.abs(paper.astype(np.float32) - middle)))
-    faint = max(faint, 255 * settings.min_contrast,
-                middle + settings.faint_noise * max(spread, 1.0))
-    if faint >= level:
+    faint_level = max(faint_level, 255 * settings.min_contrast,
+                      middle + settings.faint_noise * max(spread, 1.0))
+    if faint_level >= level:
         return None
-    inked = ((ink > faint) & (plain > 0)).astype(np.uint8)
+    inked = ((ink > faint_level) & (plain > 0)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     strong = np.bincount(labels[ink > level], minlength=count)
     width, height, area = (stats[:, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT,
@@ -254,7 +260,8 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     `dark_ink` is the ink's polarity if already known (None: find it out); `settings`
     those of the "otsu" mode (None: the defaults).
     """
-    settings = settings or InkSettings()
+    if settings is None:
+        settings = InkSettings()
     if dark_ink is None:
         dark_ink = ink_is_dark(gray, scale)
     if threshold == "otsu":
@@ -265,14 +272,14 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         # around a sheet, far darker than a pencil, would set it above the writing.
         # Otsu on a nearly empty page splits paper grain; insist on real contrast.
         min_level = 255 * settings.min_contrast
-        level, binary = _level_on_plain_ground(smooth, scale, settings.busy)
+        level, binary = _level_on_plain_ground(smooth, scale, settings)
         if level < min_level or binary is None:
             level = max(min_level, level)
             _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
         # A pencil fainter still, on the sheet's plain paper.
-        faint = faint_writing(smooth, level, scale, settings)
-        if faint is not None:
-            binary = cv2.bitwise_or(binary, faint)
+        fainter = faint_writing(smooth, level, scale, settings)
+        if fainter is not None:
+            binary = cv2.bitwise_or(binary, fainter)
     elif threshold == "adaptive":
         block = int(max(3, round(scale * 0.75)) | 1)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY

@@ -236,11 +236,15 @@ class InkSettings:
     """No level below this share of the paper's light: Otsu on a nearly empty page
     would split the paper's grain."""
     busy: float = 1 / 3
-    """Where more than this share of the pixels within a digit's height are inked at
+    """Where this share of the pixels within a digit's height or more are inked at
     the frame's level, the ground is no page (grass, gravel, a brick wall): the level
-    is found again over the plainer ground only (never higher)."""
-    faint_plain: float = 0.15
-    """Ground plainer than this (share inked within a digit's height) is paper: a pen
+    is found again over the plainer ground only (never higher) ..."""
+    least_plain: float = 0.02
+    """... when at least this share of the frame is plain ..."""
+    all_plain: float = 0.9
+    """... and at most this share (more is a page and little else)."""
+    faint_busy: float = 0.15
+    """Ground with under this share inked (within a digit's height) is paper: a pen
     fainter than the frame's level is looked for there ..."""
     faint_noise: float = 4.0
     """... with a level at least this many times the paper's own spread (median
