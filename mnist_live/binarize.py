@@ -229,18 +229,25 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     plain, share = _plain_ground(ink, level, scale, settings.faint_busy)
     if share < settings.least_plain:
         return None
-    paper = ink[plain > 0]
-    faint_level, _ = cv2.threshold(paper.reshape(1, -1), 0, 255,
-                                   cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    middle = float(np.median(paper))
-    spread = float(np.median(np.abs(paper.astype(np.float32) - middle)))
-    faint_level = max(faint_level, 255 * settings.min_contrast,
+    # Levels, median and spread from the paper's histogram: a few microseconds,
+    # where sorting the paper's pixels took milliseconds a frame.
+    paper = cv2.calcHist([ink], [0], plain, [256], [0, 256]).ravel()
+    middle = _median_of(np.arange(256.0), paper)
+    spread = _median_of(np.abs(np.arange(256.0) - middle), paper)
+    faint_level = max(_otsu_level(paper), 255 * settings.min_contrast,
                       middle + settings.faint_noise * max(spread, 1.0))
     if faint_level >= level:
         return None
-    inked = ((ink > faint_level) & (plain > 0)).astype(np.uint8)
+    inked = cv2.bitwise_and(cv2.threshold(ink, faint_level, 1, cv2.THRESH_BINARY)[1], plain)
+    strong = ink > level
+    # Most pages have nothing fainter but the rims of their strokes (kept out below,
+    # as mostly strong): when nothing lies two pixels clear of a strong stroke, there
+    # is nothing to add, and the components (a millisecond a frame) are not needed.
+    near_strong = cv2.dilate(strong.astype(np.uint8), np.ones((5, 5), np.uint8))
+    if not cv2.countNonZero(cv2.subtract(inked, near_strong)):
+        return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
-    strong = np.bincount(labels[ink > level], minlength=count)
+    strong = np.bincount(labels[strong], minlength=count)
     width, height, area = (stats[:, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT,
                                                  cv2.CC_STAT_AREA))
     largest = settings.faint_size * scale
@@ -250,6 +257,27 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     if not keep.any():
         return None
     return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _otsu_level(hist: np.ndarray) -> int:
+    """Otsu's level (as cv2.threshold's THRESH_OTSU gives it) from a 256-bin histogram:
+    the level that best splits it in two, by the variance between the two parts."""
+    below = np.cumsum(hist)
+    above = below[-1] - below
+    weighted = np.cumsum(hist * np.arange(256))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = below * above * (weighted / below - (weighted[-1] - weighted) / above) ** 2
+    return int(np.argmax(np.nan_to_num(between, nan=-1.0)))
+
+
+def _median_of(values: np.ndarray, counts: np.ndarray) -> float:
+    """The median (as np.median gives it) of `values`, each counted `counts` times."""
+    order = np.argsort(values, kind="stable")
+    ends = np.cumsum(counts[order])
+    n = int(ends[-1])
+    low, high = (values[order][np.searchsorted(ends, k, side="right")]
+                 for k in ((n - 1) // 2, n // 2))
+    return float(low + high) / 2
 
 
 def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.0,
