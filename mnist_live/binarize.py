@@ -174,7 +174,7 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
 
 
 def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
-                           ) -> tuple[float, np.ndarray | None]:
+                           ) -> tuple[float, np.ndarray | None, float]:
     """Otsu's level of `ink`, found where the ink sits on plain ground.
 
     Otsu's level over the whole frame sorts the pixels into ink and ground. Where,
@@ -182,16 +182,19 @@ def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
     no page (grass, gravel, a brick wall), and a faint pencil on a sheet laid on it
     would fall below the level those set: the level is found again over the plain
     ground only, when there is some (`least_plain` of the frame) and it is not all a
-    page (`all_plain`), and never higher. Returns the level, and the binary image when
-    that is the frame's own Otsu level (made on the way).
+    page (`all_plain`), and never higher. Returns the level, the binary image when
+    that is the frame's own Otsu level (made on the way), and the share of the frame
+    that is plain ground at the frame's own level.
     """
     level, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     plain, share = _plain_ground(ink, level, scale, settings.busy)
     if share < settings.least_plain or share > settings.all_plain:
-        return float(level), binary
+        return float(level), binary, share
     on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return (float(level), binary) if on_plain >= level else (float(on_plain), None)
+    if on_plain >= level:
+        return float(level), binary, share
+    return float(on_plain), None, share
 
 
 def _plain_ground(ink: np.ndarray, level: float, scale: float, busy: float
@@ -223,8 +226,8 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     inks there is added where it is writing-sized (`faint_size`: a faint ruled line,
     or a digit joined to one, is left as the frame's level drew it) and mostly
     fainter than the level (`faint_strong`: the rim of a darker stroke is not added).
-    It is looked for on every frame, a plain page's too (a faint digit beside dark
-    ones); when the frame's level is `min_contrast` already, there is nothing fainter.
+    binarize looks for it only on frames that are not all page (`all_plain`); when the
+    frame's level is `min_contrast` already, there is nothing fainter.
     """
     plain, share = _plain_ground(ink, level, scale, settings.faint_busy)
     if share < settings.least_plain:
@@ -300,12 +303,16 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         # around a sheet, far darker than a pencil, would set it above the writing.
         # Otsu on a nearly empty page splits paper grain; insist on real contrast.
         min_level = 255 * settings.min_contrast
-        level, binary = _level_on_plain_ground(smooth, scale, settings)
+        level, binary, plain_share = _level_on_plain_ground(smooth, scale, settings)
         if level < min_level or binary is None:
             level = max(min_level, level)
             _, binary = cv2.threshold(smooth, level, 255, cv2.THRESH_BINARY)
-        # A pencil fainter still, on the sheet's plain paper.
-        fainter = faint_writing(smooth, level, scale, settings)
+        # A pencil fainter still, on a sheet amid texture. (On a frame that is a page
+        # and little else, the level was found on that page: measured, looking for a
+        # fainter pen there too only traded digits for false ones.)
+        fainter = None
+        if plain_share <= settings.all_plain:
+            fainter = faint_writing(smooth, level, scale, settings)
         if fainter is not None:
             binary = cv2.bitwise_or(binary, fainter)
     elif threshold == "adaptive":

@@ -242,10 +242,11 @@ class InkSettings:
     least_plain: float = 0.02
     """... when at least this share of the frame is plain ..."""
     all_plain: float = 0.9
-    """... and at most this share (more is a page and little else)."""
+    """... and at most this share (more is a page and little else: its own level is
+    kept, and no fainter pen is looked for on it)."""
     faint_busy: float = 0.15
-    """Ground with under this share inked (within a digit's height) is paper: a pen
-    fainter than the frame's level is looked for there ..."""
+    """On a frame not all page, ground with under this share inked (within a digit's
+    height) is paper: a pen fainter than the frame's level is looked for there ..."""
     faint_noise: float = 4.0
     """... with a level at least this many times the paper's own spread (median
     absolute deviation) above its median, so the paper's grain is never ink ..."""

@@ -6,8 +6,18 @@ import cv2
 import numpy as np
 import pytest
 from conftest import iou, paste_digit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mnist_live.binarize import binarize, ink_is_dark, parse_threshold, to_gray
+from mnist_live.binarize import (
+    _median_of,
+    _otsu_level,
+    binarize,
+    faint_writing,
+    ink_is_dark,
+    parse_threshold,
+    to_gray,
+)
 from mnist_live.candidates import (
     CandidateLimits,
     Rejected,
@@ -137,6 +147,43 @@ def test_grain_of_the_paper_is_never_ink():
     assert np.count_nonzero(careless.binary[sheet]) > 0.01 * np.count_nonzero(sheet)
     result = binarize(frame, "otsu", scale=48, dark_ink=True)
     assert np.count_nonzero(result.binary[sheet]) < 0.001 * np.count_nonzero(sheet)
+
+
+def test_a_page_and_little_else_keeps_its_own_level():
+    # Filling the frame, a sheet sets the level itself: no fainter one is looked for
+    # (on such frames it found letters' and scribbles' faint edges more than digits),
+    # so a faint 0 beside dark ones stays as that level drew it.
+    rng = np.random.default_rng(5)
+    page = np.full((240, 400), 200, np.float32)
+    for x in (60, 340):
+        cv2.circle(page, (x, 120), 24, 40, 12)  # a marker
+    cv2.circle(page, (200, 120), 24, 170, 2)
+    page = np.clip(page + rng.normal(0, 3, page.shape), 0, 255).astype(np.uint8)
+    result = binarize(page, "otsu", scale=48, dark_ink=True)
+    faint = np.zeros(page.shape, np.uint8)
+    cv2.circle(faint, (200, 120), 24, 255, 2)
+    assert np.count_nonzero(result.binary[faint > 0]) < 0.5 * np.count_nonzero(faint)
+    # Looked for all the same, the fainter level would have inked it.
+    smooth = cv2.GaussianBlur(result.ink, (3, 3), 0)
+    fainter = faint_writing(smooth, result.level, 48, InkSettings())
+    assert fainter is not None
+    assert np.count_nonzero(fainter[faint > 0]) > 0.8 * np.count_nonzero(faint)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 255), min_size=1, max_size=400))
+def test_levels_from_a_histogram_are_those_of_the_pixels(values):
+    # faint_writing reads Otsu's level, the median and the spread of the paper from
+    # its histogram: the same numbers cv2.threshold and np.median give on its pixels.
+    pixels = np.array(values, np.uint8)
+    counts = np.bincount(pixels, minlength=256).astype(np.float32)
+    otsu, _ = cv2.threshold(pixels.reshape(1, -1), 0, 255,
+                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    assert _otsu_level(counts) == otsu
+    middle = _median_of(np.arange(256.0), counts)
+    assert middle == np.median(pixels)
+    spread = _median_of(np.abs(np.arange(256.0) - middle), counts)
+    assert spread == np.median(np.abs(pixels.astype(np.float32) - middle))
 
 
 def test_polarity_detection():
