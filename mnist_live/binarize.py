@@ -188,7 +188,7 @@ def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
     """
     level, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     plain, share = _plain_ground(ink, level, scale, settings.busy)
-    if share < settings.least_plain or share > settings.all_plain:
+    if share <= 0 or share < settings.least_plain or share > settings.all_plain:
         return float(level), binary, share
     on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -230,11 +230,11 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     frame's level is `min_contrast` already, there is nothing fainter.
     """
     plain, share = _plain_ground(ink, level, scale, settings.faint_busy)
-    if share < settings.least_plain:
+    if share <= 0 or share < settings.least_plain:
         return None
     # Levels, median and spread from the paper's histogram: a few microseconds,
     # where sorting the paper's pixels took milliseconds a frame.
-    paper = cv2.calcHist([ink], [0], plain, [256], [0, 256]).ravel()
+    paper = cv2.calcHist([ink], [0], plain, [256], [0, 256]).ravel().astype(np.float64)
     middle = _median_of(np.arange(256.0), paper)
     spread = _median_of(np.abs(np.arange(256.0) - middle), paper)
     faint_level = max(_otsu_level(paper), 255 * settings.min_contrast,
@@ -244,8 +244,9 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     inked = cv2.bitwise_and(cv2.threshold(ink, faint_level, 1, cv2.THRESH_BINARY)[1], plain)
     strong = ink > level
     # Most pages have nothing fainter but the rims of their strokes (kept out below,
-    # as mostly strong): when nothing lies two pixels clear of a strong stroke, there
-    # is nothing to add, and the components (a millisecond a frame) are not needed.
+    # as mostly strong). When nothing lies two pixels clear of a strong stroke, all of
+    # it is taken for rims (a faint speck that close, not touching, is left out too)
+    # and the components (a millisecond a frame) are not labelled.
     near_strong = cv2.dilate(strong.astype(np.uint8), np.ones((5, 5), np.uint8))
     if not cv2.countNonZero(cv2.subtract(inked, near_strong)):
         return None
@@ -263,8 +264,10 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
 
 
 def _otsu_level(hist: np.ndarray) -> int:
-    """Otsu's level (as cv2.threshold's THRESH_OTSU gives it) from a 256-bin histogram:
-    the level that best splits it in two, by the variance between the two parts."""
+    """Otsu's level from a 256-bin histogram: the level that best splits it in two, by
+    the variance between the two parts (as cv2.threshold's THRESH_OTSU finds it; where
+    two levels split it equally well, the lower, where OpenCV's rounding may pick the
+    other)."""
     below = np.cumsum(hist)
     above = below[-1] - below
     weighted = np.cumsum(hist * np.arange(256))

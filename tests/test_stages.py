@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import iou, paste_digit
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mnist_live.binarize import (
@@ -170,16 +170,28 @@ def test_a_page_and_little_else_keeps_its_own_level():
     assert np.count_nonzero(fainter[faint > 0]) > 0.8 * np.count_nonzero(faint)
 
 
+def between_class_variance(pixels: np.ndarray, level: float) -> float:
+    """Otsu's measure of a split: the pixels above `level` against the rest."""
+    above = pixels > level
+    if above.all() or not above.any():
+        return 0.0
+    share = above.mean()
+    return share * (1 - share) * (pixels[above].mean() - pixels[~above].mean()) ** 2
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 255), min_size=1, max_size=400))
+@example([28, 67, 67, 69, 69, 69, 69, 69, 69, 109])  # two splits equally good
 def test_levels_from_a_histogram_are_those_of_the_pixels(values):
     # faint_writing reads Otsu's level, the median and the spread of the paper from
     # its histogram: the same numbers cv2.threshold and np.median give on its pixels.
     pixels = np.array(values, np.uint8)
-    counts = np.bincount(pixels, minlength=256).astype(np.float32)
+    counts = np.bincount(pixels, minlength=256).astype(np.float64)
     otsu, _ = cv2.threshold(pixels.reshape(1, -1), 0, 255,
                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    assert _otsu_level(counts) == otsu
+    # The same split, or (where two split it equally well) one as good.
+    assert between_class_variance(pixels, _otsu_level(counts)) == pytest.approx(
+        between_class_variance(pixels, otsu), rel=1e-9, abs=1e-9)
     middle = _median_of(np.arange(256.0), counts)
     assert middle == np.median(pixels)
     spread = _median_of(np.abs(np.arange(256.0) - middle), counts)

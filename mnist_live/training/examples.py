@@ -371,6 +371,7 @@ def clutter_masks(gray: np.ndarray) -> list[np.ndarray]:
     """Digit-sized blobs the pipeline's candidate stage proposes in `gray`, with its
     first guess of the digits' size and its default limits."""
     digit_height = guess(gray.shape, ScaleSettings()).height
+    # The default settings, as the shipped pipeline's (VERSION says when they changed).
     binarized = binarize(gray, "otsu", scale=digit_height)
     limits = CandidateLimits()
     cleaned = close_gaps(binarized.binary, digit_height, limits.close_gaps)
