@@ -221,11 +221,12 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
 
     A pencil on a small sheet laid on grass or gravel is fainter than the texture
     around it, which sets the level. On the plainest ground (under `faint_busy` inked)
-    Otsu's level is found again, no lower than `min_contrast` and kept above the
-    paper's own grain (`faint_noise`; a spread of at least one gray level). What it
-    inks there is added where it is writing-sized (`faint_size`: a faint ruled line,
-    or a digit joined to one, is left as the frame's level drew it) and mostly
-    fainter than the level (`faint_strong`: the rim of a darker stroke is not added).
+    Otsu's level is found again among what the frame's level left as paper, no lower
+    than `min_contrast` and kept above the paper's own grain (`faint_noise`; a spread
+    of at least one gray level). What it inks there is added where it is
+    writing-sized (`faint_size`: a faint ruled line, or a digit joined to one, is
+    left as the frame's level drew it) and mostly fainter than the level
+    (`faint_strong`: the rim of a darker stroke is not added).
     binarize looks for it only on frames that are not all page (`all_plain`); when the
     frame's level is `min_contrast` already, there is nothing fainter.
     """
@@ -235,6 +236,11 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     # Levels, median and spread from the paper's histogram: a few microseconds,
     # where sorting the paper's pixels took milliseconds a frame.
     paper = cv2.calcHist([ink], [0], plain, [256], [0, 256]).ravel().astype(np.float64)
+    # Only what the frame's level left as paper: texture at the sheet's edge, or a
+    # darker digit, would set Otsu's split between itself and the paper.
+    paper[int(level) + 1 :] = 0
+    if not paper.any():
+        return None
     middle = _median_of(np.arange(256.0), paper)
     spread = _median_of(np.abs(np.arange(256.0) - middle), paper)
     faint_level = max(_otsu_level(paper), 255 * settings.min_contrast,

@@ -101,20 +101,27 @@ def sheet_on_texture(stroke: int, rng: np.random.Generator, ruled: bool = False,
 
 def test_a_faint_pencil_on_a_sheet_amid_texture_is_ink():
     # The texture around the sheet sets the frame's level above the pencil: the
-    # fainter level on the sheet's plain paper still inks it.
-    frame, (cx, cy, r) = sheet_on_texture(170, np.random.default_rng(1))
-    without = binarize(frame, "otsu", scale=48, dark_ink=True,
-                       settings=InkSettings(faint_busy=0.0))
-    result = binarize(frame, "otsu", scale=48, dark_ink=True)
-    ring = np.zeros(frame.shape, np.uint8)
-    cv2.circle(ring, (cx, cy), r, 255, 2)
-    on_ring = ring > 0
-    assert np.count_nonzero(without.binary[on_ring]) < 0.5 * np.count_nonzero(on_ring)
-    assert np.count_nonzero(result.binary[on_ring]) > 0.8 * np.count_nonzero(on_ring)
-    # The paper's grain is not ink: off the ring, the sheet is as clean as before.
-    sheet = np.zeros(frame.shape, bool)
-    sheet[125:355, 125:515] = True
-    assert np.count_nonzero(result.binary[sheet & (cv2.dilate(ring, np.ones((5, 5))) == 0)]) < 20
+    # fainter level on the sheet's plain paper still inks it, on sheets of ten
+    # different grasses, and leaves the paper's grain as it was.
+    inked, inked_without, grain = [], [], []
+    for seed in range(10):
+        frame, (cx, cy, r) = sheet_on_texture(170, np.random.default_rng(seed))
+        without = binarize(frame, "otsu", scale=48, dark_ink=True,
+                           settings=InkSettings(faint_busy=0.0))
+        result = binarize(frame, "otsu", scale=48, dark_ink=True)
+        ring = np.zeros(frame.shape, np.uint8)
+        cv2.circle(ring, (cx, cy), r, 255, 2)
+        on_ring = ring > 0
+        inked.append(np.count_nonzero(result.binary[on_ring]) / np.count_nonzero(on_ring))
+        inked_without.append(np.count_nonzero(without.binary[on_ring])
+                             / np.count_nonzero(on_ring))
+        sheet = np.zeros(frame.shape, bool)
+        sheet[125:355, 125:515] = True
+        off_ring = sheet & (cv2.dilate(ring, np.ones((5, 5))) == 0)
+        grain.append(np.count_nonzero(result.binary[off_ring]))
+    assert max(inked_without) < 0.5
+    assert sum(share > 0.8 for share in inked) >= 9
+    assert max(grain) < 20
 
 
 def test_a_faint_ruled_line_is_left_out():
