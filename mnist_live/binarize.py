@@ -16,6 +16,7 @@ into white-on-black before thresholding.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -230,6 +231,8 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     binarize looks for it only on frames that are not all page (`all_plain`); when the
     frame's level is `min_contrast` already, there is nothing fainter.
     """
+    if not math.isfinite(level):
+        return None
     plain, share = _plain_ground(ink, level, scale, settings.faint_busy)
     if share <= 0 or share < settings.least_plain:
         return None
@@ -238,7 +241,7 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     paper = cv2.calcHist([ink], [0], plain, [256], [0, 256]).ravel().astype(np.float64)
     # Only what the frame's level left as paper: texture at the sheet's edge, or a
     # darker digit, would set Otsu's split between itself and the paper.
-    paper[int(level) + 1 :] = 0
+    paper[math.floor(level) + 1 :] = 0  # what cv2.threshold's "> level" keeps as ink
     if not paper.any():
         return None
     middle = _median_of(np.arange(256.0), paper)

@@ -101,10 +101,12 @@ def sheet_on_texture(stroke: int, rng: np.random.Generator, ruled: bool = False,
 
 def test_a_faint_pencil_on_a_sheet_amid_texture_is_ink():
     # The texture around the sheet sets the frame's level above the pencil: the
-    # fainter level on the sheet's plain paper still inks it, on sheets of ten
-    # different grasses, and leaves the paper's grain as it was.
+    # fainter level on the sheet's plain paper still inks it, on sheets amid twenty
+    # different grasses (on the 13th, texture at the sheet's edge, had it been counted
+    # as paper, would have set the level above the pencil), and leaves the paper's
+    # grain as it was.
     inked, inked_without, grain = [], [], []
-    for seed in range(10):
+    for seed in range(20):
         frame, (cx, cy, r) = sheet_on_texture(170, np.random.default_rng(seed))
         without = binarize(frame, "otsu", scale=48, dark_ink=True,
                            settings=InkSettings(faint_busy=0.0))
@@ -120,7 +122,7 @@ def test_a_faint_pencil_on_a_sheet_amid_texture_is_ink():
         off_ring = sheet & (cv2.dilate(ring, np.ones((5, 5))) == 0)
         grain.append(np.count_nonzero(result.binary[off_ring]))
     assert max(inked_without) < 0.5
-    assert sum(share > 0.8 for share in inked) >= 9
+    assert min(inked) > 0.8
     assert max(grain) < 20
 
 
