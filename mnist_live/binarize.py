@@ -188,8 +188,9 @@ def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
     that is plain ground at the frame's own level.
     """
     level, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    plain, share = _plain_ground(ink, level, scale, settings.busy)
-    if share <= 0 or share < settings.least_plain or share > settings.all_plain:
+    plain, share = _plain_ground(ink, level, scale, settings.busy, settings.least_plain,
+                                 settings.all_plain)
+    if plain is None:
         return float(level), binary, share
     on_plain, _ = cv2.threshold(ink[plain > 0].reshape(1, -1), 0, 255,
                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -198,20 +199,23 @@ def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
     return float(on_plain), None, share
 
 
-def _plain_ground(ink: np.ndarray, level: float, scale: float, busy: float
-                  ) -> tuple[np.ndarray, float]:
+def _plain_ground(ink: np.ndarray, level: float, scale: float, busy: float,
+                  least: float, most: float = 1.0) -> tuple[np.ndarray | None, float]:
     """Where, within a digit's height, under `busy` of the pixels are inked at `level`
-    (uint8 0/1, the size of `ink`), and the share of the frame that is. (Judged on a
-    copy a few pixels to the cell; a level is then found on every pixel there, thin
-    strokes included.)"""
+    (uint8 0/1, the size of `ink`; None unless that is some of the frame, from `least`
+    to `most` of it), and the share of the frame that is. (Judged on a copy a few
+    pixels to the cell; a level is then found on every pixel there, thin strokes
+    included.)"""
     step = max(1, round(scale / 6))
     small = ink[step // 2 :: step, step // 2 :: step]
     if small.size == 0:  # a frame smaller than a cell
-        return np.zeros(ink.shape, np.uint8), 0.0
+        return None, 0.0
     window = max(3, round(scale / step) | 1)
     inked = cv2.blur((small > level).astype(np.float32), (window, window))
     plain = (inked < busy).astype(np.uint8)
     share = np.count_nonzero(plain) / plain.size
+    if share <= 0 or share < least or share > most:
+        return None, share
     plain = cv2.resize(plain, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
     return plain, share
 
@@ -233,8 +237,8 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     """
     if not math.isfinite(level):
         return None
-    plain, share = _plain_ground(ink, level, scale, settings.faint_busy)
-    if share <= 0 or share < settings.least_plain:
+    plain, _ = _plain_ground(ink, level, scale, settings.faint_busy, settings.least_plain)
+    if plain is None:
         return None
     # Levels, median and spread from the paper's histogram: a few microseconds,
     # where sorting the paper's pixels took milliseconds a frame.
@@ -260,12 +264,12 @@ def faint_writing(ink: np.ndarray, level: float, scale: float,
     if not cv2.countNonZero(cv2.subtract(inked, near_strong)):
         return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
-    strong = np.bincount(labels[strong], minlength=count)
+    strong_pixels = np.bincount(labels[strong], minlength=count)
     width, height, area = (stats[:, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT,
                                                  cv2.CC_STAT_AREA))
     largest = settings.faint_size * scale
     keep = ((width <= largest) & (height <= largest) & (width <= 3 * height)
-            & (strong <= settings.faint_strong * area))
+            & (strong_pixels <= settings.faint_strong * area))
     keep[0] = False  # the ground
     if not keep.any():
         return None
@@ -322,11 +326,10 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         # A pencil fainter still, on a sheet amid texture. (On a frame that is a page
         # and little else, the level was found on that page: measured, looking for a
         # fainter pen there too only traded digits for false ones.)
-        fainter = None
         if plain_share <= settings.all_plain:
             fainter = faint_writing(smooth, level, scale, settings)
-        if fainter is not None:
-            binary = cv2.bitwise_or(binary, fainter)
+            if fainter is not None:
+                binary = cv2.bitwise_or(binary, fainter)
     elif threshold == "adaptive":
         block = int(max(3, round(scale * 0.75)) | 1)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY

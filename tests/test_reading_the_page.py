@@ -15,8 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mnist_live import config, scenes
-from mnist_live.bench.scoring import iou
 from mnist_live.binarize import ink_polarity, to_gray
+from mnist_live.boxes import iou
 from mnist_live.candidates import find_blobs
 from mnist_live.numbers import group_numbers
 from mnist_live.page import PageTexture
