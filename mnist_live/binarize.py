@@ -52,30 +52,23 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 
 
 def ink_is_dark(gray: np.ndarray, scale: float | None = None) -> bool:
-    """True for dark ink on light paper, False for light ink (chalk) on a dark board
-    (see ink_polarity)."""
-    return ink_polarity(gray, scale)[0]
-
-
-def ink_polarity(gray: np.ndarray, scale: float | None = None) -> tuple[bool, bool]:
-    """(dark ink?, sure?): whether the ink is darker than the paper, and whether that
-    is clear.
+    """True for dark ink on light paper, False for light ink (chalk) on a dark board.
 
     Ink is strokes: thin lines darker (or lighter) than what is around them. A black-hat
     (the closing minus the image) keeps exactly the dark details narrower than its
     window, a top-hat the light ones; wide areas (a white sheet on a dark desk, a
     shadow, a lamp's gradient) are in neither. So the polarity is the side with more
-    strong thin details, and it is sure when that side has twice as many. The window
-    is a third of a digit's height (`scale`; a tenth of the frame's shorter side when
-    unknown): wider than any stroke of those digits. A brick wall's mortar is thin
-    and light too: beside a page of dark ink it often wins the vote, as surely as chalk
-    on a board (so the pipeline never takes light ink on the vote alone).
+    strong thin details. The window is a third of a digit's height (`scale`; a tenth
+    of the frame's shorter side when unknown): wider than any stroke of those digits.
+    A brick wall's mortar is thin and light too: beside a page of dark ink it often wins
+    the vote, as clearly as chalk on a board does (so the pipeline never takes light ink
+    on the vote alone).
 
     On a page with few strokes, or digits filling the frame (a third of its height or
     more: then the paper all around them is most of the frame), each pixel is compared
     with the median of its neighbourhood instead (an eighth of the frame, or one and a
-    half digits wide), and the side with more far-off pixels wins, unsure. About 1-2
-    ms for any frame size; the live loop checks it every few frames only.
+    half digits wide), and the side with more far-off pixels wins. About 1-2 ms for any
+    frame size; the live loop checks it every few frames only.
     """
     step = max(1, max(gray.shape[:2]) // 240)  # a 240-px image shows the ink well enough
     sample = np.ascontiguousarray(gray[::step, ::step])
@@ -114,13 +107,12 @@ def ink_polarity(gray: np.ndarray, scale: float | None = None) -> tuple[bool, bo
         dark_votes = float((dark * own).sum())
         light_votes = float((light * (1 - own)).sum())
         if max(dark.sum(), light.sum()) >= 0.002 * sample.size:
-            return (dark_votes >= light_votes,
-                    max(dark_votes, light_votes) >= 2 * min(dark_votes, light_votes))
+            return dark_votes >= light_votes
     window = max(min(sample.shape[:2]) // 8, round(1.5 * height / step))
     local = cv2.medianBlur(sample, max(3, min(window, min(sample.shape[:2]), 255) | 1))
     darker = cv2.subtract(local, sample)
     brighter = cv2.subtract(sample, local)
-    return np.count_nonzero(darker > far) >= np.count_nonzero(brighter > far), False
+    return bool(np.count_nonzero(darker > far) >= np.count_nonzero(brighter > far))
 
 
 @dataclass

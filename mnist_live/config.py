@@ -153,7 +153,7 @@ class HypothesisSettings:
     shape_width: float = 1.1
     """... and one wider than this many times its height (two digits touching)."""
     rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
-                                       "stroke", "sides", "words"})
+                                       "stroke", "sides", "words", "texture"})
     """The rules of the search (most kept from before the model could refuse
     non-digits), each measured with and without (python -m mnist_live.bench read
     --without RULE): "stacked" joins only blobs lying one above the other (else any near
@@ -162,7 +162,9 @@ class HypothesisSettings:
     weighs readings by shape_height and shape_width, "page" by the page evidence
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
     "sides" by the paper on both sides of their ink (page.sides_evidence), "words" by
-    the model's verdict on the readings beside them (words.word_evidence)."""
+    the model's verdict on the readings beside them (words.word_evidence), "texture"
+    leaves out the 1s of a read whose digits look like texture's (mostly 1s), not a
+    page's (pipeline.looks_like_a_page)."""
 
 
 @dataclass(frozen=True)

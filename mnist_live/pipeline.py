@@ -13,11 +13,11 @@
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
-is not clear or says light ink (there the read whose digits look like a page's, not
-texture's mostly 1s, wins first: looks_like_a_page); the guessed and the measured
-height when they are far apart. And the blobs' height and the height of the digits
-read surely when those differ: there the read whose sure digits are of the height it
-was read at wins first.
+says light ink (there the read whose digits look like a page's, not texture's mostly
+1s, wins first: looks_like_a_page; and when the read chosen looks like texture, its 1s
+are not shown); the guessed and the measured height when they are far apart. And the
+blobs' height and the height of the digits read surely when those differ: there the
+read whose sure digits are of the height it was read at wins first.
 
 Each stage lives in its own module; this one only chains them and maps boxes back to
 the frame's own pixels. `DigitReader.read(frame, keep_steps=True)` also returns the
@@ -35,7 +35,7 @@ import numpy as np
 
 from . import hypotheses
 from . import scale as scale_step
-from .binarize import Binarized, binarize, ink_polarity, to_gray
+from .binarize import Binarized, binarize, ink_is_dark, to_gray
 from .candidates import (
     Box,
     Candidate,
@@ -59,6 +59,7 @@ from .words import word_evidence
 THINNER_THAN_THE_PAGE = "thinner than the page's pen"
 AN_EDGE = "an edge, paper on one side"
 IN_A_WORD = "a letter in a word"
+LIKE_TEXTURE = "a 1 of a read that looks like texture"
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class DigitDetection:
     box: Box
     probabilities: np.ndarray = field(repr=False, compare=False)
     # Why a reading the model was sure of is not shown: the evidence after the search
-    # doubted it (THINNER_THAN_THE_PAGE, AN_EDGE, IN_A_WORD); "" otherwise.
+    # doubted it (THINNER_THAN_THE_PAGE, AN_EDGE, IN_A_WORD, LIKE_TEXTURE); "" otherwise.
     doubt: str = ""
 
     def to_json(self) -> dict:
@@ -159,11 +160,11 @@ class DigitReader:
         guessed = scale_step.guess(gray.shape, settings.scale, hint)
         polarities = [dark_ink]
         if dark_ink is None:
-            # When the ink's polarity is not clear, the page is read both ways. Light ink
-            # is never taken on the vote alone: a brick wall's light mortar beside a
-            # page of dark ink votes for it as surely as chalk on a board does.
-            voted, sure = ink_polarity(gray, guessed.height)
-            polarities = [voted] if sure and voted else [voted, not voted]
+            # Dark ink is read as voted. Light ink is never taken on the vote alone (a
+            # brick wall's light mortar beside a page of dark ink votes for it as surely
+            # as chalk on a board does), nor against it: a photo's highlights (a cup's
+            # rim, a mast against the sky) are as thin and as light as chalk.
+            polarities = [True] if ink_is_dark(gray, guessed.height) else [False, True]
         attempts = [self._attempt(gray_full, gray, shrink, guessed, polarity)
                     for polarity in polarities]
         best = _the_pages_read(attempts)
@@ -180,12 +181,17 @@ class DigitReader:
             doubt = ""
             if probs.max() >= settings.min_confidence > weighed.max():
                 doubt = min(evidence, key=evidence.get)  # the strongest doubt
-            return DigitDetection(int(weighed.argmax()), float(weighed.max()), box,
+            return DigitDetection(int(probs.argmax()), float(weighed.max()), box,
                                   weighed, doubt)
 
+        # Texture is read as 1s: when the sure digits of the read chosen look like
+        # texture's, not a page's (looks_like_a_page), its 1s are not shown; its other
+        # digits are (a faint page's among a brick wall's mortar).
+        texture_ones = "texture" in settings.hypotheses.rules and not best.writing
         classified = [
             to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, AN_EDGE: sides,
-                                IN_A_WORD: word})
+                                IN_A_WORD: word,
+                                LIKE_TEXTURE: 0.0 if texture_ones and p.argmax() == 1 else 1.0})
             for (c, p), stroke, sides, word in zip(
                 choice.read, best.stroke_evidence, best.sides_evidence,
                 best.word_evidence, strict=True)]
