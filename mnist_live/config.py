@@ -153,7 +153,7 @@ class HypothesisSettings:
     shape_width: float = 1.1
     """... and one wider than this many times its height (two digits touching)."""
     rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
-                                       "stroke", "sides", "words", "texture"})
+                                       "stroke", "size", "sides", "words", "texture"})
     """The rules of the search (most kept from before the model could refuse
     non-digits), each measured with and without (python -m mnist_live.bench read
     --without RULE): "stacked" joins only blobs lying one above the other (else any near
@@ -161,6 +161,8 @@ class HypothesisSettings:
     also joins side-by-side blobs where a stroke ends heading at the other, "shape"
     weighs readings by shape_height and shape_width, "page" by the page evidence
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
+    "size" by their height against the sure digits' when the page's was guessed
+    (page.size_evidence),
     "sides" by the paper on both sides of their ink (page.sides_evidence), "words" by
     the model's verdict on the readings beside them (words.word_evidence), "texture"
     leaves out the 1s of a read whose digits look like texture's (mostly 1s), not a

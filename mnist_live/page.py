@@ -119,9 +119,16 @@ class PageTexture:
         settings = self.settings
         evidence = self.plain(box, digit_height)
         if sized:
-            taller = max(1.0, box[3] / digit_height) / settings.size_half
-            evidence /= 1.0 + taller ** settings.size_steepness
+            evidence *= size_evidence(box[3], digit_height, settings)
         return _certain(evidence)
+
+
+def size_evidence(height: float, digit_height: float, settings: PageSettings) -> float:
+    """How likely a reading this tall is one of the page's digits, `digit_height` tall:
+    one half at `size_half` times their height, 1 for any shorter (a small 0 beside
+    tall digits is a digit)."""
+    taller = max(1.0, height / digit_height) / settings.size_half
+    return 1.0 / (1.0 + taller ** settings.size_steepness)
 
 
 def stroke_evidence(stroke: float, page_stroke: float, settings: PageSettings) -> float:

@@ -51,12 +51,13 @@ from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import CandidateLimits, PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
-from .page import PageTexture, sides_evidence, stroke_evidence
+from .page import PageTexture, sides_evidence, size_evidence, stroke_evidence
 from .scale import Scale
 from .words import word_evidence
 
 # Why the evidence after the search doubted a reading the model was sure of.
 THINNER_THAN_THE_PAGE = "thinner than the page's pen"
+TALLER_THAN_THE_PAGE = "far taller than the page's digits"
 AN_EDGE = "an edge, paper on one side"
 IN_A_WORD = "a letter in a word"
 LIKE_TEXTURE = "a 1 of a read that looks like texture"
@@ -71,7 +72,8 @@ class DigitDetection:
     box: Box
     probabilities: np.ndarray = field(repr=False, compare=False)
     # Why a reading the model was sure of is not shown: the evidence after the search
-    # doubted it (THINNER_THAN_THE_PAGE, AN_EDGE, IN_A_WORD, LIKE_TEXTURE); "" otherwise.
+    # doubted it (THINNER_THAN_THE_PAGE, TALLER_THAN_THE_PAGE, AN_EDGE, IN_A_WORD,
+    # LIKE_TEXTURE); "" otherwise.
     doubt: str = ""
 
     def to_json(self) -> dict:
@@ -189,11 +191,11 @@ class DigitReader:
         # digits are (a faint page's among a brick wall's mortar).
         texture_ones = "texture" in settings.hypotheses.rules and not best.writing
         classified = [
-            to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, AN_EDGE: sides,
-                                IN_A_WORD: word,
+            to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size,
+                                AN_EDGE: sides, IN_A_WORD: word,
                                 LIKE_TEXTURE: 0.0 if texture_ones and p.argmax() == 1 else 1.0})
-            for (c, p), stroke, sides, word in zip(
-                choice.read, best.stroke_evidence, best.sides_evidence,
+            for (c, p), stroke, size, sides, word in zip(
+                choice.read, best.stroke_evidence, best.size_evidence, best.sides_evidence,
                 best.word_evidence, strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
@@ -450,6 +452,20 @@ class _Attempt:
             return [1.0] * len(self.choice.read)
         return [stroke_evidence(c.stroke, self.page_stroke, settings.page)
                 for c, _ in self.choice.read]
+
+    @functools.cached_property
+    def size_evidence(self) -> list[float]:
+        """For each reading, a factor for its probabilities: how likely it is one of the
+        page's digits by its height, against the height of the digits read surely
+        (page.size_evidence), when the search could not weigh sizes itself: the page
+        was read at a guessed height (a sheet amid bricks its blobs cannot measure);
+        all 1 with fewer sure digits than the scale trusts."""
+        settings = self.settings
+        if ("size" not in settings.hypotheses.rules or self.page.scale.measured
+                or len(self.sure) < settings.scale.vouching_digits):
+            return [1.0] * len(self.choice.read)
+        height = float(np.median([c.box[3] for c, _ in self.sure]))
+        return [size_evidence(c.box[3], height, settings.page) for c, _ in self.choice.read]
 
     @functools.cached_property
     def sides_evidence(self) -> list[float]:

@@ -592,3 +592,42 @@ def test_light_ink_is_read_only_when_the_frame_votes_for_it(classifier, monkeypa
     monkeypatch.setattr(reader, "_attempt", spy)
     reader.read(_fence(200, 60, posts=3))
     assert polarities == read
+
+
+def test_size_evidence_doubts_only_readings_far_taller_than_the_pages_digits():
+    from mnist_live.page import size_evidence
+
+    settings = config.PageSettings()
+    assert size_evidence(30.0, 30.0, settings) == pytest.approx(1.0, abs=0.01)
+    assert size_evidence(10.0, 30.0, settings) == size_evidence(30.0, 30.0, settings)
+    assert size_evidence(75.0, 30.0, settings) == pytest.approx(0.5)  # size_half
+    assert size_evidence(120.0, 30.0, settings) < 0.1
+
+
+@pytest.mark.parametrize("measured,rules,doubted", [
+    (False, None, True),  # read at a guessed height: weighed after the search
+    (True, None, False),  # measured: the search weighed sizes itself
+    (False, {"size"}, False),  # the rule switched off
+])
+def test_a_read_at_a_guessed_height_weighs_sizes_against_its_sure_digits(measured, rules,
+                                                                         doubted):
+    """A sheet amid bricks: the blobs cannot measure the digits, the search reads at a
+    guess and cannot weigh sizes, and a brick four digits tall is read as a 1. After
+    the search it is weighed against the height of the digits read surely."""
+    from types import SimpleNamespace
+
+    from mnist_live.pipeline import _Attempt
+    from mnist_live.scale import Scale
+
+    settings = config.PipelineSettings()
+    if rules:
+        settings = settings.without(rules)
+    sure = np.eye(11)[3]  # a 3, surely
+    read = [(_bar(60 * k, 100, 20, 30), sure) for k in range(4)]
+    read.append((_bar(300, 40, 12, 120), np.eye(11)[1]))  # a brick's edge, "1"
+    page = SimpleNamespace(scale=Scale(48.0, measured))
+    attempt = _Attempt(page, SimpleNamespace(read=read), 1.0, settings)
+    evidence = attempt.size_evidence
+    assert evidence[:4] == pytest.approx([1.0] * 4, abs=0.01)
+    assert (evidence[4] < 0.1) == doubted
+    assert doubted or evidence[4] == 1.0
