@@ -143,6 +143,14 @@ def stroke_evidence(stroke: float, page_stroke: float, settings: PageSettings) -
     return _certain(1.0 / (1.0 + thin ** settings.thin_steepness))
 
 
+def bar_evidence(probability: float, settings: PageSettings) -> float:
+    """The factor that turns the model's `probability` of a 1 into the probability
+    that it is a digit in a camera's scene, where upright bars of texture abound: its
+    odds times `bar_odds`."""
+    odds = settings.bar_odds
+    return odds / (odds * probability + 1.0 - probability)
+
+
 def sides_evidence(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
                    candidate: Candidate, settings: PageSettings) -> float:
     """How likely this reading is a pen's stroke by the paper on both its sides.

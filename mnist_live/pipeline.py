@@ -51,7 +51,7 @@ from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import CandidateLimits, PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
-from .page import PageTexture, sides_evidence, size_evidence, stroke_evidence
+from .page import PageTexture, bar_evidence, sides_evidence, size_evidence, stroke_evidence
 from .scale import Scale
 from .words import word_evidence
 
@@ -59,6 +59,7 @@ from .words import word_evidence
 THINNER_THAN_THE_PAGE = "thinner than the page's pen"
 TALLER_THAN_THE_PAGE = "far taller than the page's digits"
 AN_EDGE = "an edge, paper on one side"
+LIKE_A_BAR = "a 1, as likely a bar of texture"
 IN_A_WORD = "a letter in a word"
 LIKE_TEXTURE = "a 1 of a read that looks like texture"
 
@@ -72,8 +73,8 @@ class DigitDetection:
     box: Box
     probabilities: np.ndarray = field(repr=False, compare=False)
     # Why a reading the model was sure of is not shown: the evidence after the search
-    # doubted it (THINNER_THAN_THE_PAGE, TALLER_THAN_THE_PAGE, AN_EDGE, IN_A_WORD,
-    # LIKE_TEXTURE); "" otherwise.
+    # doubted it (THINNER_THAN_THE_PAGE, TALLER_THAN_THE_PAGE, AN_EDGE, LIKE_A_BAR,
+    # IN_A_WORD, LIKE_TEXTURE); "" otherwise.
     doubt: str = ""
 
     def to_json(self) -> dict:
@@ -186,14 +187,22 @@ class DigitReader:
             return DigitDetection(int(probs.argmax()), float(weighed.max()), box,
                                   weighed, doubt)
 
-        # Texture is read as 1s: when the sure digits of the read chosen look like
-        # texture's, not a page's (looks_like_a_page), its 1s are not shown; its other
-        # digits are (a faint page's among a brick wall's mortar).
-        texture_ones = "texture" in settings.hypotheses.rules and not best.writing
+        # A reading of a 1 is weighed twice more. An upright bar of texture is a 1 to
+        # the model (page.bar_evidence). And when the sure digits of the read chosen
+        # look like texture's, not a page's (looks_like_a_page), its 1s are texture's:
+        # not shown (its other digits are: a faint page's amid a brick wall's mortar).
+        rules = settings.hypotheses.rules
+        texture_ones = "texture" in rules and not best.writing
+
+        def as_a_1(p: np.ndarray) -> dict[str, float]:
+            if p.argmax() != 1:
+                return {}
+            bar = bar_evidence(float(p.max()), settings.page) if "bars" in rules else 1.0
+            return {LIKE_A_BAR: bar, LIKE_TEXTURE: 0.0 if texture_ones else 1.0}
+
         classified = [
             to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size,
-                                AN_EDGE: sides, IN_A_WORD: word,
-                                LIKE_TEXTURE: 0.0 if texture_ones and p.argmax() == 1 else 1.0})
+                                AN_EDGE: sides, IN_A_WORD: word, **as_a_1(p)})
             for (c, p), stroke, size, sides, word in zip(
                 choice.read, best.stroke_evidence, best.size_evidence, best.sides_evidence,
                 best.word_evidence, strict=True)]

@@ -443,18 +443,18 @@ def _clutter_without(classifier, rules: frozenset[str]) -> tuple[int, int]:
     return _clutter_counts[key]
 
 
-# Measured with every rule on: 81 strays and 382 digits read; without `sides` 83 and
-# 382 (without it and `words`, 152 against 149); without `words` 149 and 382.
-@pytest.mark.parametrize("rule,fewer", [("sides", 1), ("words", 40)])
-def test_the_evidence_after_the_search_takes_out_strays_and_no_digit(classifier, rule,
-                                                                       fewer):
-    """Clutter pages never tuned on: fewer false digits with the rule than without,
-    the same digits read (the evidence only lowers probabilities after the search, so
-    it can lose digits but never gain any)."""
+# Measured with every rule on: 59 strays and 381 digits read; without `words` 121 and
+# 381; without `bars` 83 and 384 (three 1s read under 95%). `sides` took out 2 here
+# before `bars` (83 against 81), and none since: it earns its place on filmed brick.
+@pytest.mark.parametrize("rule,fewer,lost", [("words", 40, 0), ("bars", 15, 4)])
+def test_the_evidence_after_the_search_takes_out_strays(classifier, rule, fewer, lost):
+    """Clutter pages never tuned on: fewer false digits with the rule than without, and
+    at most `lost` digits fewer read (the evidence only lowers probabilities after the
+    search, so it can lose digits but never gain any)."""
     strays, right = _clutter_without(classifier, frozenset())
     strays_without, right_without = _clutter_without(classifier, frozenset({rule}))
     assert strays <= strays_without - fewer, (strays, strays_without)
-    assert right >= right_without, (right, right_without)
+    assert right >= right_without - lost, (right, right_without)
 
 
 def test_word_evidence_counts_the_models_verdict_on_a_readings_line():
@@ -631,3 +631,27 @@ def test_a_read_at_a_guessed_height_weighs_sizes_against_its_sure_digits(measure
     assert evidence[:4] == pytest.approx([1.0] * 4, abs=0.01)
     assert (evidence[4] < 0.1) == doubted
     assert doubted or evidence[4] == 1.0
+
+
+def test_bar_evidence_asks_a_1_for_the_surety_texture_s_bars_seldom_reach():
+    from dataclasses import replace
+
+    from mnist_live.page import bar_evidence
+
+    settings = config.PageSettings()
+    assert 0.95 * bar_evidence(0.95, settings) == pytest.approx(0.7, abs=0.01)
+    assert 0.87 * bar_evidence(0.87, settings) < 0.5  # texture's median 1 on film
+    assert 0.996 * bar_evidence(0.996, settings) > 0.95  # the int8 model's top step
+    assert bar_evidence(0.9, replace(settings, bar_odds=1.0)) == pytest.approx(1.0)
+
+
+def test_only_1s_are_weighed_as_bars(classifier):
+    page = np.full((480, 640), 230, np.uint8)
+    cv2.putText(page, "1 7 4", (120, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 8)
+    reader = DigitReader(classifier)
+    without = DigitReader(classifier, reader.settings.without({"bars"}))
+    weighed = {d.digit: d.confidence for d in reader.read(page).classified}
+    raw = {d.digit: d.confidence for d in without.read(page).classified}
+    assert sorted(weighed) == sorted(raw) == [1, 4, 7]
+    assert weighed[1] < raw[1] and weighed[1] >= 0.7
+    assert weighed[7] == raw[7] and weighed[4] == raw[4]
