@@ -164,8 +164,8 @@ class HypothesisSettings:
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
     "size" by their height against the sure digits' when the page's was guessed
     (page.size_evidence),
-    "sides" by the paper on both sides of their ink (page.sides_evidence), "bars" the 1s
-    by the odds that an upright bar is texture's (page.bar_evidence), "words" by
+    "sides" by the paper on both sides of their ink (page.sides_evidence), "bars" the
+    1s by the odds that an upright bar is texture's (page.bar_evidence), "words" by
     the model's verdict on the readings beside them (words.word_evidence), "texture"
     leaves out the 1s of a read whose digits look like texture's (mostly 1s), not a
     page's (pipeline.looks_like_a_page)."""
@@ -205,12 +205,12 @@ class PageSettings:
     sides_steepness: float = 6.0
     """... and the evidence falls this fast around sides_half."""
     bar_odds: float = 0.12
-    """How much likelier (odds) a reading of a 1 is texture's bar than the model says:
-    a straight upright stroke is a 1 to the model (it is never taught as "not a
-    digit"), and a camera's scenes are full of them (mortar, the edges of a door or a
-    sheet, a mast's lattice). On filmed pages true 1s are read at 0.95 or more in 96%
-    of their frames and texture's at 0.87 (median); at these odds a 1 needs 0.95 to
-    reach 0.7 (--min-confidence), and 0.99 becomes 0.92."""
+    """The odds that a reading of a 1 is a digit are this times the model's: a straight
+    upright stroke is a 1 to the model (it is never taught as "not a digit"), and a
+    camera's scenes are full of them (mortar, the edges of a door or a sheet, a mast's
+    lattice). On filmed pages true 1s are read at 0.95 or more in 96% of their frames
+    and texture's at 0.87 (median); at these odds a 1 needs 0.951 to reach 0.7
+    (--min-confidence), 0.99 becomes 0.92, and the int8 model's top step 0.968."""
 
 
 @dataclass(frozen=True)
@@ -274,8 +274,9 @@ class InkSettings:
 
 @dataclass(frozen=True)
 class PolaritySettings:
-    """Which of two reads of a frame, one per polarity of the ink, is the page's
-    (pipeline.py): the one whose digits, as a set of labels, look like a page's."""
+    """Whether a read's digits, as a set of labels, look like a page's or texture's
+    (pipeline.looks_like_a_page): of two reads of a frame, one per polarity of the ink,
+    the page's wins, and the 1s of a read that looks like texture are not shown."""
 
     texture_ones: float = 0.89
     """Of the false digits texture is read as, this share are 1s (25 of 28 on
@@ -285,8 +286,8 @@ class PolaritySettings:
     texture's are (the clutter scenes show about a quarter)."""
     page_odds: float = 3.0
     """How much likelier (log odds) a frame shows a page than texture before its
-    digits are counted: a lone 1, or "111", is still a page; four 1s or more alone, or
-    twenty 1s and a 7, are not."""
+    digits are counted: a lone 1, or "111", is still a page; four 1s or more alone, five
+    beside one other digit, seven beside two, nine beside three are not."""
 
 
 @dataclass(frozen=True)

@@ -204,14 +204,15 @@ def candidate_tags(reading, step: float | None = None) -> list[Tag]:
 
 
 def _unsure_text(detection, step: float | None) -> str:
-    """A candidate below --min-confidence: what it was most like, or, when the model
-    gave every digit nothing (an int8 model rounds it to 0), that it is no digit, or
-    why the page doubts a reading the model was sure of (its pen, an edge, a word)."""
-    if float(detection.probabilities.max()) <= 0.0:
-        return "not a digit (refused)"
+    """A candidate below --min-confidence: why the page doubts a reading the model was
+    sure of (its pen, its size, an edge, a bar, a word, a read like texture's), or what
+    it was most like, or, when the model gave every digit nothing (an int8 model rounds
+    it to 0), that it is no digit."""
     if detection.doubt:
         return (f"{detection.doubt} ({detection.digit} "
                 f"{confidence_text(detection.confidence, step)})")
+    if float(detection.probabilities.max()) <= 0.0:
+        return "not a digit (refused)"
     return (f"not a digit (unsure: {detection.digit} "
             f"{confidence_text(detection.confidence, step)})")
 

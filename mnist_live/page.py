@@ -18,17 +18,21 @@ paper) falling through one half at `texture_half`:
 
 The digits of one page are also of one size: a candidate several times taller than
 the page's measured digit height (a sheet's shadowed edge, a streak of texture) is
-less likely one of them, by a second factor of the same form. And they are written
+less likely one of them, by a second factor of the same form (when the page's height
+was guessed, not measured, it is weighed after the search instead, against the height
+of the digits read surely: `size_evidence`). And they are written
 with one pen: once the search has chosen, a reading whose stroke is far thinner than
 the stroke of the digits read surely (a sheet edge's hairline, a letter of small
 print) is less likely one of them, by a third (`stroke_evidence`). And a pen's stroke
 is a line on paper, with paper on both its sides: a straight stroke with paper on one
 side and something as dark as ink on the other is less likely a digit (it is likely
 the dark side of an object's edge: a table, a door, a brick), by a fourth
-(`sides_evidence`). The evidence multiplies the model's probabilities: the texture and
-size evidence before the hypothesis search chooses, the stroke and sides evidence
-after it, before the confidence threshold. A digit in texture, of another size or pen,
-or beside an edge is less likely, never impossible.
+(`sides_evidence`). And an upright bar is a 1 to the model, while a camera's scenes are
+full of bars: a reading of a 1 is weighed by the odds that it is one (`bar_evidence`).
+The evidence multiplies the model's probabilities: the texture and size evidence before
+the hypothesis search chooses, the stroke, sides and bar evidence after it, before the
+confidence threshold. A digit in texture, of another size or pen, or beside an edge is
+less likely, never impossible.
 
 The texture is summed over integral images made once per frame at half size, so a
 candidate costs a few array lookups; the sides are looked at only for the readings of
@@ -120,13 +124,13 @@ class PageTexture:
         evidence = self.plain(box, digit_height)
         if sized:
             evidence *= size_evidence(box[3], digit_height, settings)
-        return _certain(evidence)
+        return certain(evidence)
 
 
 def size_evidence(height: float, digit_height: float, settings: PageSettings) -> float:
     """How likely a reading this tall is one of the page's digits, `digit_height` tall:
-    one half at `size_half` times their height, 1 for any shorter (a small 0 beside
-    tall digits is a digit)."""
+    one half at `size_half` times their height, 0.996 for any as tall or shorter (a
+    small 0 beside tall digits is a digit); `certain` rounds that to 1."""
     taller = max(1.0, height / digit_height) / settings.size_half
     return 1.0 / (1.0 + taller ** settings.size_steepness)
 
@@ -140,7 +144,7 @@ def stroke_evidence(stroke: float, page_stroke: float, settings: PageSettings) -
     if page_stroke <= 0 or stroke <= 0:
         return 1.0
     thin = (page_stroke / stroke) * settings.thin_half
-    return _certain(1.0 / (1.0 + thin ** settings.thin_steepness))
+    return certain(1.0 / (1.0 + thin ** settings.thin_steepness))
 
 
 def bar_evidence(probability: float, settings: PageSettings) -> float:
@@ -170,7 +174,7 @@ def sides_evidence(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
     shadow's edge along a stroke, as dark as a shadow is, gives about 0.5). The
     evidence is one half at `sides_half` (1 below about half of it)."""
     darkness = sides_darkness(gray, dark_ink, binary, candidate) / settings.sides_half
-    return _certain(1.0 / (1.0 + darkness ** settings.sides_steepness))
+    return certain(1.0 / (1.0 + darkness ** settings.sides_steepness))
 
 
 def sides_darkness(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
@@ -227,7 +231,7 @@ def _disc(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
-def _certain(evidence: float) -> float:
+def certain(evidence: float) -> float:
     """Within a percent of certain is certain: a digit on plain paper, of the page's
     size and pen, keeps the model's own probability (and its ">99%")."""
     return 1.0 if evidence >= 0.99 else evidence

@@ -6,18 +6,20 @@
           of touching digits (hypotheses.py), their 28x28 crops in one classifier
           invoke, weighed by how plainly each sits on the page (page.py), the best set
           chosen -> each reading weighed by its stroke against the sure digits' (the
-          page's pen, page.stroke_evidence), by the paper on both its sides
-          (page.sides_evidence) and by what the model made of its neighbours on its
-          line (a letter among refused letters, words.word_evidence) -> confident
+          page's pen, page.stroke_evidence), by its height against theirs when the
+          page's was guessed (page.size_evidence), by the paper on both its sides
+          (page.sides_evidence), a 1 by the odds that it is a bar of texture
+          (page.bar_evidence), and by what the model made of its neighbours on its
+          line (a letter among refused letters, words.word_evidence); the 1s of a read
+          whose digits look like texture's (looks_like_a_page) left out -> confident
           digits -> numbers
 
 When something is unsure, the frame is read more than once and the read whose digits
 explain the most ink, standing out from the paper, wins: both polarities when the vote
 says light ink (there the read whose digits look like a page's, not texture's mostly
-1s, wins first: looks_like_a_page; and when the read chosen looks like texture, its 1s
-are not shown); the guessed and the measured height when they are far apart. And the
-blobs' height and the height of the digits read surely when those differ: there the
-read whose sure digits are of the height it was read at wins first.
+1s, wins first: looks_like_a_page); the guessed and the measured height when they are
+far apart. And the blobs' height and the height of the digits read surely when those
+differ: there the read whose sure digits are of the height it was read at wins first.
 
 Each stage lives in its own module; this one only chains them and maps boxes back to
 the frame's own pixels. `DigitReader.read(frame, keep_steps=True)` also returns the
@@ -51,7 +53,7 @@ from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import CandidateLimits, PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
-from .page import PageTexture, bar_evidence, sides_evidence, size_evidence, stroke_evidence
+from .page import PageTexture, bar_evidence, certain, sides_evidence, size_evidence, stroke_evidence
 from .scale import Scale
 from .words import word_evidence
 
@@ -373,11 +375,12 @@ class DigitReader:
 
 
 def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
-    """Of the reads of one frame, the voted polarity's first: the read whose digits
-    look like a page's wins, then the one explaining more ink. A read of texture (a
-    brick wall's mortar, cracks) is mostly 1s; reading nothing beats reading texture on
-    the side the vote chose (a cracked wall), not on the other (a board of chalk 1s
-    stays read)."""
+    """Of the reads of one frame (two when the vote says light ink: light first, then
+    dark): the read whose digits look like a page's wins, then the one explaining more
+    ink. A read of texture (a brick wall's mortar, cracks) is mostly 1s; a read of
+    nothing on the side the vote chose beats a read of texture on the other, not the
+    other way round (a board of chalk 1s is chosen; DigitReader.read leaves its 1s out
+    when four or more stand alone)."""
     voted = attempts[0]
 
     def rank(attempt: _Attempt) -> tuple[bool, float]:
@@ -474,7 +477,8 @@ class _Attempt:
                 or len(self.sure) < settings.scale.vouching_digits):
             return [1.0] * len(self.choice.read)
         height = float(np.median([c.box[3] for c, _ in self.sure]))
-        return [size_evidence(c.box[3], height, settings.page) for c, _ in self.choice.read]
+        return [certain(size_evidence(c.box[3], height, settings.page))
+                for c, _ in self.choice.read]
 
     @functools.cached_property
     def sides_evidence(self) -> list[float]:

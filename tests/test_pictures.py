@@ -171,3 +171,17 @@ def test_step_pictures_of_a_large_photo_are_of_one_size_with_captions(tmp_path, 
              if line.startswith("Detected digit")]
     assert [int(line.rsplit("crop ", 1)[1]) for line in lines] == list(range(1, 11))
     assert [int(re.search(r"\[(\d)\]", line).group(1)) for line in lines] == list(range(10))
+
+
+def test_a_1_of_a_read_like_texture_says_why(classifier):
+    """Bars alone look like texture: the picture labels each 1 with the reason, not as
+    a crop the model refused."""
+    from mnist_live.pipeline import LIKE_TEXTURE
+
+    page = np.full((480, 640), 200, np.uint8)
+    for x in range(40, 640, 70):
+        cv2.line(page, (x, 150), (x + 3, 210), 60, 4)
+    reading = DigitReader(classifier).read(page)
+    assert reading.digits == []
+    labels = [t.parts[0][0] for t in draw.candidate_tags(reading, classifier.output_step)]
+    assert sum(label.startswith(LIKE_TEXTURE + " (1 ") for label in labels) == 9, labels

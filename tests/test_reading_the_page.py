@@ -533,14 +533,21 @@ def test_a_page_on_a_brick_wall_is_read_as_dark_ink(classifier):
     assert sum(dark) >= 14, dark
 
 
-@pytest.mark.parametrize("text", ["1", "111", "1 1 1 7"])
-def test_a_board_of_chalk_ones_is_read(classifier, text):
-    """A lone 1 or three, and 1s beside another digit, are a page's."""
+@pytest.mark.parametrize("text,shown", [("1", "1"), ("111", "111"), ("1 1 1 7", "1117"),
+                                        ("1111", ""), ("1 1 1 1 1 4", "4")])
+def test_a_board_of_chalk_ones_is_read_unless_it_looks_like_texture(classifier, text,
+                                                                     shown):
+    """A lone 1 or three, and three beside another digit, are a page's; four alone, or
+    five beside one other digit, look like texture: their 1s are doubted, not shown."""
+    from mnist_live.pipeline import LIKE_TEXTURE
+
     board = np.full((480, 640), 40, np.uint8)
-    cv2.putText(board, text, (60, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 220, 8)
+    cv2.putText(board, text, (40, 280), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 220, 8)
     reading = DigitReader(classifier).read(board)
-    assert "".join(str(d.digit) for d in reading.digits) == text.replace(" ", "")
+    assert "".join(str(d.digit) for d in reading.digits) == shown
     assert reading.dark_ink is False
+    doubted = [d.digit for d in reading.unsure if d.doubt == LIKE_TEXTURE]
+    assert doubted == ([] if "1" in shown else [1] * text.count("1"))
 
 
 def _fence(ground: int, ink: int, posts: int) -> np.ndarray:
@@ -568,6 +575,12 @@ def test_the_1s_of_a_read_that_looks_like_texture_are_not_shown(classifier):
     assert [(d.digit, d.doubt) for d in reading.unsure] == [(1, LIKE_TEXTURE)] * 9
     without = DigitReader(classifier, reader.settings.without({"texture"}))
     assert [d.digit for d in without.read(fence).digits] == [1] * 9
+    # Beside one other digit they still look like texture: only the 1s are left out.
+    with_7 = fence.copy()
+    cv2.putText(with_7, "7", (300, 350), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 60, 5)
+    reading = reader.read(with_7)
+    assert [d.digit for d in reading.digits] == [7]
+    assert [(d.digit, d.doubt) for d in reading.unsure] == [(1, LIKE_TEXTURE)] * 9
     for k, digit in enumerate("2345"):
         cv2.putText(fence, digit, (120 + 90 * k, 350), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 60, 5)
     assert sorted(d.digit for d in reader.read(fence).digits) == [1] * 9 + [2, 3, 4, 5]
@@ -622,15 +635,19 @@ def test_a_read_at_a_guessed_height_weighs_sizes_against_its_sure_digits(measure
     settings = config.PipelineSettings()
     if rules:
         settings = settings.without(rules)
-    sure = np.eye(11)[3]  # a 3, surely
+    sure = np.eye(10)[3]  # a 3, surely
     read = [(_bar(60 * k, 100, 20, 30), sure) for k in range(4)]
-    read.append((_bar(300, 40, 12, 120), np.eye(11)[1]))  # a brick's edge, "1"
+    read.append((_bar(300, 40, 12, 120), np.eye(10)[1]))  # a brick's edge, "1"
     page = SimpleNamespace(scale=Scale(48.0, measured))
     attempt = _Attempt(page, SimpleNamespace(read=read), 1.0, settings)
     evidence = attempt.size_evidence
-    assert evidence[:4] == pytest.approx([1.0] * 4, abs=0.01)
+    assert evidence[:4] == [1.0] * 4  # their own height: certain
     assert (evidence[4] < 0.1) == doubted
     assert doubted or evidence[4] == 1.0
+    # Fewer sure digits than the scale trusts (the bar among them) vouch for no height.
+    few = read[: settings.scale.vouching_digits - 2] + read[4:]
+    attempt = _Attempt(page, SimpleNamespace(read=few), 1.0, settings)
+    assert attempt.size_evidence == [1.0] * len(few)
 
 
 def test_bar_evidence_asks_a_1_for_the_surety_texture_s_bars_seldom_reach():
