@@ -92,8 +92,11 @@ def detection_line(detection, number: int, step: float | None = None) -> str:
 
 
 def unsure_line(detection, number: int, step: float | None = None) -> str:
+    """A candidate below --min-confidence: why the page doubted it (a reading the model
+    was sure of), or how unsure the model was."""
     x, y, w, h = detection.box
-    return (f"Not a digit (unsure: [{detection.digit}] "
+    head, why = ("Doubted", detection.doubt) if detection.doubt else ("Not a digit", "unsure")
+    return (f"{head} ({why}: [{detection.digit}] "
             f"{confidence_text(detection.confidence, step)}) at x={x}, y={y}, w={w}, "
             f"h={h}, crop {number}")
 

@@ -209,8 +209,9 @@ class PageSettings:
     upright stroke is a 1 to the model (it is never taught as "not a digit"), and a
     camera's scenes are full of them (mortar, the edges of a door or a sheet, a mast's
     lattice). On filmed pages true 1s are read at 0.95 or more in 96% of their frames
-    and texture's at 0.87 (median); at these odds a 1 needs 0.951 to reach 0.7
-    (--min-confidence), 0.99 becomes 0.92, and the int8 model's top step 0.968. About
+    and texture's at 0.87 (median); at these odds a 1 needs just over 0.951 to reach 0.7
+    (--min-confidence; 0.953, the int8 model's step), 0.99 becomes 0.92, and the int8
+    model's top step 0.968. About
     what a page's digits being 1s a tenth of the time and texture's false digits 89% of
     the time (PolaritySettings.texture_ones) give, 0.1 / 0.89 = 0.11: that, used
     instead, read the same film and lost a digit of equations/ and one or two of the

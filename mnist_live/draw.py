@@ -194,8 +194,8 @@ MAX_REASON_LABELS = 80
 
 def candidate_tags(reading, step: float | None = None) -> list[Tag]:
     """What the candidates picture says about each box, in the frame's pixels: green
-    for a digit read, gray for a candidate the model was unsure of, red with the reason
-    for a blob thrown out before the model saw it."""
+    for a digit read, gray for a candidate the model was unsure of or the page doubted,
+    red with the reason for a blob thrown out before the model saw it."""
     tags = [Tag(d.box, ((f"{d.digit} {confidence_text(d.confidence, step)}", 1.0),), GREEN)
             for d in reading.digits]
     tags += [Tag(d.box, ((_unsure_text(d, step), 1.0),), GRAY) for d in reading.unsure]

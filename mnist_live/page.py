@@ -233,5 +233,6 @@ def _disc(radius: int) -> np.ndarray:
 
 def certain(evidence: float) -> float:
     """Within a percent of certain is certain: a digit on plain paper, of the page's
-    size and pen, keeps the model's own probability (and its ">99%")."""
+    size and pen, keeps the model's own probability (and its ">99%"; a 1 less, by
+    `bar_evidence`)."""
     return 1.0 if evidence >= 0.99 else evidence

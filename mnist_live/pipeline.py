@@ -184,7 +184,10 @@ class DigitReader:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
             weighed = probs * math.prod(evidence.values())
             doubt = ""
-            if probs.max() >= settings.min_confidence > weighed.max():
+            # Why a reading the model was sure of is not shown; and a reading the
+            # evidence left at nothing (texture's 1s) always says why.
+            if (probs.max() >= settings.min_confidence > weighed.max()
+                    or min(evidence.values(), default=1.0) == 0.0):
                 doubt = min(evidence, key=evidence.get)  # the strongest doubt
             return DigitDetection(int(probs.argmax()), float(weighed.max()), box,
                                   weighed, doubt)
@@ -380,7 +383,7 @@ def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
     ink. A read of texture (a brick wall's mortar, cracks) is mostly 1s; a read of
     nothing on the side the vote chose beats a read of texture on the other, not the
     other way round (a board of chalk 1s is chosen; DigitReader.read leaves its 1s out
-    when four or more stand alone)."""
+    when they look like texture: looks_like_a_page)."""
     voted = attempts[0]
 
     def rank(attempt: _Attempt) -> tuple[bool, float]:
@@ -444,7 +447,8 @@ class _Attempt:
 
     @functools.cached_property
     def sure(self) -> list[tuple[Candidate, np.ndarray]]:
-        """The readings sure enough to be shown: (candidate, probabilities)."""
+        """The readings the model is sure enough of to be shown, before the evidence
+        after the search weighs them: (candidate, probabilities)."""
         return [(c, p) for c, p in self.choice.read
                 if p.max() >= self.settings.min_confidence]
 

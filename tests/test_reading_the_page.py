@@ -672,3 +672,18 @@ def test_only_1s_are_weighed_as_bars(classifier):
     assert sorted(weighed) == sorted(raw) == [1, 4, 7]
     assert weighed[1] < raw[1] and weighed[1] >= 0.7
     assert weighed[7] == raw[7] and weighed[4] == raw[4]
+
+
+def test_a_1_the_texture_rule_zeroes_always_says_why(classifier, monkeypatch):
+    """A 1 the model was not sure of, in a read that looks like texture: its confidence
+    is 0, and it says why rather than passing for a crop the model refused."""
+    from dataclasses import replace
+
+    import mnist_live.pipeline as pipeline
+    from mnist_live.pipeline import LIKE_TEXTURE
+
+    reader = DigitReader(classifier, replace(config.PipelineSettings(), min_confidence=0.999))
+    monkeypatch.setattr(pipeline._Attempt, "writing", property(lambda self: False))
+    reading = reader.read(_fence(200, 60, posts=3))
+    ones = [d for d in reading.unsure if d.digit == 1]
+    assert ones and all(d.confidence == 0.0 and d.doubt == LIKE_TEXTURE for d in ones)
