@@ -302,7 +302,7 @@ class DigitReader:
             return _Attempt(page, choice, shrink, settings)
 
         attempt = search(page)
-        vouched = self._vouched(attempt)
+        vouched = attempt.vouched
         if vouched is not None and scale_step.far_off(vouched, page.scale,
                                                       settings.scale.vouched_remeasure):
             again = search(replace(page, scale=vouched))
@@ -313,16 +313,9 @@ class DigitReader:
             attempt = max(attempt, again, key=lambda a: a.worth)
         return attempt
 
-    def _vouched(self, attempt: _Attempt) -> Scale | None:
-        """The digits' height as the digits read surely show it, when enough are."""
-        sure = [c.box[3] for c, _ in attempt.sure]
-        if len(sure) < self.settings.scale.vouching_digits:
-            return None
-        return Scale(float(np.median(sure)), True)
-
     def _agrees(self, attempt: _Attempt) -> bool:
         """Whether the read's sure digits vouch for the height it was read at."""
-        vouched = self._vouched(attempt)
+        vouched = attempt.vouched
         return vouched is not None and not scale_step.far_off(
             vouched, attempt.page.scale, self.settings.scale.vouched_remeasure)
 
@@ -470,6 +463,14 @@ class _Attempt:
                 for c, _ in self.choice.read]
 
     @functools.cached_property
+    def vouched(self) -> Scale | None:
+        """The digits' height as the digits read surely show it, when enough are."""
+        sure = [c.box[3] for c, _ in self.sure]
+        if len(sure) < self.settings.scale.vouching_digits:
+            return None
+        return Scale(float(np.median(sure)), True)
+
+    @functools.cached_property
     def size_evidence(self) -> list[float]:
         """For each reading, a factor for its probabilities: how likely it is one of the
         page's digits by its height, against the height of the digits read surely
@@ -478,10 +479,9 @@ class _Attempt:
         all 1 with fewer sure digits than the scale trusts."""
         settings = self.settings
         if ("size" not in settings.hypotheses.rules or self.page.scale.measured
-                or len(self.sure) < settings.scale.vouching_digits):
+                or self.vouched is None):
             return [1.0] * len(self.choice.read)
-        height = float(np.median([c.box[3] for c, _ in self.sure]))
-        return [certain(size_evidence(c.box[3], height, settings.page))
+        return [certain(size_evidence(c.box[3], self.vouched.height, settings.page))
                 for c, _ in self.choice.read]
 
     @functools.cached_property
