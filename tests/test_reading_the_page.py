@@ -8,6 +8,8 @@ page proves little.
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -15,7 +17,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mnist_live import config, scenes
-from mnist_live.binarize import ink_is_dark, to_gray
+from mnist_live.bench import film, sets
+from mnist_live.binarize import binarize, ink_is_dark, to_gray
 from mnist_live.boxes import iou
 from mnist_live.candidates import find_blobs
 from mnist_live.numbers import group_numbers
@@ -97,15 +100,16 @@ def test_the_inks_polarity_is_found_on_every_kind_of_page():
 
 def test_digits_on_paper_sit_plainly_on_a_page_and_texture_does_not():
     page_settings = config.PageSettings()
+    reading = config.PipelineSettings()
     on_paper = []
     for category in ("clean", "uneven_light", "rough", "lined", "crowded"):
         for seed in SEEDS[:3]:
             scene = scenes.make_scene(category, seed)
-            gray = to_gray(scene.image)
-            ink = cv2.subtract(255, gray)  # dark ink: enough for the edges
-            binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
-            texture = PageTexture(ink, binary, page_settings)
             height = float(np.median([d.box[3] for d in scene.digits]))
+            # The ink as the reader binarizes it (lighting flattened at the digits' size).
+            ink = binarize(to_gray(scene.image), reading.threshold, scale=height,
+                           dark_ink=True, settings=reading.ink)
+            texture = PageTexture(ink.ink, ink.binary, page_settings)
             on_paper += [texture.evidence(d.box, height) for d in scene.digits]
     assert np.mean(np.array(on_paper) >= 0.9) >= 0.95
 
@@ -122,6 +126,29 @@ def test_digits_on_paper_sit_plainly_on_a_page_and_texture_does_not():
         in_texture += [texture.evidence(b.box, b.box[3]) for b in tall]
     assert len(in_texture) > 50
     assert np.median(in_texture) < 0.5
+
+
+@pytest.mark.usefixtures("data_dir")
+def test_a_page_written_with_a_fine_pen_sits_plainly_on_it(classifier):
+    # photos/ numbers1 ("135790", a pen's stroke a pixel or two wide once filmed) laid on
+    # scikit-image's walls and filmed (bench film, a seed it never uses): its digits'
+    # own edges are faint. Measured on a half-size copy, as they once were, only 77% of
+    # them sat on the page by the evidence (at least one half); at full size, 91%.
+    reader = DigitReader(classifier)
+    sheets = [film.load_sheet(name) for name in film.PAGES["numbers1"]]
+    evidence = []
+    for wall in ("grass", "gravel", "brick"):
+        filmed = film.film(film.lay_sheets(sheets, sets.skimage_photo(wall), (640, 480)),
+                           30, seed=7)
+        for frame in itertools.islice(filmed, 0, None, 3):
+            steps = reader.read(frame.image, keep_steps=True).steps
+            scale = steps["ink"].shape[0] / frame.image.shape[0]
+            texture = PageTexture(steps["ink"], steps["binary"], config.PageSettings())
+            height = scale * float(np.median([d.box[3] for d in frame.digits]))
+            evidence += [texture.evidence(tuple(v * scale for v in d.box), height)
+                         for d in frame.digits]
+    assert len(evidence) == 180
+    assert np.mean(np.array(evidence) >= 0.5) >= 0.85
 
 
 def test_digits_on_a_sheet_that_texture_encloses_are_found_and_specks_in_loops_are_not():
