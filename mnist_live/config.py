@@ -178,17 +178,17 @@ class PageSettings:
 
     ring: float = 0.5
     """How far around a candidate (digit heights) its surroundings are looked at."""
-    texture_half: float = 0.20
+    texture_half: float = 0.12
     """The texture ratio (edges in the surroundings / edges of the candidate's own ink)
     at which the evidence that it is written on a page falls to one half. Measured on
-    the digits the model was sure of (seed 0): the true digits of the scenes lie at
-    0.04-0.08 (median of each category) and below 0.17 (98%; ruled and rough paper the
-    highest), of the real photos at most 0.12, of filmed pages below 0.15 (98%);
-    texture's readings (the clutter scenes, scikit-image's photos) at 0.3 (median), the
-    filmed walls' at 0.39."""
+    the readings the model was sure of (seed 0): 98% of the true digits of each scene
+    category lie below 0.11 (ruled paper's highest at 0.115: evidence 0.58), of the real
+    photos at most 0.08, of filmed pages below 0.1 (98%); texture's readings at 0.18
+    (median; the clutter scenes), 0.22 (scikit-image's photos) and 0.23 (filmed walls).
+    Set on filmed pages: 0.13 read 0.10 false digits a frame there, 0.12 read 0.05."""
     texture_steepness: float = 8.0
-    """How fast the evidence falls around texture_half: with 8, 0.95 at 0.14, 0.79 at
-    0.17, 0.19 at 0.24 and 0.04 at 0.3."""
+    """How fast the evidence falls around texture_half: with 8, 0.95 at 0.083, 0.79 at
+    0.102, 0.19 at 0.144 and 0.04 at 0.18."""
     size_half: float = 2.5
     """The digits of one page are of a size: a candidate this many times taller than
     the page's digit height (a sheet's shadowed edge, a streak of texture) is half as
