@@ -121,10 +121,9 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
         help="report only digits at least this probable, 0-1: the model's probability "
              "that the crop is this digit (and a digit at all), times the evidence that "
              "it is written on the page: on plain paper rather than in texture, of the "
-             "page's size and pen, with paper on both sides of a lone stroke, not a "
-             "letter among letters; a 1 also by the odds that it is a bar of texture, "
-             "so with the shipped int8 model a 1 shows at most 0.968 (none at 0.969 or "
-             "more) "
+             "page's size and pen, not a letter among letters; a 1 also by the odds "
+             "that it is a bar of texture, so with the shipped int8 model a 1 shows at "
+             "most 0.968 (none at 0.969 or more) "
              f"(default: {config.DEFAULT_MIN_CONFIDENCE})",
     )
     group.add_argument(

@@ -153,8 +153,7 @@ class HypothesisSettings:
     shape_width: float = 1.1
     """... and one wider than this many times its height (two digits touching)."""
     rules: frozenset[str] = frozenset({"stacked", "attached", "skips", "shape", "page",
-                                       "stroke", "size", "sides", "bars", "words",
-                                       "texture"})
+                                       "stroke", "size", "bars", "words", "texture"})
     """The rules of the search (most kept from before the model could refuse
     non-digits), each measured with and without (python -m mnist_live.bench read
     --without RULE): "stacked" joins only blobs lying one above the other (else any near
@@ -163,12 +162,12 @@ class HypothesisSettings:
     weighs readings by shape_height and shape_width, "page" by the page evidence
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
     "size" by their height against the sure digits' when the page's was guessed
-    (page.size_evidence),
-    "sides" by the paper on both sides of their ink (page.sides_evidence), "bars" the
-    1s by the odds that an upright bar is texture's (page.bar_evidence), "words" by
-    the model's verdict on the readings beside them (words.word_evidence), "texture"
-    leaves out the 1s of a read whose digits look like texture's (mostly 1s), not a
-    page's (pipeline.looks_like_a_page)."""
+    (page.size_evidence), "bars" the 1s by the odds that an upright bar is texture's
+    (page.bar_evidence), "words" by the model's verdict on the readings beside them
+    (words.word_evidence), "texture" leaves out the 1s of a read whose digits look like
+    texture's (mostly 1s), not a page's (pipeline.looks_like_a_page). Retired: "sides"
+    (a 1 with paper on one side only, the dark side of an object's edge), which read
+    every benchmark the same once the page evidence measured a fine pen's ink sharply."""
 
 
 @dataclass(frozen=True)
@@ -203,13 +202,6 @@ class PageSettings:
     big digit's stroke is thicker) ..."""
     thin_steepness: float = 6.0
     """... and the evidence falls this fast around thin_half."""
-    sides_half: float = 0.7
-    """Ink is a line on paper, with paper as light on both its sides; the dark side of an
-    object's edge has paper on one side only. A reading of a 1 that is one straight stroke and
-    whose two sides differ by this share of its ink's contrast with the lighter side
-    (page.sides_evidence) is half as likely a digit ..."""
-    sides_steepness: float = 6.0
-    """... and the evidence falls this fast around sides_half."""
     bar_odds: float = 0.12
     """The odds that a reading of a 1 is a digit are this times the model's: a straight
     upright stroke is a 1 to the model (it is never taught as "not a digit"), and a

@@ -26,39 +26,24 @@ was guessed, not measured, it is weighed after the search instead, against the h
 of the digits read surely: `size_evidence`). And they are written
 with one pen: once the search has chosen, a reading whose stroke is far thinner than
 the stroke of the digits read surely (a sheet edge's hairline, a letter of small
-print) is less likely one of them, by a third (`stroke_evidence`). And a pen's stroke
-is a line on paper, with paper on both its sides: a straight stroke with paper on one
-side and something as dark as ink on the other is less likely a digit (it is likely
-the dark side of an object's edge: a table, a door, a brick), by a fourth
-(`sides_evidence`). And an upright bar is a 1 to the model, while a camera's scenes are
-full of bars: a reading of a 1 is weighed by the odds that it is one (`bar_evidence`).
-The evidence multiplies the model's probabilities: the texture and size evidence before
-the hypothesis search chooses, the stroke, sides and bar evidence after it, before the
-confidence threshold. A digit in texture, of another size or pen, or beside an edge is
-less likely, never impossible.
+print) is less likely one of them, by a third (`stroke_evidence`). And an upright bar
+is a 1 to the model, while a camera's scenes are full of bars: a reading of a 1 is
+weighed by the odds that it is one (`bar_evidence`). The evidence multiplies the
+model's probabilities: the texture and size evidence before the hypothesis search
+chooses, the stroke and bar evidence after it, before the confidence threshold. A
+digit in texture, of another size or pen is less likely, never impossible.
 
 The texture is summed over integral images made once per frame at half size, so a
-candidate costs a few array lookups; the sides are looked at only for the readings of
-a 1 sure enough to be shown that are one straight stroke (two small dilations each).
+candidate costs a few array lookups.
 """
 
 from __future__ import annotations
-
-import functools
 
 import cv2
 import numpy as np
 
 from .boxes import Box
-from .candidates import Candidate
 from .config import PageSettings
-
-# The sides of a reading are compared only when its ink is one straight stroke (a 1, a
-# bar): at least this many times longer than wide (the spread of its pixels along its
-# long axis against across it). Then its halves lie just across the stroke from each
-# other, in the same light; the halves of a 7 or an 8 lie a digit's width apart, where
-# a shadow's edge across the page may light them differently.
-LINE_ELONGATION = 3.0
 
 # Edges are measured on a copy SHRINK times smaller: texture shows as well, at a quarter
 # of the cost. The surroundings' on the ink averaged down (INTER_AREA) and blurred by
@@ -169,82 +154,6 @@ def bar_evidence(probability: float, settings: PageSettings) -> float:
     odds times `bar_odds`."""
     odds = settings.bar_odds
     return odds / (odds * probability + 1.0 - probability)
-
-
-def sides_evidence(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
-                   candidate: Candidate, settings: PageSettings) -> float:
-    """How likely this reading is a pen's stroke by the paper on both its sides.
-
-    A stroke of ink is a line on paper: just outside it, the paper is as light on one
-    side as on the other. The ink that the dark side of an object's edge leaves (a
-    table's or a door's edge, a brick, a sleeve) has the paper on one side only: on
-    the other, the object, as dark as the ink. So when the reading's ink is one
-    straight stroke (a 1, a bar: LINE_ELONGATION), the ring just outside it (from
-    half a stroke to about one and a half strokes out, at least 2 px wide; other ink
-    left out) is split in two along its long axis, and
-
-        sides = |darkness of one half - of the other| / (darkness of the ink - of the
-                lighter half)
-
-    is about 0 for a stroke on paper, and 0.7 or more for the dark side of an edge (a
-    shadow's edge along a stroke, as dark as a shadow is, gives about 0.5). The
-    evidence is one half at `sides_half` (1 below about half of it)."""
-    darkness = sides_darkness(gray, dark_ink, binary, candidate) / settings.sides_half
-    return certain(1.0 / (1.0 + darkness ** settings.sides_steepness))
-
-
-def sides_darkness(gray: np.ndarray, dark_ink: bool, binary: np.ndarray,
-                   candidate: Candidate) -> float:
-    """The `sides` measure of sides_evidence; `gray` is the working image, `binary`
-    its ink (255). 0 (no evidence) when the ink is not one straight stroke, has fewer
-    than 3 pixels, or a side has fewer than 3 pixels of paper to look at (other ink all
-    round it, or the frame's edge; near the edge the two halves may cover different
-    lengths of the stroke)."""
-    moments = cv2.moments(candidate.mask, binaryImage=True)
-    if moments["m00"] < 3:
-        return 0.0
-    # The spread of the ink along its long axis and across it (the principal second
-    # moments), and the long axis's direction, through the ink's centre.
-    mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
-    half_gap = np.hypot((mu20 - mu02) / 2, mu11)
-    along, across = (mu20 + mu02) / 2 + half_gap, (mu20 + mu02) / 2 - half_gap
-    if along < LINE_ELONGATION**2 * max(across, 1e-6):
-        return 0.0  # not one straight stroke: its halves lie apart, in other light
-    angle = 0.5 * np.arctan2(2 * mu11, mu20 - mu02)
-    ax, ay = np.cos(angle), np.sin(angle)
-    cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
-
-    x, y, w, h = candidate.box
-    stroke = max(1.0, candidate.stroke)
-    inner = max(1, round(stroke / 2))  # the ink's own blurred edge is not paper
-    outer = inner + max(2, round(stroke))
-    rows, cols = gray.shape[:2]
-    x0, y0 = max(0, x - outer - 1), max(0, y - outer - 1)
-    x1, y1 = min(cols, x + w + outer + 1), min(rows, y + h + outer + 1)
-    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    own[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = candidate.mask
-    near_ink = cv2.dilate(cv2.bitwise_or(own, binary[y0:y1, x0:x1]), _disc(inner))
-    ring_ys, ring_xs = np.nonzero((cv2.dilate(own, _disc(outer)) > 0) & (near_ink == 0))
-    # Which side of the long axis each ring pixel lies on (the mask's coordinates).
-    side = (ring_xs + x0 - x - cx) * ay - (ring_ys + y0 - y - cy) * ax
-    region = gray[y0:y1, x0:x1].astype(np.float32)
-    darkness = (255.0 - region) if dark_ink else region
-    one = darkness[ring_ys[side > 0], ring_xs[side > 0]]
-    other = darkness[ring_ys[side < 0], ring_xs[side < 0]]
-    if len(one) < 3 or len(other) < 3:
-        return 0.0
-    # Means, not medians: a shadow's edge across the stroke lights half of each side,
-    # and a median would jump between the two lights.
-    one_side, other_side = float(one.mean()), float(other.mean())
-    paper = min(one_side, other_side)
-    ink = float(np.median(darkness[own > 0]))
-    # 8 gray levels at least: faint ink on paper must not make noise a large share.
-    return abs(one_side - other_side) / max(8.0, ink - paper)
-
-
-@functools.lru_cache(maxsize=32)
-def _disc(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def certain(evidence: float) -> float:

@@ -7,9 +7,8 @@
           invoke, weighed by how plainly each sits on the page (page.py), the best set
           chosen -> each reading weighed by its stroke against the sure digits' (the
           page's pen, page.stroke_evidence), by its height against theirs when the
-          page's was guessed (page.size_evidence), by the paper on both its sides
-          (page.sides_evidence), a 1 by the odds that it is a bar of texture
-          (page.bar_evidence), and by what the model made of its neighbours on its
+          page's was guessed (page.size_evidence), a 1 by the odds that it is a bar of
+          texture (page.bar_evidence), and by what the model made of its neighbours on its
           line (a letter among refused letters, words.word_evidence); the 1s of a read
           whose digits look like texture's (looks_like_a_page) left out -> confident
           digits -> numbers
@@ -53,14 +52,13 @@ from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import CandidateLimits, PipelineSettings, PolaritySettings
 from .numbers import NumberReading, in_reading_order
-from .page import PageTexture, bar_evidence, certain, sides_evidence, size_evidence, stroke_evidence
+from .page import PageTexture, bar_evidence, certain, size_evidence, stroke_evidence
 from .scale import Scale
 from .words import word_evidence
 
 # Why the evidence after the search doubted a reading the model was sure of.
 THINNER_THAN_THE_PAGE = "thinner than the page's pen"
 TALLER_THAN_THE_PAGE = "far taller than the page's digits"
-AN_EDGE = "an edge, paper on one side"
 LIKE_A_BAR = "a 1, as likely a bar of texture"
 IN_A_WORD = "a letter in a word"
 LIKE_TEXTURE = "a 1 of a read that looks like texture"
@@ -75,8 +73,8 @@ class DigitDetection:
     box: Box
     probabilities: np.ndarray = field(repr=False, compare=False)
     # Why a reading the model was sure of is not shown: the evidence after the search
-    # doubted it (THINNER_THAN_THE_PAGE, TALLER_THAN_THE_PAGE, AN_EDGE, LIKE_A_BAR,
-    # IN_A_WORD, LIKE_TEXTURE); "" otherwise.
+    # doubted it (THINNER_THAN_THE_PAGE, TALLER_THAN_THE_PAGE, LIKE_A_BAR, IN_A_WORD,
+    # LIKE_TEXTURE); "" otherwise.
     doubt: str = ""
 
     def to_json(self) -> dict:
@@ -207,10 +205,10 @@ class DigitReader:
 
         classified = [
             to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size,
-                                AN_EDGE: sides, IN_A_WORD: word, **as_a_1(p)})
-            for (c, p), stroke, size, sides, word in zip(
-                choice.read, best.stroke_evidence, best.size_evidence, best.sides_evidence,
-                best.word_evidence, strict=True)]
+                                IN_A_WORD: word, **as_a_1(p)})
+            for (c, p), stroke, size, word in zip(
+                choice.read, best.stroke_evidence, best.size_evidence, best.word_evidence,
+                strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
         # any (the model vouches for them); else as measured on the blobs; else unknown.
@@ -483,24 +481,6 @@ class _Attempt:
             return [1.0] * len(self.choice.read)
         return [certain(size_evidence(c.box[3], self.vouched.height, settings.page))
                 for c, _ in self.choice.read]
-
-    @functools.cached_property
-    def sides_evidence(self) -> list[float]:
-        """For each reading of a 1 sure enough to be shown, a factor for its
-        probabilities: how likely it is a pen's stroke by the paper on both its sides,
-        not the dark side of an object's edge (page.sides_evidence); 1 for the others
-        (never shown anyway, or not one straight stroke)."""
-        settings = self.settings
-        if "sides" not in settings.hypotheses.rules:
-            return [1.0] * len(self.choice.read)
-        binarized = self.page.binarized
-        # Only a reading of a 1 can be one straight stroke (the test itself is the
-        # ink's shape, page.LINE_ELONGATION; asking the model first saves its cost on
-        # the other digits).
-        return [sides_evidence(binarized.gray, binarized.dark_ink, binarized.binary, c,
-                               settings.page)
-                if p.max() >= settings.min_confidence and p.argmax() == 1 else 1.0
-                for c, p in self.choice.read]
 
     @functools.cached_property
     def word_evidence(self) -> list[float]:
