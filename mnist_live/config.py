@@ -166,8 +166,9 @@ class HypothesisSettings:
     (page.bar_evidence), "words" by the model's verdict on the readings beside them
     (words.word_evidence), "texture" leaves out the 1s of a read whose digits look like
     texture's (mostly 1s), not a page's (pipeline.looks_like_a_page). Retired: "sides"
-    (a 1 with paper on one side only, the dark side of an object's edge), which read
-    every benchmark the same once the page evidence measured a fine pen's ink sharply."""
+    (a 1 with paper on one side only, the dark side of an object's edge), without which
+    every benchmark read the same once the page evidence measured a fine pen's ink
+    sharply."""
 
 
 @dataclass(frozen=True)

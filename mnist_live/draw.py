@@ -205,7 +205,7 @@ def candidate_tags(reading, step: float | None = None) -> list[Tag]:
 
 def _unsure_text(detection, step: float | None) -> str:
     """A candidate below --min-confidence: why the page doubts a reading the model was
-    sure of (its pen, its size, an edge, a bar, a word, a read like texture's), or what
+    sure of (its pen, its size, a bar, a word, a read like texture's), or what
     it was most like, or, when the model gave every digit nothing (an int8 model rounds
     it to 0), that it is no digit."""
     if detection.doubt:

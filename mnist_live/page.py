@@ -31,7 +31,7 @@ is a 1 to the model, while a camera's scenes are full of bars: a reading of a 1 
 weighed by the odds that it is one (`bar_evidence`). The evidence multiplies the
 model's probabilities: the texture and size evidence before the hypothesis search
 chooses, the stroke and bar evidence after it, before the confidence threshold. A
-digit in texture, of another size or pen is less likely, never impossible.
+digit in texture, or of another size or pen, is less likely, never impossible.
 
 The texture is summed over integral images made once per frame at half size, so a
 candidate costs a few array lookups.

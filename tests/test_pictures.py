@@ -99,15 +99,14 @@ def test_a_reading_the_page_doubts_says_why(classifier):
     shown, and the picture says it is as likely a bar of texture."""
     from dataclasses import replace
 
-    from mnist_live.config import PageSettings
     from mnist_live.pipeline import LIKE_A_BAR
 
     page = np.full((480, 640), 210, np.uint8)
     cv2.rectangle(page, (318, 200), (323, 280), 30, -1)
     plain = DigitReader(classifier)
     assert [d.digit for d in plain.read(page).digits] == [1]
-    strict = DigitReader(classifier, replace(plain.settings,
-                                             page=PageSettings(bar_odds=0.001)))
+    strict = DigitReader(classifier, replace(
+        plain.settings, page=replace(plain.settings.page, bar_odds=0.001)))
     reading = strict.read(page)
     assert reading.digits == []
     assert [d.doubt for d in reading.unsure] == [LIKE_A_BAR]
