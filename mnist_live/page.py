@@ -13,9 +13,8 @@ faint or too broken to have become ink. So for each candidate:
 surroundings' slightly blurred so paper grain does not count, the ink's own max-pooled
 and barely blurred so a pixel-wide stroke keeps its contrast: see SHRINK), measured
 within `ring` digit heights of its box. On paper it is mostly 0.02-0.08 (ruled paper up
-to about 0.11); on texture 0.1-1. It becomes
-soft evidence, a factor from 1 (plain paper) falling through one half at
-`texture_half`:
+to about 0.11); on texture 0.1-1. It becomes soft evidence, a factor from 1 (plain
+paper) falling through one half at `texture_half`:
 
     evidence = 1 / (1 + (texture / texture_half) ** texture_steepness)
 
@@ -87,8 +86,7 @@ class PageTexture:
         ink_mask = cv2.resize(binary, size, interpolation=cv2.INTER_AREA) > 0
         near_ink = cv2.dilate(ink_mask.astype(np.uint8), np.ones((3, 3), np.uint8))
         # 64-bit sums: on a 2048-px frame of texture 32-bit ones lose whole percents.
-        self._edges = cv2.integral(edges, sdepth=cv2.CV_64F)
-        self._ink_edges = cv2.integral(edges * near_ink, sdepth=cv2.CV_64F)
+        self._paper_edges = cv2.integral(edges * (1 - near_ink), sdepth=cv2.CV_64F)
         self._own_edges = cv2.integral(own_edges * near_ink, sdepth=cv2.CV_64F)
         self._ink = cv2.integral(near_ink, sdepth=cv2.CV_32S)
 
@@ -108,7 +106,7 @@ class PageTexture:
                       - _box_sum(self._ink, *outer))
         if ink_in <= 0 or background <= 0:
             return 0.0
-        around = (_box_sum(self._edges, *outer) - _box_sum(self._ink_edges, *outer)) / background
+        around = _box_sum(self._paper_edges, *outer) / background
         own = _box_sum(self._own_edges, *inner) / ink_in
         return around / own if own > 0 else 0.0
 
