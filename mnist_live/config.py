@@ -307,8 +307,9 @@ class NumberSettings:
     """... and a gap wider than this (digit widths) is always a space, ..."""
     even_digit_gap: float = 2.0
     """... unless the line's digits are spaced evenly (three gaps or more, each within
-    even_spread times the line's median gap, either way): then a number may be written
-    this wide ("2 0 2 1" written with wide gaps), and "3 + 4 = 7" stays three numbers."""
+    even_spread times the line's median gap, or each within even_step times the gaps
+    beside it): then a number may be written this wide ("2 0 2 1" written with wide
+    gaps), and "3 + 4 = 7" stays three numbers."""
     even_spread: float = 1.6
     """How far a gap of an evenly spaced line may stray from the line's median gap
     (times, either way). Real hands stay within it (photos/bikz05 photo_1: 0.6-1.1 digit
@@ -318,6 +319,16 @@ class NumberSettings:
     "05221859" was split in 16-23% of the frames filmed on grass and gravel (bench film:
     numbers whole 77% and 84%; 97% and 97% at 1.6, nothing else changed but a brick
     clip's false digits, 0.19 -> 0.21 a frame)."""
+    even_step: float = 1.7
+    """How far a gap may stray from the mean of the gaps beside it (times, either way)
+    on a line spaced evenly by its steps: a hand drifts and a page filmed at a slant
+    widens its gaps steadily, so a line may stray far from its median gap by small
+    steps (photos/bikz05 photo_2's "66666": gaps 0.81, 1.17, 1.81, 1.94 about a median
+    of 1.49, steps of at most 1.44), while a space jumps ("12 34 56" written with gaps
+    of 0.7-0.9 digit widths and spaces of 1.4-1.6: steps of 1.78 or more). On filmed pages
+    (bench film) photo_2 was whole in 78-80% of the frames without this test (its
+    "66666" read as "666 6 6"), in 89-91% at 1.5, 94-97% at 1.6, 96-98% at 1.7 and
+    97-98% at 1.8."""
 
 
 @dataclass(frozen=True)

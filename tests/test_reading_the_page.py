@@ -252,6 +252,34 @@ def test_numbers_with_thin_1s_side_by_side_stay_whole(gap):
     assert line([1, 1, 2, 3]) == ["1123"]
 
 
+def test_a_line_whose_gaps_widen_steadily_is_one_number():
+    # The boxes of photos/bikz05 photo_2's fourth line, "6 6 6 6 6": gaps of 0.81, 1.17,
+    # 1.81 and 1.94 digit widths, far from their median (1.49) but never far from the
+    # gaps beside them.
+    boxes = [(72, 435, 36, 66), (137, 431, 45, 77), (224, 440, 34, 60), (323, 433, 33, 61),
+             (426, 432, 40, 66)]
+    assert [n.text for n in group_numbers([6] * 5, boxes)] == ["66666"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(length=st.integers(5, 9), first=st.floats(0.6, 1.0), growth=st.floats(1.0, 2.4),
+       widening=st.booleans())
+def test_gaps_that_widen_steadily_along_a_line_keep_it_one_number(length, first, growth,
+                                                                   widening):
+    # A page filmed at a slant, or a hand that drifts: gaps growing steadily from
+    # `first` digit widths to `growth` times as wide (never past even_digit_gap), along
+    # the line or against it.
+    last = min(first * growth, 1.9)
+    gaps = list(np.linspace(first, last, length - 1))
+    if not widening:
+        gaps.reverse()
+    boxes, x = [], 10.0
+    for gap in [*gaps, 0.0]:
+        boxes.append((round(x), 40, 30, 50))
+        x += 30 * (1 + gap)
+    assert [len(n.text) for n in group_numbers([8] * length, boxes)] == [length]
+
+
 def test_numbers_a_space_twice_their_gaps_apart_stay_apart():
     # "12 34 56": gaps of 0.7-0.9 digit widths inside the numbers, 1.4-1.8 between: not
     # an evenly spaced line, so the spaces are spaces.
