@@ -71,7 +71,9 @@ class ScaleSettings:
     remeasure: float = 1.8
     """When the height measured on the first binary image differs from the guess by
     more than this factor, the frame is binarized again with its windows sized from
-    the measurement (a digit filling the frame, or tiny ones)."""
+    the measurement (a digit filling the frame, or tiny ones); and when the digits
+    measured once ruled lines are out are this many times smaller than the height the
+    gaps in strokes were closed for, the gaps are closed again for theirs."""
     vouching_digits: int = 3
     """When at least this many digits are read surely, their own median height is the
     page's digit height (and their stroke its pen's: PageSettings.thin_half) ..."""
@@ -307,9 +309,9 @@ class NumberSettings:
     """... and a gap wider than this (digit widths) is always a space, ..."""
     even_digit_gap: float = 2.0
     """... unless the line's digits are spaced evenly (three gaps or more, each within
-    even_spread times the line's median gap, or each within even_step times the gaps
-    beside it): then a number may be written this wide ("2 0 2 1" written with wide
-    gaps), and "3 + 4 = 7" stays three numbers."""
+    even_spread times the line's median gap, or every two side by side within even_step
+    times each other): then a number may be written this wide ("2 0 2 1" written with
+    wide gaps), and "3 + 4 = 7" stays three numbers."""
     even_spread: float = 1.6
     """How far a gap of an evenly spaced line may stray from the line's median gap
     (times, either way). Real hands stay within it (photos/bikz05 photo_1: 0.6-1.1 digit
@@ -320,15 +322,16 @@ class NumberSettings:
     numbers whole 77% and 84%; 97% and 97% at 1.6, nothing else changed but a brick
     clip's false digits, 0.19 -> 0.21 a frame)."""
     even_step: float = 1.7
-    """How far a gap may stray from the mean of the gaps beside it (times, either way)
-    on a line spaced evenly by its steps: a hand drifts and a page filmed at a slant
-    widens its gaps steadily, so a line may stray far from its median gap by small
-    steps (photos/bikz05 photo_2's "66666": gaps 0.81, 1.17, 1.81, 1.94 about a median
-    of 1.49, steps of at most 1.44), while a space jumps ("12 34 56" written with gaps
-    of 0.7-0.9 digit widths and spaces of 1.4-1.6: steps of 1.78 or more). On filmed pages
+    """How far apart two gaps side by side may be (times, either way) on a line spaced
+    evenly by its steps: a hand drifts and a page filmed at a slant widens its gaps
+    steadily, so a line may stray far from its median gap in small steps (photos/bikz05
+    photo_2's "66666": gaps 0.81, 1.17, 1.81, 1.94 about a median of 1.49, steps of at
+    most 1.55), while a space jumps from the gap beside it ("12 34 56" written with
+    gaps of 0.7-0.9 digit widths and spaces of 1.4-1.6: steps of 1.75-2; "2024 7 9",
+    gaps 0.8 and spaces 1.8: 2.25). Gaps and spaces alternating less than this apart
+    read as one number, as they do up to even_spread by the median. On filmed pages
     (bench film) photo_2 was whole in 78-80% of the frames without this test (its
-    "66666" read as "666 6 6"), in 89-91% at 1.5, 94-97% at 1.6, 96-98% at 1.7 and
-    97-98% at 1.8."""
+    "66666" read as "666 6 6"), in 81-86% at 1.5, 89-92% at 1.6 and 96-97% at 1.7."""
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ A space is never narrower than half a digit nor wider than max_digit_gap, unless
 line is evenly spaced: then "2 0 2 1" written with gaps of up to even_digit_gap is one
 number, while "3 + 4 = 7", read without its signs, has too few gaps to tell and stays
 three numbers (see NumberSettings). A line is evenly spaced when every gap lies near
-its median gap, or when no gap stands out from the gaps beside it: a hand drifts, and
-a page filmed at a slant widens its gaps steadily along the line ("6 6 6 6 6" written
-with gaps growing from 0.8 to 1.9 digit widths), while a space between two numbers
-is a jump ("12 34 56").
+its median gap, or when every two gaps side by side are near each other: a hand
+drifts, and a page filmed at a slant widens its gaps steadily along the line ("6 6 6 6
+6" written with gaps growing from 0.8 to 1.9 digit widths), while a space between two
+numbers jumps from the gap beside it ("12 34 56", "2024 7 9").
 """
 
 from __future__ import annotations
@@ -101,9 +101,8 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
         inked = sorted((boxes[cur][0] - (boxes[prev][0] + boxes[prev][2])) / unit
                        for prev, cur in itertools.pairwise(line))
         narrow = inked[len(inked) // 4] if inked else 0.0  # the narrow quarter
-        even = len(gaps) >= 3 and (_near_the_median(gaps, settings.even_spread)
-                                   or _none_stands_out(gaps, settings.even_step))
-        widest = settings.even_digit_gap if even else settings.max_digit_gap
+        widest = (settings.even_digit_gap if _evenly_spaced(gaps, settings)
+                  else settings.max_digit_gap)
         space = min(widest, max(settings.min_space, settings.space_factor * narrow))
         run = [line[0]]
         for cur, gap in zip(line[1:], gaps, strict=True):
@@ -115,22 +114,17 @@ def group_numbers(digits: Sequence[int], boxes: Sequence[Box],
     return numbers
 
 
-def _near_the_median(gaps: list[float], spread: float) -> bool:
-    """Every gap within `spread` times the line's median gap, either way."""
+def _evenly_spaced(gaps: list[float], settings: NumberSettings) -> bool:
+    """Whether a line's gaps (three or more: "3 + 4 = 7" read without its signs has two)
+    are even: every gap within even_spread times the line's median gap, either way, or
+    every two gaps side by side within even_step times each other (gaps that widen or
+    narrow steadily along the line pass; a space beside a narrow gap does not)."""
+    if len(gaps) < 3 or min(gaps) <= 0:
+        return False
     typical = statistics.median(gaps)
-    return typical > 0 and all(typical / spread <= gap <= typical * spread for gap in gaps)
-
-
-def _none_stands_out(gaps: list[float], step: float) -> bool:
-    """Every gap within `step` times the mean of the gaps beside it, either way: gaps
-    that widen (or narrow) steadily along the line pass, a space among narrow gaps,
-    or a narrow gap among spaces, does not."""
-    for i, gap in enumerate(gaps):
-        beside = [gaps[j] for j in (i - 1, i + 1) if 0 <= j < len(gaps)]
-        mean = sum(beside) / len(beside)
-        if min(gap, mean) <= 0 or max(gap, mean) > step * min(gap, mean):
-            return False
-    return True
+    spread, step = settings.even_spread, settings.even_step
+    return (all(typical / spread <= gap <= typical * spread for gap in gaps)
+            or all(max(a, b) <= step * min(a, b) for a, b in itertools.pairwise(gaps)))
 
 
 def _room(box: Box) -> tuple[float, float]:

@@ -349,7 +349,10 @@ class DigitReader:
                 # 25-px digits on a sheet into blobs): close them for the digits'. Not
                 # the other way: gaps left open are mended by the joins, filled loops
                 # by nothing (closing again for larger digits too lost photo_1 and
-                # photo_2 3-4 points of recall on filmed brick).
+                # photo_2 3-4 points of recall on filmed brick). The height stays as
+                # measured (a filled loop keeps its digit's box), and so do the lines
+                # taken out (those longer than ruled_line times the larger height: the
+                # fewer, never a digit's own stroke).
                 cleaned = close_gaps(lined, again.height, limits.close_gaps)
                 blobs, rejected = find_blobs(cleaned, limits)
                 geometry = _geometry(blobs, limits)

@@ -269,7 +269,7 @@ def test_gaps_that_widen_steadily_along_a_line_keep_it_one_number(length, first,
     # A page filmed at a slant, or a hand that drifts: gaps growing steadily from
     # `first` digit widths to `growth` times as wide (never past even_digit_gap), along
     # the line or against it.
-    last = min(first * growth, 1.9)
+    last = min(first * growth, config.NumberSettings().even_digit_gap - 0.1)
     gaps = list(np.linspace(first, last, length - 1))
     if not widening:
         gaps.reverse()
@@ -280,8 +280,25 @@ def test_gaps_that_widen_steadily_along_a_line_keep_it_one_number(length, first,
     assert [len(n.text) for n in group_numbers([8] * length, boxes)] == [length]
 
 
+@pytest.mark.parametrize("gaps,texts", [
+    ([0.8, 0.8, 0.8, 1.8, 1.8], ["2024", "7", "9"]),
+    ([1.9, 1.9, 0.8, 0.8, 0.8], ["7", "9", "2024"]),
+    ([0.7, 0.7, 0.7, 1.6, 1.6], ["2024", "7", "9"]),
+    ([0.9, 0.9, 1.9, 1.9, 0.9, 0.9], ["202", "4", "791"]),
+])
+def test_a_space_beside_narrow_gaps_is_a_space_however_even_either_side(gaps, texts):
+    # A number and lone digits a space apart: the gaps on either side of the jump are
+    # even, the jump is not a step of steady widening.
+    boxes, x = [], 10.0
+    for gap in [*gaps, 0.0]:
+        boxes.append((round(x), 40, 30, 50))
+        x += 30 * (1 + gap)
+    digits = [int(c) for c in "".join(texts)]
+    assert [n.text for n in group_numbers(digits, boxes)] == texts
+
+
 def test_numbers_a_space_twice_their_gaps_apart_stay_apart():
-    # "12 34 56": gaps of 0.7-0.9 digit widths inside the numbers, 1.4-1.8 between: not
+    # "12 34 56": gaps of 0.7-0.9 digit widths inside the numbers, 1.4-1.6 between: not
     # an evenly spaced line, so the spaces are spaces.
     gaps = [21, 42, 24, 48, 27]
     boxes, x = [], 10
