@@ -72,8 +72,8 @@ class ScaleSettings:
     """When the height measured on the first binary image differs from the guess by
     more than this factor, the frame is binarized again with its windows sized from
     the measurement (a digit filling the frame, or tiny ones); and when the digits
-    measured once ruled lines are out are this many times smaller than the height the
-    gaps in strokes were closed for, the gaps are closed again for theirs."""
+    measured once ruled lines are out are more than this many times smaller than the
+    height the gaps in strokes were closed for, the gaps are closed again for theirs."""
     vouching_digits: int = 3
     """When at least this many digits are read surely, their own median height is the
     page's digit height (and their stroke its pen's: PageSettings.thin_half) ..."""
@@ -326,10 +326,13 @@ class NumberSettings:
     evenly by its steps: a hand drifts and a page filmed at a slant widens its gaps
     steadily, so a line may stray far from its median gap in small steps (photos/bikz05
     photo_2's "66666": gaps 0.81, 1.17, 1.81, 1.94 about a median of 1.49, steps of at
-    most 1.55), while a space jumps from the gap beside it ("12 34 56" written with
-    gaps of 0.7-0.9 digit widths and spaces of 1.4-1.6: steps of 1.75-2; "2024 7 9",
-    gaps 0.8 and spaces 1.8: 2.25). Gaps and spaces alternating less than this apart
-    read as one number, as they do up to even_spread by the median. On filmed pages
+    most 1.55), while a space jumps from the gap beside it ("12 34 56" written with gaps
+    0.7, 1.4, 0.8, 1.6, 0.9: steps of 1.75-2; "2024 7 9", gaps 0.8 and spaces 1.8:
+    2.25). The cost: a space less than this many times the gaps beside it reads as part
+    of the number, though it may be up to space_factor times the line's narrow gaps
+    ("2024 7" written with gaps 0.7, 0.7, 1.1 and a space of 1.7 reads "20247": the
+    shape of "66666"; gaps and spaces alternating less than this apart, too, as they do
+    up to even_spread by the median). On filmed pages
     (bench film) photo_2 was whole in 78-80% of the frames without this test (its
     "66666" read as "666 6 6"), in 81-86% at 1.5, 89-92% at 1.6 and 96-97% at 1.7."""
 

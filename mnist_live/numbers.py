@@ -13,9 +13,10 @@ line is evenly spaced: then "2 0 2 1" written with gaps of up to even_digit_gap 
 number, while "3 + 4 = 7", read without its signs, has too few gaps to tell and stays
 three numbers (see NumberSettings). A line is evenly spaced when every gap lies near
 its median gap, or when every two gaps side by side are near each other: a hand
-drifts, and a page filmed at a slant widens its gaps steadily along the line ("6 6 6 6
-6" written with gaps growing from 0.8 to 1.9 digit widths), while a space between two
-numbers jumps from the gap beside it ("12 34 56", "2024 7 9").
+drifts, and a page filmed at a slant widens its gaps steadily along the line
+("6 6 6 6 6" written with gaps growing from 0.8 to 1.9 digit widths), while a space
+between two numbers jumps from the gap beside it ("12 34 56", "2024 7 9"); a space
+that does not jump, after a gap nearly as wide, is read as a gap (NumberSettings).
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def _evenly_spaced(gaps: list[float], settings: NumberSettings) -> bool:
     """Whether a line's gaps (three or more: "3 + 4 = 7" read without its signs has two)
     are even: every gap within even_spread times the line's median gap, either way, or
     every two gaps side by side within even_step times each other (gaps that widen or
-    narrow steadily along the line pass; a space beside a narrow gap does not)."""
+    narrow steadily along the line pass; a space more than even_step times the gap
+    beside it does not). A gap of none or less (touching digits) is never even."""
     if len(gaps) < 3 or min(gaps) <= 0:
         return False
     typical = statistics.median(gaps)

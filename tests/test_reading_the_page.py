@@ -358,7 +358,8 @@ def test_small_digits_on_a_sheet_amid_mortar_keep_their_loops_open(classifier):
     # films them, read with the digits' height given as the live view gives it: the
     # mortar's blobs first measure 80 px or more, and its lines are taken out as ruled
     # lines. Gaps closed for that height filled the 3s and 4s into blobs that the model
-    # refuses (238 of these 270 digits were read); they are closed for the digits'.
+    # refuses (238 of these 270 digits were read); they are closed for the digits'
+    # (all 270 read).
     sheets = [film.load_sheet(name) for name in film.PAGES["two_sheets"]]
     wall = film.lay_sheets(sheets, sets.skimage_photo("brick"), (640, 480))
     reader = DigitReader(classifier)
