@@ -311,7 +311,12 @@ def test_the_window_fits_a_small_screen_and_can_be_resized(tmp_path, test_jpg):
             [sys.executable, LIVE, "--source", str(photo), "--json"],
             env={**os.environ, "DISPLAY": display},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = json.loads(process.stdout.readline())  # the window is open by now
+        line = process.stdout.readline()  # the window is open by now
+        if not line:  # it stopped before its first reading: say why
+            _, err = process.communicate(timeout=30)
+            pytest.fail(f"the live script printed nothing (exit {process.returncode}); "
+                        f"stderr: {err}")
+        first = json.loads(line)
         geometry, settled = None, 0
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and settled < 3:  # the same size 3 times
