@@ -332,9 +332,9 @@ class NumberSettings:
     of the number, though it may be up to space_factor times the line's narrow gaps
     ("2024 7" written with gaps 0.7, 0.7, 1.1 and a space of 1.7 reads "20247": the
     shape of "66666"; gaps and spaces alternating less than this apart, too, as they do
-    up to even_spread by the median). On filmed pages
-    (bench film) photo_2 was whole in 78-80% of the frames without this test (its
-    "66666" read as "666 6 6"), in 81-86% at 1.5, 89-92% at 1.6 and 96-97% at 1.7."""
+    up to even_spread by the median). On filmed pages (bench film) photo_2 was whole
+    in 78-80% of the frames without this test (its "66666" read as "666 6 6"), in
+    81-86% at 1.5, 89-92% at 1.6 and 96-97% at 1.7."""
 
 
 @dataclass(frozen=True)

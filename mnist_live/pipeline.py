@@ -329,16 +329,12 @@ class DigitReader:
             limits = replace(limits, min_height_px=limits.min_height_px * shrink)
         binarized = binarize(gray, settings.threshold, scale=guessed.height, dark_ink=dark_ink,
                              settings=settings.ink)
-        cleaned = close_gaps(binarized.binary, guessed.height, limits.close_gaps)
-        blobs, rejected = find_blobs(cleaned, limits)
-        geometry = _geometry(blobs, limits)
+        cleaned, blobs, rejected, geometry = _blobs(binarized.binary, guessed.height, limits)
         texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
-            cleaned = close_gaps(lined, measured.height, limits.close_gaps)
-            blobs, rejected = find_blobs(cleaned, limits)
-            geometry = _geometry(blobs, limits)
+            cleaned, blobs, rejected, geometry = _blobs(lined, measured.height, limits)
             # The lines joined the digits into one blob with the frame's edges: only
             # now can they be measured, and weighed on the page.
             texture = texture or self._texture(binarized, blobs)
@@ -353,9 +349,7 @@ class DigitReader:
                 # measured (a filled loop keeps its digit's box), and so do the lines
                 # taken out (those longer than ruled_line times the larger height: the
                 # fewer, never a digit's own stroke).
-                cleaned = close_gaps(lined, again.height, limits.close_gaps)
-                blobs, rejected = find_blobs(cleaned, limits)
-                geometry = _geometry(blobs, limits)
+                cleaned, blobs, rejected, geometry = _blobs(lined, again.height, limits)
             measured = again if again.measured else measured
         return _Page(binarized, cleaned, blobs, rejected, measured, texture, geometry,
                      limits)
@@ -412,6 +406,14 @@ def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
     evidence = (ones * math.log(page_one / texture_one)
                 + (len(labels) - ones) * math.log(page_other / texture_other))
     return evidence + settings.page_odds >= 0
+
+
+def _blobs(binary: np.ndarray, digit_height: float, limits: CandidateLimits):
+    """The small gaps in `binary`'s strokes closed for digits `digit_height` tall, and
+    the blobs found on it: (cleaned image, blobs, rejected boxes, their geometry)."""
+    cleaned = close_gaps(binary, digit_height, limits.close_gaps)
+    blobs, rejected = find_blobs(cleaned, limits)
+    return cleaned, blobs, rejected, _geometry(blobs, limits)
 
 
 def _geometry(blobs: list[Candidate], limits) -> PairGeometry | None:
