@@ -121,15 +121,56 @@ def close_gaps(binary: np.ndarray, digit_height: float,
                size: float = CandidateLimits.close_gaps) -> np.ndarray:
     """Close small gaps in strokes; the kernel is `size` digit heights (at least 3 px).
 
-    Beyond the frame lies paper: OpenCV's own border would let the closing's erosion
-    keep whatever its dilation carried to the frame's edge, and a big digit near the
-    edge would grow a spur to it (and be thrown out as "at the border")."""
-    size = int(max(3, round(digit_height * size)) | 1)
+    A loop is not a gap: one the kernel fills (the narrow loop of a slanted 9, a thick
+    pen's 6) is opened again (see _reopen_loops). Beyond the frame lies paper: OpenCV's
+    own border would let the closing's erosion keep whatever its dilation carried to
+    the frame's edge, and a big digit near the edge would grow a spur to it (and be
+    thrown out as "at the border")."""
+    size = gap_kernel(digit_height, size)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     pad = size // 2 + 1
     padded = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
+    if size > SMALLEST_GAP_KERNEL:
+        closed = _reopen_loops(padded, closed, size)
     return closed[pad:-pad, pad:-pad]
+
+
+# The closing's kernel at its smallest, in pixels: what a closing this small leaves
+# enclosed is a loop, not a gap between pieces of ink.
+SMALLEST_GAP_KERNEL = 3
+
+
+def gap_kernel(digit_height: float, size: float = CandidateLimits.close_gaps) -> int:
+    """The side of close_gaps' kernel for digits `digit_height` tall: odd, >= 3 px."""
+    return int(max(SMALLEST_GAP_KERNEL, round(digit_height * size)) | 1)
+
+
+def _reopen_loops(binary: np.ndarray, closed: np.ndarray, kernel: int) -> np.ndarray:
+    """`closed`, the closing of `binary` by a `kernel` px wide, with the loops that it
+    filled or narrowed as they were.
+
+    A loop is paper that the smallest closing leaves enclosed by ink (it fills the
+    paper's own specks), and narrow enough for this closing to fill: its width (4 x
+    area / perimeter, a round loop's diameter) under twice the kernel. The paper of a
+    sheet that a dark surround encloses is a hole too, but a wide one: the gaps on it
+    stay closed."""
+    smallest = cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (SMALLEST_GAP_KERNEL, SMALLEST_GAP_KERNEL))
+    tight = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, smallest)
+    contours, hierarchy = cv2.findContours(tight, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return closed
+    # RETR_CCOMP: the contours with a parent are the holes'. Each runs along the ink
+    # around its hole, so drawn filled it covers that ink too: only the paper is taken.
+    loops = [contours[i] for i in np.flatnonzero(hierarchy[0][:, 3] >= 0)
+             if 4 * cv2.contourArea(contours[i])
+             < 2 * kernel * cv2.arcLength(contours[i], True)]
+    if not loops:
+        return closed
+    holes = np.zeros_like(closed)
+    cv2.drawContours(holes, loops, -1, 255, cv2.FILLED)
+    return cv2.subtract(closed, cv2.subtract(holes, tight))
 
 
 def find_blobs(cleaned: np.ndarray, limits: CandidateLimits

@@ -23,6 +23,7 @@ from mnist_live.candidates import (
     Rejected,
     close_gaps,
     find_blobs,
+    gap_kernel,
     is_digit_sized,
     unused_reason,
 )
@@ -301,6 +302,44 @@ def test_closing_gaps_leaves_the_frames_edge_alone():
     assert not closed[:30].any()
     assert closed[380:, :41].all()
     assert np.count_nonzero(closed) >= np.count_nonzero(binary)  # a closing only adds
+
+
+def _nine(binary: np.ndarray, x: int, loop_width: int, gap: int = 0) -> None:
+    """A thick 9 (pen 8 px, 100 px tall) at column `x`: a loop `loop_width` px wide
+    inside, a stem below it cut by a pen skip `gap` px long."""
+    cv2.ellipse(binary, (x, 80), (loop_width // 2 + 4, 16), 0, 0, 360, 255, 8)
+    cv2.line(binary, (x + loop_width // 2 + 4, 80), (x + loop_width // 2 + 4, 170), 255, 8)
+    if gap:
+        binary[120 : 120 + gap, x:] = 0
+
+
+def test_closing_bridges_a_skip_but_keeps_a_narrow_loop_open():
+    """A kernel of 7 px (digits 100 px tall) bridges a 5-px pen skip, and would fill a
+    loop 4 px wide: the loop is a digit's, not a gap, and is opened again."""
+    binary = np.zeros((240, 320), np.uint8)
+    _nine(binary, 100, loop_width=4, gap=5)
+    assert gap_kernel(100) == 7
+    closed = close_gaps(binary, 100)
+    assert closed[120:125, 106].all()  # the skip in the stem is bridged (its middle)
+    loop = (binary[64:97, 90:111] == 0) & (cv2.floodFill(
+        binary.copy(), None, (0, 0), 255)[1][64:97, 90:111] == 0)
+    assert loop.sum() > 20  # the drawing has a loop
+    # Kept open but for its sharp tips (where a 3-px closing, the smallest, fills it).
+    assert np.mean(closed[64:97, 90:111][loop] == 0) > 0.8
+    # Without the loops taken back, this kernel fills it.
+    filled = cv2.morphologyEx(binary, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    assert filled[64:97, 90:111][loop].all()
+
+
+def test_closing_still_bridges_skips_on_a_sheet_that_texture_encloses():
+    """The paper of a sheet amid a darker surround is a hole in the ink too, but far
+    larger than a digit: the skips of the digits on it are still bridged."""
+    binary = np.zeros((400, 400), np.uint8)
+    cv2.rectangle(binary, (10, 10), (389, 389), 255, 12)  # the surround, all around
+    _nine(binary, 150, loop_width=20, gap=5)
+    closed = close_gaps(binary, 100)
+    assert closed[120:125, 164].all()
 
 
 def test_a_neighbours_stroke_does_not_leak_into_the_mask():
