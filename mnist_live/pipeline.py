@@ -44,6 +44,7 @@ from .candidates import (
     Rejected,
     close_gaps,
     find_blobs,
+    gap_kernel,
     is_digit_sized,
     remove_ruled_lines,
     unused_reason,
@@ -332,6 +333,14 @@ class DigitReader:
         cleaned, blobs, rejected, geometry = _blobs(binarized.binary, guessed.height, limits)
         texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
+        if (measured.measured and gap_kernel(measured.height, limits.close_gaps)
+                > gap_kernel(guessed.height, limits.close_gaps)):
+            # The digits are taller than guessed (not so far off that the frame is
+            # binarized again: _best_read): their pen's skips are as much wider, so the
+            # gaps are closed again for the height measured (a pen that skips along a
+            # stroke leaves a dashed stretch its gaps' closing for the guess left apart).
+            cleaned, blobs, rejected, geometry = _blobs(binarized.binary, measured.height,
+                                                        limits)
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned, blobs, rejected, geometry = _blobs(lined, measured.height, limits)

@@ -374,6 +374,24 @@ def test_small_digits_on_a_sheet_amid_mortar_keep_their_loops_open(classifier):
     assert read / total >= 0.97
 
 
+def test_a_pen_that_skips_along_a_stroke_is_read_on_held_out_pages(classifier):
+    # broken_skip pages (a dashed stretch in each digit: gaps of 3-6% of its height)
+    # on seeds no setting was chosen by. The digits are taller than the first guess, and
+    # the gaps closed for the guess left the dashes apart (182 of 223 read, 18 false
+    # digits); closed again for the height measured, 191 and 12.
+    reader = DigitReader(classifier)
+    read = total = false = 0
+    for seed in range(700, 724):
+        scene = scenes.make_scene("broken_skip", seed)
+        digits = reader.read(scene.image).digits
+        total += len(scene.digits)
+        read += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4 for d in digits)
+                    for t in scene.digits)
+        false += sum(all(iou(d.box, t.box) < 0.4 for t in scene.digits) for d in digits)
+    assert read / total >= 0.84
+    assert false <= 14
+
+
 def test_rules_are_switched_off_by_name_and_unknown_ones_refused():
     import argparse
 
