@@ -333,12 +333,17 @@ class DigitReader:
         cleaned, blobs, rejected, geometry = _blobs(binarized.binary, guessed.height, limits)
         texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
-        if (measured.measured and gap_kernel(measured.height, limits.close_gaps)
+        if (not guessed.hinted and measured.measured
+                and gap_kernel(measured.height, limits.close_gaps)
                 > gap_kernel(guessed.height, limits.close_gaps)):
             # The digits are taller than guessed (not so far off that the frame is
             # binarized again: _best_read): their pen's skips are as much wider, so the
             # gaps are closed again for the height measured (a pen that skips along a
-            # stroke leaves a dashed stretch its gaps' closing for the guess left apart).
+            # stroke leaves a dashed stretch its gaps' closing for the guess left
+            # apart). Not when the live view's hint, the digits read in the frame
+            # before, set the height: the blobs of a brick wall around the page measure
+            # taller, and closed for them a sheet's digits grow into its edge (bench
+            # film: numbers1 on brick lost 30 points of recall).
             cleaned, blobs, rejected, geometry = _blobs(binarized.binary, measured.height,
                                                         limits)
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)

@@ -30,13 +30,17 @@ class Scale:
 
     height: float  # a whole digit's height, pixels
     measured: bool  # False: a guess (nothing digit-like was found)
+    # Given by the caller, not guessed or measured here: the live view's hint, the
+    # height of the digits read in the frame before.
+    hinted: bool = False
 
 
 def guess(shape: tuple[int, ...], settings: ScaleSettings, hint: float | None = None) -> Scale:
     """The scale before measuring: `hint` (a height) if given, else a fraction of the
     frame's shorter side."""
-    height = hint if hint else settings.first_guess * min(shape[:2])
-    return Scale(float(height), False)
+    if hint:
+        return Scale(float(hint), False, hinted=True)
+    return Scale(float(settings.first_guess * min(shape[:2])), False)
 
 
 def measure(geometry: PairGeometry | None, digit_sized: np.ndarray, fallback: Scale) -> Scale:

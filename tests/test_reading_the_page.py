@@ -392,6 +392,29 @@ def test_a_pen_that_skips_along_a_stroke_is_read_on_held_out_pages(classifier):
     assert false <= 14
 
 
+def test_gaps_are_closed_again_for_digits_taller_than_guessed_but_not_hinted(classifier):
+    # Bars 80 px tall whose tops a pen skipping left dashed (gaps 3 px long): the first
+    # guess, a tenth of 480 px, closes 2-px gaps, the height measured 4-px ones. A
+    # height the caller gave (the live view's, from the digits it read) is kept: blobs
+    # around a page (a brick wall's) measure taller than its digits.
+    from mnist_live.candidates import gap_kernel
+    from mnist_live.scale import Scale, guess
+
+    gray = np.full((480, 640), 235, np.uint8)
+    for x in range(100, 600, 100):
+        cv2.line(gray, (x, 200), (x, 280), 30, 9)
+        for y in (203, 211, 219):
+            gray[y : y + 3, x - 8 : x + 9] = 235
+    reader = DigitReader(classifier)
+    guessed = guess(gray.shape, reader.settings.scale)
+    assert guessed == Scale(48.0, False)
+    page = reader._page(gray, guessed, dark_ink=True)
+    assert gap_kernel(page.scale.height) > gap_kernel(48.0) and len(page.blobs) == 5
+    hinted = guess(gray.shape, reader.settings.scale, hint=48.0)
+    assert hinted.hinted
+    assert len(reader._page(gray, hinted, dark_ink=True).blobs) > 5
+
+
 def test_rules_are_switched_off_by_name_and_unknown_ones_refused():
     import argparse
 
