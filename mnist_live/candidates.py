@@ -118,11 +118,13 @@ def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
 
 
 def close_gaps(binary: np.ndarray, digit_height: float,
-               size: float = CandidateLimits.close_gaps) -> np.ndarray:
+               size: float = CandidateLimits.close_gaps,
+               loop_width: float = CandidateLimits.loop_width) -> np.ndarray:
     """Close small gaps in strokes; the kernel is `size` digit heights (at least 3 px).
 
-    A loop is not a gap: one the kernel fills (the narrow loop of a slanted 9, a thick
-    pen's 6) is opened again (see _reopen_loops). Beyond the frame lies paper: OpenCV's
+    A loop is not a gap: one the kernel fills (the narrow loop of a slanted 9, a small
+    0 among tall digits) is opened again, up to `loop_width` kernels wide (see
+    _reopen_loops and CandidateLimits.loop_width). Beyond the frame lies paper: OpenCV's
     own border would let the closing's erosion keep whatever its dilation carried to
     the frame's edge, and a big digit near the edge would grow a spur to it (and be
     thrown out as "at the border")."""
@@ -132,7 +134,7 @@ def close_gaps(binary: np.ndarray, digit_height: float,
     padded = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
     if size > SMALLEST_GAP_KERNEL:
-        closed = _reopen_loops(padded, closed, size)
+        closed = _reopen_loops(padded, closed, loop_width * size)
     return closed[pad:-pad, pad:-pad]
 
 
@@ -146,15 +148,15 @@ def gap_kernel(digit_height: float, size: float = CandidateLimits.close_gaps) ->
     return int(max(SMALLEST_GAP_KERNEL, round(digit_height * size)) | 1)
 
 
-def _reopen_loops(binary: np.ndarray, closed: np.ndarray, kernel: int) -> np.ndarray:
-    """`closed`, the closing of `binary` by a `kernel` px wide, with the loops that it
-    filled or narrowed as they were.
+def _reopen_loops(binary: np.ndarray, closed: np.ndarray, widest: float) -> np.ndarray:
+    """`closed`, a closing of `binary`, with the loops that it filled or narrowed as
+    they were.
 
     A loop is paper that the smallest closing leaves enclosed by ink (it fills the
-    paper's own specks), and narrow enough for this closing to fill: its width (4 x
-    area / perimeter, a round loop's diameter) under twice the kernel. The paper of a
-    sheet that a dark surround encloses is a hole too, but a wide one: the gaps on it
-    stay closed."""
+    paper's own specks), less than `widest` px wide, its width taken as 4 x area /
+    perimeter (a round hole's diameter, twice a long slit's width; an island of ink in
+    the hole counts in its area). The paper of a sheet that a dark surround encloses
+    is a hole too, but a wide one: the gaps on it stay closed."""
     smallest = cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (SMALLEST_GAP_KERNEL, SMALLEST_GAP_KERNEL))
     tight = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, smallest)
@@ -164,8 +166,7 @@ def _reopen_loops(binary: np.ndarray, closed: np.ndarray, kernel: int) -> np.nda
     # RETR_CCOMP: the contours with a parent are the holes'. Each runs along the ink
     # around its hole, so drawn filled it covers that ink too: only the paper is taken.
     loops = [contours[i] for i in np.flatnonzero(hierarchy[0][:, 3] >= 0)
-             if 4 * cv2.contourArea(contours[i])
-             < 2 * kernel * cv2.arcLength(contours[i], True)]
+             if 4 * cv2.contourArea(contours[i]) < widest * cv2.arcLength(contours[i], True)]
     if not loops:
         return closed
     holes = np.zeros_like(closed)

@@ -119,6 +119,12 @@ class CandidateLimits:
     piece of a digit."""
     close_gaps: float = 1 / 16
     """The closing that mends tiny breaks in strokes, in digit heights."""
+    loop_width: float = 2.0
+    """... which leaves loops open: a hole in the ink (that the smallest closing, 3 px,
+    leaves) narrower than this many times the closing's kernel is a loop, as it was.
+    Its width is taken as 4 x area / perimeter: a round hole's diameter, twice a long
+    slit's width; so round loops up to twice the kernel wide are kept, slits up to the
+    kernel. A sheet's paper amid a darker surround is a hole too, a wide one."""
     ruled_line: float = 3.0
     """Straight lines longer than this (digit heights) are ruled lines, not strokes."""
     max_blobs_to_repair: int = 200

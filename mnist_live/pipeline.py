@@ -333,19 +333,6 @@ class DigitReader:
         cleaned, blobs, rejected, geometry = _blobs(binarized.binary, guessed.height, limits)
         texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
-        if (not guessed.hinted and measured.measured
-                and gap_kernel(measured.height, limits.close_gaps)
-                > gap_kernel(guessed.height, limits.close_gaps)):
-            # The digits are taller than guessed (not so far off that the frame is
-            # binarized again: _best_read): their pen's skips are as much wider, so the
-            # gaps are closed again for the height measured (a pen that skips along a
-            # stroke leaves a dashed stretch its gaps' closing for the guess left
-            # apart). Not when the live view's hint, the digits read in the frame
-            # before, set the height: the blobs of a brick wall around the page measure
-            # taller, and closed for them a sheet's digits grow into its edge (bench
-            # film: numbers1 on brick lost 30 points of recall).
-            cleaned, blobs, rejected, geometry = _blobs(binarized.binary, measured.height,
-                                                        limits)
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned, blobs, rejected, geometry = _blobs(lined, measured.height, limits)
@@ -357,14 +344,29 @@ class DigitReader:
                 # The gaps were closed for the height measured with the lines in (a
                 # brick wall's mortar measured as digits 80 px tall closes the loops of
                 # 25-px digits on a sheet into blobs): close them for the digits'. Not
-                # the other way: gaps left open are mended by the joins, filled loops
-                # by nothing (closing again for larger digits too lost photo_1 and
-                # photo_2 3-4 points of recall on filmed brick). The height stays as
-                # measured (a filled loop keeps its digit's box), and so do the lines
-                # taken out (those longer than ruled_line times the larger height: the
-                # fewer, never a digit's own stroke).
+                # the other way: gaps left open are mended by the joins (closing again
+                # for larger digits too lost photo_1 and photo_2 3-4 points of recall
+                # on filmed brick, measured when the closing still filled loops). The
+                # height stays as measured (a filled loop keeps its digit's box), and
+                # so do the lines taken out (those longer than ruled_line times the
+                # larger height: the fewer, never a digit's own stroke).
                 cleaned, blobs, rejected, geometry = _blobs(lined, again.height, limits)
             measured = again if again.measured else measured
+        elif (not guessed.hinted
+              and not scale_step.far_off(measured, guessed, settings.scale.remeasure)
+              and gap_kernel(measured.height, limits.close_gaps)
+              > gap_kernel(guessed.height, limits.close_gaps)):
+            # The digits measure taller than guessed, but not so far off that the frame
+            # is binarized again (_best_read, which also keeps this page as read at the
+            # guess): their pen's skips are as much wider, so the gaps are closed again
+            # for the height measured (a pen that skips along a stroke leaves a dashed
+            # stretch that the closing for the guess left apart). Not when the caller
+            # gave the height (Scale.hinted: the live view's, of the digits it read in
+            # the frame before): the blobs of a brick wall around the page measure
+            # taller, and closed for them a sheet's digits grow into its edge (bench
+            # film: numbers1 on brick lost 30 points of recall).
+            cleaned, blobs, rejected, geometry = _blobs(binarized.binary, measured.height,
+                                                        limits)
         return _Page(binarized, cleaned, blobs, rejected, measured, texture, geometry,
                      limits)
 
@@ -425,7 +427,7 @@ def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
 def _blobs(binary: np.ndarray, digit_height: float, limits: CandidateLimits):
     """The small gaps in `binary`'s strokes closed for digits `digit_height` tall, and
     the blobs found on it: (cleaned image, blobs, rejected boxes, their geometry)."""
-    cleaned = close_gaps(binary, digit_height, limits.close_gaps)
+    cleaned = close_gaps(binary, digit_height, limits.close_gaps, limits.loop_width)
     blobs, rejected = find_blobs(cleaned, limits)
     return cleaned, blobs, rejected, _geometry(blobs, limits)
 

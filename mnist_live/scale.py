@@ -31,7 +31,8 @@ class Scale:
     height: float  # a whole digit's height, pixels
     measured: bool  # False: a guess (nothing digit-like was found)
     # Given by the caller, not guessed or measured here: the live view's hint, the
-    # height of the digits read in the frame before.
+    # height of the digits read in the frame before. (The heights a frame is read at
+    # again, enlarged or binarized anew, come from this frame's measure: not hinted.)
     hinted: bool = False
 
 

@@ -310,7 +310,7 @@ def _nine(binary: np.ndarray, x: int, loop_width: int, gap: int = 0) -> None:
     cv2.ellipse(binary, (x, 80), (loop_width // 2 + 4, 16), 0, 0, 360, 255, 8)
     cv2.line(binary, (x + loop_width // 2 + 4, 80), (x + loop_width // 2 + 4, 170), 255, 8)
     if gap:
-        binary[120 : 120 + gap, x:] = 0
+        binary[120 : 120 + gap, x : x + loop_width + 16] = 0  # the stem only
 
 
 def test_closing_bridges_a_skip_but_keeps_a_narrow_loop_open():
@@ -338,8 +338,12 @@ def test_closing_still_bridges_skips_on_a_sheet_that_texture_encloses():
     binary = np.zeros((400, 400), np.uint8)
     cv2.rectangle(binary, (10, 10), (389, 389), 255, 12)  # the surround, all around
     _nine(binary, 150, loop_width=20, gap=5)
+    enclosed = cv2.floodFill(binary.copy(), None, (0, 0), 255)[1]
+    assert enclosed[120, 160] == 0  # the sheet's paper is a hole in the ink
     closed = close_gaps(binary, 100)
     assert closed[120:125, 164].all()
+    # Taken for a loop (any width), the sheet's paper would keep the skip open.
+    assert not close_gaps(binary, 100, loop_width=1000)[120:125, 164].all()
 
 
 def test_a_neighbours_stroke_does_not_leak_into_the_mask():

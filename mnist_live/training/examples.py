@@ -374,7 +374,7 @@ def clutter_masks(gray: np.ndarray) -> list[np.ndarray]:
     # The default settings, as the shipped pipeline's (VERSION says when they changed).
     binarized = binarize(gray, "otsu", scale=digit_height)
     limits = CandidateLimits()
-    cleaned = close_gaps(binarized.binary, digit_height, limits.close_gaps)
+    cleaned = close_gaps(binarized.binary, digit_height, limits.close_gaps, limits.loop_width)
     blobs, _ = find_blobs(cleaned, limits)
     return [b.mask for b in blobs if is_digit_sized(b.box, limits, cleaned.shape)]
 
