@@ -171,7 +171,8 @@ class HypothesisSettings:
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
     "size" by their height against the sure digits' when the page's was guessed
     (page.size_evidence), "bars" the 1s by the odds that an upright bar is texture's
-    (page.bar_evidence), "words" by the model's verdict on the readings beside them
+    (page.bar_evidence; not a 1 beside a digit shown, in its number: PageSettings.
+    number_reach), "words" by the model's verdict on the readings beside them
     (words.word_evidence), "texture" leaves out the 1s of a read whose digits look like
     texture's (mostly 1s), not a page's (pipeline.looks_like_a_page). Retired: "sides"
     (a 1 with paper on one side only, the dark side of an object's edge), without which
@@ -222,7 +223,14 @@ class PageSettings:
     what a page's digits being 1s a tenth of the time and texture's false digits 89% of
     the time (PolaritySettings.texture_ones) give, 0.1 / 0.89 = 0.11: that, used
     instead, read the same film and lost a digit of equations/ and one or two of the
-    scenes of seeds 1-3."""
+    scenes of seeds 1-3. Not for a 1 in a number (number_reach) ..."""
+    number_reach: float = 1.0
+    """... that is, one at most this many digit heights (the taller one's) from a digit
+    other than a 1 that is shown beside it on its line (sharing half the shorter one's
+    height, at least half as tall): a 1 of that number, as the model reads it. Set on
+    filmed pages (bench film), where numbers1's thin-pen 1 stands 0.6-0.9 heights from
+    its 3 and was left out in 95% of the frames: at 0.6 nothing changed; at 1.0 recall
+    97.5 -> 98.3%, numbers whole 88.5 -> 92.5%, false digits 0.05 -> 0.07 a frame."""
 
 
 @dataclass(frozen=True)

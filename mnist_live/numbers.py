@@ -129,6 +129,24 @@ def _evenly_spaced(gaps: list[float], settings: NumberSettings) -> bool:
             or all(max(a, b) <= step * min(a, b) for a, b in itertools.pairwise(gaps)))
 
 
+def beside_a_digit(boxes: Sequence[Box], digits: Sequence[bool], reach: float) -> list[bool]:
+    """For each box, whether one flagged in `digits` stands beside it on its line:
+    sharing half the shorter one's height, at least half as tall, and at most `reach`
+    times the taller one's height away (PageSettings.number_reach). An upright bar
+    beside a digit read surely is a 1 of its number, not a bar of the texture around
+    the page (pipeline: the bar evidence is left out)."""
+    beside = [False] * len(boxes)
+    for i, j in itertools.permutations(range(len(boxes)), 2):
+        if beside[i] or not digits[j]:
+            continue
+        (x, y, w, h), (dx, dy, dw, dh) = boxes[i], boxes[j]
+        overlap = min(y + h, dy + dh) - max(y, dy)
+        gap = max(dx - (x + w), x - (dx + dw))
+        beside[i] = (overlap >= 0.5 * min(h, dh) and min(h, dh) >= 0.5 * max(h, dh)
+                     and gap <= reach * max(h, dh))
+    return beside
+
+
 def _room(box: Box) -> tuple[float, float]:
     """Left and right of the room a digit takes on its line: its box, widened to half
     its height about its centre when it is narrower (a 1)."""

@@ -27,7 +27,8 @@ with one pen: once the search has chosen, a reading whose stroke is far thinner 
 the stroke of the digits read surely (a sheet edge's hairline, a letter of small
 print) is less likely one of them, by a third (`stroke_evidence`). And an upright bar
 is a 1 to the model, while a camera's scenes are full of bars: a reading of a 1 is
-weighed by the odds that it is one (`bar_evidence`). The evidence multiplies the
+weighed by the odds that it is one (`bar_evidence`), unless it stands beside a digit
+shown, as a 1 of its number (`PageSettings.number_reach`). The evidence multiplies the
 model's probabilities: the texture and size evidence before the hypothesis search
 chooses, the stroke and bar evidence after it, before the confidence threshold. A
 digit in texture, or of another size or pen, is less likely, never impossible.

@@ -52,7 +52,7 @@ from .candidates import (
 from .classifier import DigitClassifier
 from .confidence import json_confidence
 from .config import CandidateLimits, PipelineSettings, PolaritySettings
-from .numbers import NumberReading, in_reading_order
+from .numbers import NumberReading, beside_a_digit, in_reading_order
 from .page import PageTexture, bar_evidence, certain, size_evidence, stroke_evidence
 from .scale import Scale
 from .words import word_evidence
@@ -192,24 +192,32 @@ class DigitReader:
                                   weighed, doubt)
 
         # A reading of a 1 is weighed twice more. An upright bar of texture is a 1 to
-        # the model (page.bar_evidence). And when the sure digits of the read chosen
-        # look like texture's, not a page's (looks_like_a_page), its 1s are texture's:
-        # not shown (its other digits are: a faint page's amid a brick wall's mortar).
+        # the model (page.bar_evidence), unless it stands in a number: beside a digit
+        # other than a 1 that is shown (numbers.beside_a_digit). And when the sure
+        # digits of the read chosen look like texture's, not a page's
+        # (looks_like_a_page), its 1s are texture's: not shown (its other digits are:
+        # a faint page's amid a brick wall's mortar).
         rules = settings.hypotheses.rules
         texture_ones = "texture" in rules and not best.writing
-
-        def as_a_1(p: np.ndarray) -> dict[str, float]:
-            if p.argmax() != 1:
-                return {}
-            bar = bar_evidence(float(p.max()), settings.page) if "bars" in rules else 1.0
-            return {LIKE_A_BAR: bar, LIKE_TEXTURE: 0.0 if texture_ones else 1.0}
-
-        classified = [
-            to_detection(c, p, {THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size,
-                                IN_A_WORD: word, **as_a_1(p)})
-            for (c, p), stroke, size, word in zip(
-                choice.read, best.stroke_evidence, best.size_evidence, best.word_evidence,
-                strict=True)]
+        bars = "bars" in rules
+        evidence = [{THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size, IN_A_WORD: word}
+                    for stroke, size, word in zip(best.stroke_evidence, best.size_evidence,
+                                                  best.word_evidence, strict=True)]
+        ones = [p.argmax() == 1 for _, p in choice.read]
+        in_a_number = [False] * len(ones)
+        if bars and any(ones):
+            shown = [not one and float(p.max()) * math.prod(e.values()) >= settings.min_confidence
+                     for one, (_, p), e in zip(ones, choice.read, evidence, strict=True)]
+            in_a_number = beside_a_digit([c.box for c, _ in choice.read], shown,
+                                         settings.page.number_reach)
+        for one, (_, p), e, numbered in zip(ones, choice.read, evidence, in_a_number,
+                                            strict=True):
+            if one:
+                e[LIKE_A_BAR] = (bar_evidence(float(p.max()), settings.page)
+                                 if bars and not numbered else 1.0)
+                e[LIKE_TEXTURE] = 0.0 if texture_ones else 1.0
+        classified = [to_detection(c, p, e)
+                      for (c, p), e in zip(choice.read, evidence, strict=True)]
         digits = [d for d in classified if d.confidence >= settings.min_confidence]
         # The digits' height as this frame shows it: of the digits read, when there are
         # any (the model vouches for them); else as measured on the blobs; else unknown.

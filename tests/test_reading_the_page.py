@@ -417,6 +417,35 @@ def test_gaps_are_closed_again_for_digits_taller_than_guessed_but_not_hinted(cla
     assert len(reader._page(gray, hinted, dark_ink=True).blobs) > 5
 
 
+def test_a_thin_1_beside_the_digits_of_its_number_is_no_bar_of_texture(classifier):
+    # numbers1 ("135790", a thin pen) on a sheet amid grass, filmed on seeds bench film
+    # does not use, read with the digits' height given as the live view gives it. Its
+    # 1 is read at 0.7-0.9, and the bar evidence (a 1 needs 0.95) left it out in most
+    # frames; beside its 3, read surely, it is a 1 of the number (where the page
+    # evidence, its sheet's edge near, leaves it enough).
+    from dataclasses import replace
+
+    sheets = [film.load_sheet(name) for name in film.PAGES["numbers1"]]
+    wall = film.lay_sheets(sheets, sets.skimage_photo("grass"), (640, 480))
+    frames = [frame for seed in SEEDS[:2]
+              for frame in itertools.islice(film.film(wall, 60, seed), 0, None, 4)]
+
+    def ones_read(reader: DigitReader) -> int:
+        read = 0
+        for frame in frames:
+            height = float(np.median([t.box[3] for t in frame.digits]))
+            digits = reader.read(frame.image, digit_height=height).digits
+            read += sum(any(d.digit == 1 and iou(d.box, t.box) >= 0.4 for d in digits)
+                        for t in frame.digits if t.digit == 1)
+        return read
+
+    settings = config.PipelineSettings()
+    alone = replace(settings, page=replace(settings.page, number_reach=0.0))
+    # 17 of these 30 frames read it; without the number around it, 1.
+    assert ones_read(DigitReader(classifier)) >= 0.45 * len(frames)
+    assert ones_read(DigitReader(classifier, alone)) <= 0.15 * len(frames)
+
+
 def test_rules_are_switched_off_by_name_and_unknown_ones_refused():
     import argparse
 

@@ -29,7 +29,7 @@ from mnist_live.candidates import (
 )
 from mnist_live.config import InkSettings
 from mnist_live.normalize import mnist_crop, stroke_width
-from mnist_live.numbers import group_lines, group_numbers
+from mnist_live.numbers import beside_a_digit, group_lines, group_numbers
 
 RING = ((120, 100), 30)  # centre and radius of a drawn "0"
 
@@ -397,6 +397,20 @@ def test_empty_mask_gives_an_empty_crop():
 
 
 # --- numbers --------------------------------------------------------------------------
+
+def test_a_bar_beside_a_digit_on_its_line_stands_in_a_number():
+    digit = (200, 100, 30, 50)  # a 3 read surely
+    bars = [(165, 102, 8, 48),  # 0.54 heights to its left: a 1 of its number
+            (275, 100, 8, 50),  # 0.9 heights to its right: still
+            (290, 100, 8, 50),  # 1.2 heights away: a bar of its own
+            (150, 160, 8, 48),  # on the next line
+            (240, 110, 4, 20)]  # far shorter (a tick, a speck)
+    boxes = [digit, *bars]
+    assert beside_a_digit(boxes, [True] + [False] * 5, reach=1.0) == [
+        False, True, True, False, False, False]
+    # Only the digits flagged count: two bars beside each other are not a number.
+    assert beside_a_digit(boxes, [False] * 6, reach=1.0) == [False] * 6
+
 
 def test_digits_side_by_side_form_one_number():
     boxes = [(100, 50, 30, 50), (135, 52, 28, 48), (168, 50, 30, 50), (203, 49, 31, 51)]
