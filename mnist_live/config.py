@@ -120,8 +120,8 @@ class CandidateLimits:
     close_gaps: float = 1 / 16
     """The closing that mends tiny breaks in strokes, in digit heights."""
     loop_width: float = 2.0
-    """... which leaves loops open: a hole in the ink (that the smallest closing, 3 px,
-    leaves) narrower than this many times the closing's kernel is a loop, as it was.
+    """The closing leaves loops open: a hole in the ink (that the smallest closing, 3 px,
+    leaves) narrower than this many times the closing's kernel is a loop, kept as it was.
     Its width is taken as 4 x area / perimeter: a round hole's diameter, twice a long
     slit's width; so round loops up to twice the kernel wide are kept, slits up to the
     kernel. A sheet's paper amid a darker surround is a hole too, a wide one."""
@@ -171,8 +171,8 @@ class HypothesisSettings:
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
     "size" by their height against the sure digits' when the page's was guessed
     (page.size_evidence), "bars" the 1s by the odds that an upright bar is texture's
-    (page.bar_evidence; not a 1 beside a digit shown, in its number: PageSettings.
-    number_reach), "words" by the model's verdict on the readings beside them
+    (page.bar_evidence; not a 1 beside a digit shown, in its number:
+    PageSettings.number_reach), "words" by the model's verdict on the readings beside them
     (words.word_evidence), "texture" leaves out the 1s of a read whose digits look like
     texture's (mostly 1s), not a page's (pipeline.looks_like_a_page). Retired: "sides"
     (a 1 with paper on one side only, the dark side of an object's edge), without which
@@ -226,11 +226,12 @@ class PageSettings:
     scenes of seeds 1-3. Not for a 1 in a number (number_reach) ..."""
     number_reach: float = 1.0
     """... that is, one at most this many digit heights (the taller one's) from a digit
-    other than a 1 that is shown beside it on its line (sharing half the shorter one's
-    height, at least half as tall): a 1 of that number, as the model reads it. Set on
+    other than a 1 that is shown beside it on its line (side by side, sharing half the
+    shorter one's height, at least half as tall): a 1 of that number, as the model
+    reads it. Set on
     filmed pages (bench film), where numbers1's thin-pen 1 stands 0.6-0.9 heights from
     its 3 and was left out in 95% of the frames: at 0.6 nothing changed; at 1.0 recall
-    97.5 -> 98.3%, numbers whole 88.5 -> 92.5%, false digits 0.05 -> 0.07 a frame."""
+    97.5 -> 98.3%, numbers whole 88.5 -> 92.5%, false digits 0.05 -> 0.06 a frame."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .boxes import Box, union_box
 from .config import NumberSettings
 
@@ -129,21 +131,30 @@ def _evenly_spaced(gaps: list[float], settings: NumberSettings) -> bool:
             or all(max(a, b) <= step * min(a, b) for a, b in itertools.pairwise(gaps)))
 
 
-def beside_a_digit(boxes: Sequence[Box], digits: Sequence[bool], reach: float) -> list[bool]:
-    """For each box, whether one flagged in `digits` stands beside it on its line:
-    sharing half the shorter one's height, at least half as tall, and at most `reach`
-    times the taller one's height away (PageSettings.number_reach). An upright bar
-    beside a digit read surely is a 1 of its number, not a bar of the texture around
-    the page (pipeline: the bar evidence is left out)."""
-    beside = [False] * len(boxes)
-    for i, j in itertools.permutations(range(len(boxes)), 2):
-        if beside[i] or not digits[j]:
-            continue
-        (x, y, w, h), (dx, dy, dw, dh) = boxes[i], boxes[j]
-        overlap = min(y + h, dy + dh) - max(y, dy)
-        gap = max(dx - (x + w), x - (dx + dw))
-        beside[i] = (overlap >= 0.5 * min(h, dh) and min(h, dh) >= 0.5 * max(h, dh)
-                     and gap <= reach * max(h, dh))
+def beside_a_digit(boxes: Sequence[Box], digits: Sequence[bool], reach: float,
+                   asked: Sequence[bool] | None = None) -> np.ndarray:
+    """(N,) bool: for each box `asked` (all when None), whether one flagged in `digits`
+    (the digits shown) stands beside it on its line: side by side (overlapping
+    sideways by at most half the narrower one), sharing half the shorter one's height,
+    at least half as tall, and at most `reach` times the taller one's height away
+    (PageSettings.number_reach). An upright bar beside a digit shown is a 1 of its
+    number, not a bar of the texture around the page (pipeline: the bar evidence is
+    left out)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    asked_rows = np.ones(len(b), bool) if asked is None else np.asarray(asked, bool)
+    mine, theirs = b[asked_rows], b[np.asarray(digits, bool)]
+    beside = np.zeros(len(b), bool)
+    if not len(mine) or not len(theirs):
+        return beside
+    x, y, w, h = (column[:, None] for column in mine.T)
+    dx, dy, dw, dh = theirs.T
+    overlap = np.minimum(y + h, dy + dh) - np.maximum(y, dy)
+    gap = np.maximum(dx - (x + w), x - (dx + dw))
+    near = ((overlap >= 0.5 * np.minimum(h, dh))
+            & (np.minimum(h, dh) >= 0.5 * np.maximum(h, dh))
+            & (gap >= -0.5 * np.minimum(w, dw)) & (gap <= reach * np.maximum(h, dh)))
+    # A box is never beside itself: it overlaps itself sideways all the way.
+    beside[asked_rows] = near.any(axis=1)
     return beside
 
 

@@ -181,7 +181,7 @@ class DigitReader:
         def to_detection(candidate: Candidate, probs: np.ndarray,
                          evidence: dict[str, float]) -> DigitDetection:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
-            weighed = probs * math.prod(evidence.values())
+            weighed = _weighed(probs, evidence)
             doubt = ""
             # Why a reading the model was sure of is not shown; and a reading the
             # evidence left at nothing (texture's 1s) always says why.
@@ -205,11 +205,11 @@ class DigitReader:
                                                   best.word_evidence, strict=True)]
         ones = [p.argmax() == 1 for _, p in choice.read]
         in_a_number = [False] * len(ones)
-        if bars and any(ones):
-            shown = [not one and float(p.max()) * math.prod(e.values()) >= settings.min_confidence
+        if bars and not texture_ones and any(ones):
+            shown = [not one and _weighed(p, e).max() >= settings.min_confidence
                      for one, (_, p), e in zip(ones, choice.read, evidence, strict=True)]
             in_a_number = beside_a_digit([c.box for c, _ in choice.read], shown,
-                                         settings.page.number_reach)
+                                         settings.page.number_reach, asked=ones)
         for one, (_, p), e, numbered in zip(ones, choice.read, evidence, in_a_number,
                                             strict=True):
             if one:
@@ -430,6 +430,11 @@ def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
     evidence = (ones * math.log(page_one / texture_one)
                 + (len(labels) - ones) * math.log(page_other / texture_other))
     return evidence + settings.page_odds >= 0
+
+
+def _weighed(probabilities: np.ndarray, evidence: dict[str, float]) -> np.ndarray:
+    """A reading's probabilities weighed by the evidence after the search (factors)."""
+    return probabilities * math.prod(evidence.values())
 
 
 def _blobs(binary: np.ndarray, digit_height: float, limits: CandidateLimits):

@@ -421,8 +421,8 @@ def test_a_thin_1_beside_the_digits_of_its_number_is_no_bar_of_texture(classifie
     # numbers1 ("135790", a thin pen) on a sheet amid grass, filmed on seeds bench film
     # does not use, read with the digits' height given as the live view gives it. Its
     # 1 is read at 0.7-0.9, and the bar evidence (a 1 needs 0.95) left it out in most
-    # frames; beside its 3, read surely, it is a 1 of the number (where the page
-    # evidence, its sheet's edge near, leaves it enough).
+    # frames; beside its 3, shown, it is a 1 of the number (where the page evidence,
+    # its sheet's edge near, leaves it enough).
     from dataclasses import replace
 
     sheets = [film.load_sheet(name) for name in film.PAGES["numbers1"]]

@@ -399,17 +399,21 @@ def test_empty_mask_gives_an_empty_crop():
 # --- numbers --------------------------------------------------------------------------
 
 def test_a_bar_beside_a_digit_on_its_line_stands_in_a_number():
-    digit = (200, 100, 30, 50)  # a 3 read surely
+    digit = (200, 100, 30, 50)  # a 3 shown
     bars = [(165, 102, 8, 48),  # 0.54 heights to its left: a 1 of its number
             (275, 100, 8, 50),  # 0.9 heights to its right: still
             (290, 100, 8, 50),  # 1.2 heights away: a bar of its own
             (150, 160, 8, 48),  # on the next line
-            (240, 110, 4, 20)]  # far shorter (a tick, a speck)
+            (240, 110, 4, 20),  # far shorter (a tick, a speck)
+            (210, 100, 8, 50)]  # inside the 3's box, not beside it
     boxes = [digit, *bars]
-    assert beside_a_digit(boxes, [True] + [False] * 5, reach=1.0) == [
-        False, True, True, False, False, False]
-    # Only the digits flagged count: two bars beside each other are not a number.
-    assert beside_a_digit(boxes, [False] * 6, reach=1.0) == [False] * 6
+    shown = [True] + [False] * 6
+    assert beside_a_digit(boxes, shown, reach=1.0).tolist() == [
+        False, True, True, False, False, False, False]
+    # Only the boxes asked about are answered; only the digits shown count.
+    assert beside_a_digit(boxes, shown, 1.0, asked=[False, False, True] + [False] * 4
+                          ).tolist() == [False, False, True] + [False] * 4
+    assert not beside_a_digit(boxes, [False] * 7, reach=1.0).any()
 
 
 def test_digits_side_by_side_form_one_number():
