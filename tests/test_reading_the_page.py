@@ -783,8 +783,11 @@ def test_bar_evidence_asks_a_1_for_the_surety_texture_s_bars_seldom_reach():
 
 
 def test_only_1s_are_weighed_as_bars(classifier):
+    # The 1 stands alone, far more than a digit's height from the 7 (beside it, it
+    # would be a 1 of their number: number_reach).
     page = np.full((480, 640), 230, np.uint8)
-    cv2.putText(page, "1 7 4", (120, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 8)
+    cv2.putText(page, "1", (80, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 8)
+    cv2.putText(page, "7 4", (330, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 8)
     reader = DigitReader(classifier)
     without = DigitReader(classifier, reader.settings.without({"bars"}))
     weighed = {d.digit: d.confidence for d in reader.read(page).classified}
