@@ -172,12 +172,12 @@ class HypothesisSettings:
     "size" by their height against the sure digits' when the page's was guessed
     (page.size_evidence), "bars" the 1s by the odds that an upright bar is texture's
     (page.bar_evidence; not a 1 beside a digit shown, in its number:
-    PageSettings.number_reach), "words" by the model's verdict on the readings beside them
-    (words.word_evidence), "texture" leaves out the 1s of a read whose digits look like
-    texture's (mostly 1s), not a page's (pipeline.looks_like_a_page). Retired: "sides"
-    (a 1 with paper on one side only, the dark side of an object's edge), without which
-    every benchmark read the same once the page evidence measured a fine pen's ink
-    sharply."""
+    PageSettings.number_reach), "words" by the model's verdict on the readings beside
+    them (words.word_evidence), "texture" leaves out the 1s of a read whose digits look
+    like texture's (mostly 1s), not a page's (pipeline.looks_like_a_page). Retired:
+    "sides" (a 1 with paper on one side only, the dark side of an object's edge),
+    without which every benchmark read the same once the page evidence measured a fine
+    pen's ink sharply."""
 
 
 @dataclass(frozen=True)
@@ -228,10 +228,10 @@ class PageSettings:
     """... that is, one at most this many digit heights (the taller one's) from a digit
     other than a 1 that is shown beside it on its line (side by side, sharing half the
     shorter one's height, at least half as tall): a 1 of that number, as the model
-    reads it. Set on
-    filmed pages (bench film), where numbers1's thin-pen 1 stands 0.6-0.9 heights from
-    its 3 and was left out in 95% of the frames: at 0.6 nothing changed; at 1.0 recall
-    97.5 -> 98.3%, numbers whole 88.5 -> 92.5%, false digits 0.05 -> 0.06 a frame."""
+    reads it. Set on filmed pages (bench film), where numbers1's thin-pen 1 stands
+    0.6-0.9 heights from its 3 and was left out in 95% of the frames: at 0.6 nothing
+    changed; at 1.0 recall 97.5 -> 98.3%, numbers whole 88.5 -> 92.5%, false digits
+    0.05 -> 0.06 a frame."""
 
 
 @dataclass(frozen=True)
