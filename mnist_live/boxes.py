@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 Box = tuple[int, int, int, int]
 
 
@@ -26,3 +28,20 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
         return 0.0
     inter = width * height
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def side_by_side(boxes: np.ndarray, others: np.ndarray, reach: float,
+                 height_ratio: float) -> np.ndarray:
+    """(len(boxes), len(others)) bool: which pairs stand side by side on one line:
+    overlapping in height by half the shorter one, at most `reach` times the taller
+    one's height apart (a negative gap: overlapping sideways by at most half the
+    narrower one, not one around the other, nor a box beside itself), and the shorter
+    at least `height_ratio` of the taller. Both are (N, 4) arrays of (x, y, w, h)."""
+    x, y, w, h = (column[:, None] for column in np.asarray(boxes, np.float64).reshape(-1, 4).T)
+    ox, oy, ow, oh = np.asarray(others, np.float64).reshape(-1, 4).T
+    overlap = np.minimum(y + h, oy + oh) - np.maximum(y, oy)
+    gap = np.maximum(ox - (x + w), x - (ox + ow))
+    return ((overlap >= 0.5 * np.minimum(h, oh))
+            & (gap <= reach * np.maximum(h, oh))
+            & (gap >= -0.5 * np.minimum(w, ow))
+            & (np.minimum(h, oh) >= height_ratio * np.maximum(h, oh)))

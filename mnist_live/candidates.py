@@ -117,6 +117,13 @@ def _has_long_lines(binary: np.ndarray, length: int, step: int = 4) -> bool:
     )
 
 
+# The closing's kernel at its smallest, in pixels: what a closing this small leaves
+# enclosed is a loop, not a gap between pieces of ink.
+SMALLEST_GAP_KERNEL = 3
+_SMALLEST_CLOSING = cv2.getStructuringElement(
+    cv2.MORPH_ELLIPSE, (SMALLEST_GAP_KERNEL, SMALLEST_GAP_KERNEL))
+
+
 def close_gaps(binary: np.ndarray, digit_height: float,
                size: float = CandidateLimits.close_gaps,
                loop_width: float = CandidateLimits.loop_width) -> np.ndarray:
@@ -138,11 +145,6 @@ def close_gaps(binary: np.ndarray, digit_height: float,
     return closed[pad:-pad, pad:-pad]
 
 
-# The closing's kernel at its smallest, in pixels: what a closing this small leaves
-# enclosed is a loop, not a gap between pieces of ink.
-SMALLEST_GAP_KERNEL = 3
-
-
 def gap_kernel(digit_height: float, size: float = CandidateLimits.close_gaps) -> int:
     """The side of close_gaps' kernel for digits `digit_height` tall: odd, >= 3 px."""
     return int(max(SMALLEST_GAP_KERNEL, round(digit_height * size)) | 1)
@@ -157,9 +159,7 @@ def _reopen_loops(binary: np.ndarray, closed: np.ndarray, widest: float) -> np.n
     perimeter (a round hole's diameter, twice a long slit's width; an island of ink in
     the hole counts in its area). The paper of a sheet that a dark surround encloses
     is a hole too, but a wide one: the gaps on it stay closed."""
-    smallest = cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (SMALLEST_GAP_KERNEL, SMALLEST_GAP_KERNEL))
-    tight = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, smallest)
+    tight = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, _SMALLEST_CLOSING)
     contours, hierarchy = cv2.findContours(tight, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return closed

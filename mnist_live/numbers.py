@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boxes import Box, union_box
+from .boxes import Box, side_by_side, union_box
 from .config import NumberSettings
 
 
@@ -144,17 +144,8 @@ def beside_a_digit(boxes: Sequence[Box], digits: Sequence[bool], reach: float,
     asked_rows = np.ones(len(b), bool) if asked is None else np.asarray(asked, bool)
     mine, theirs = b[asked_rows], b[np.asarray(digits, bool)]
     beside = np.zeros(len(b), bool)
-    if not len(mine) or not len(theirs):
-        return beside
-    x, y, w, h = (column[:, None] for column in mine.T)
-    dx, dy, dw, dh = theirs.T
-    overlap = np.minimum(y + h, dy + dh) - np.maximum(y, dy)
-    gap = np.maximum(dx - (x + w), x - (dx + dw))
-    near = ((overlap >= 0.5 * np.minimum(h, dh))
-            & (np.minimum(h, dh) >= 0.5 * np.maximum(h, dh))
-            & (gap >= -0.5 * np.minimum(w, dw)) & (gap <= reach * np.maximum(h, dh)))
-    # A box is never beside itself: it overlaps itself sideways all the way.
-    beside[asked_rows] = near.any(axis=1)
+    if len(mine) and len(theirs):
+        beside[asked_rows] = side_by_side(mine, theirs, reach, 0.5).any(axis=1)
     return beside
 
 

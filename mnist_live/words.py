@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from .boxes import Box
+from .boxes import Box, side_by_side
 from .config import WordSettings
 
 
@@ -62,13 +62,7 @@ def lines(boxes: list[Box], settings: WordSettings) -> np.ndarray:
     letter, not a `-` or `.` beside a digit, nor a sheet's edge around it); and a line
     goes on from each of its readings."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    x, y, w, h = (column[:, None] for column in b.T)
-    overlap = np.minimum(y + h, (y + h).T) - np.maximum(y, y.T)
-    gap = np.maximum(x.T - (x + w), x - (x.T + w.T))
-    beside = ((overlap >= 0.5 * np.minimum(h, h.T))
-              & (gap <= settings.letter_gap * np.maximum(h, h.T))
-              & (gap >= -0.5 * np.minimum(w, w.T))
-              & (np.minimum(h, h.T) >= settings.letter_height * np.maximum(h, h.T)))
+    beside = side_by_side(b, b, settings.letter_gap, settings.letter_height)
     # Each reading takes the smallest index within its reach until none changes: a
     # line's readings end with its first one's (as many rounds as its longest chain).
     reach = beside | np.eye(len(b), dtype=bool)

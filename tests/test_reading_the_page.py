@@ -362,18 +362,30 @@ def test_small_digits_on_a_sheet_amid_mortar_keep_their_loops_open(classifier):
     # lines. Gaps closed for that height filled the 3s and 4s into blobs that the model
     # refuses (238 of these 270 digits were read); they are closed for the digits'
     # (all 270 read).
-    sheets = [film.load_sheet(name) for name in film.PAGES["two_sheets"]]
-    wall = film.lay_sheets(sheets, sets.skimage_photo("brick"), (640, 480))
     reader = DigitReader(classifier)
     read = total = 0
-    for seed in SEEDS[:3]:
-        for frame in itertools.islice(film.film(wall, 60, seed), 0, None, 6):
-            height = float(np.median([t.box[3] for t in frame.digits]))
-            reading = reader.read(frame.image, digit_height=height)
-            total += len(frame.digits)
-            read += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4
-                            for d in reading.digits) for t in frame.digits)
+    for frame in _filmed("two_sheets", "brick", SEEDS[:3], every=6):
+        digits = _read_as_live(reader, frame)
+        total += len(frame.digits)
+        read += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4 for d in digits)
+                    for t in frame.digits)
     assert read / total >= 0.97
+
+
+def _filmed(page: str, surface: str, seeds, every: int) -> list:
+    """Every `every`-th of 60 frames of a bench film page laid on a scikit-image
+    surface, filmed on each of `seeds`."""
+    sheets = [film.load_sheet(name) for name in film.PAGES[page]]
+    wall = film.lay_sheets(sheets, sets.skimage_photo(surface), (640, 480))
+    return [frame for seed in seeds
+            for frame in itertools.islice(film.film(wall, 60, seed), 0, None, every)]
+
+
+def _read_as_live(reader: DigitReader, frame) -> list:
+    """The digits read in a filmed frame with the digits' height given, as the live
+    view gives the one it read in the frame before."""
+    height = float(np.median([t.box[3] for t in frame.digits]))
+    return reader.read(frame.image, digit_height=height).digits
 
 
 def test_a_pen_that_skips_along_a_stroke_is_read_on_held_out_pages(classifier):
@@ -425,16 +437,12 @@ def test_a_thin_1_beside_the_digits_of_its_number_is_no_bar_of_texture(classifie
     # its sheet's edge near, leaves it enough).
     from dataclasses import replace
 
-    sheets = [film.load_sheet(name) for name in film.PAGES["numbers1"]]
-    wall = film.lay_sheets(sheets, sets.skimage_photo("grass"), (640, 480))
-    frames = [frame for seed in SEEDS[:2]
-              for frame in itertools.islice(film.film(wall, 60, seed), 0, None, 4)]
+    frames = _filmed("numbers1", "grass", SEEDS[:2], every=4)
 
     def ones_read(reader: DigitReader) -> int:
         read = 0
         for frame in frames:
-            height = float(np.median([t.box[3] for t in frame.digits]))
-            digits = reader.read(frame.image, digit_height=height).digits
+            digits = _read_as_live(reader, frame)
             read += sum(any(d.digit == 1 and iou(d.box, t.box) >= 0.4 for d in digits)
                         for t in frame.digits if t.digit == 1)
         return read
