@@ -124,6 +124,7 @@ class Binarized:
     dark_ink: bool
     gray: np.ndarray = field(repr=False)
     scale: float = 40.0
+    darkest_paper: float = InkSettings.darkest_paper
 
     @functools.cached_property
     def ink(self) -> np.ndarray:
@@ -133,16 +134,18 @@ class Binarized:
         frame instead, and make this one only when something asks for it (the page
         evidence's edges, a picture of the steps).
         """
-        return ink_image(self.gray, self.dark_ink, self.scale)
+        return ink_image(self.gray, self.dark_ink, self.scale, self.darkest_paper)
 
 
-def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
+def ink_image(gray: np.ndarray, dark_ink: bool, scale: float,
+              darkest_paper: float = InkSettings.darkest_paper) -> np.ndarray:
     """Gray frame -> ink intensity (ink bright, paper ~0) with the lighting flattened.
 
     The paper's brightness is estimated with a closing (for dark ink: the ink is removed
     by taking the local maximum) wider than any stroke, then blurred; the ink is how far
-    each pixel falls below that estimate, relative to it. `scale` is the expected digit
-    height in pixels, so the window adapts to the frame.
+    each pixel falls below that estimate, relative to it, or to `darkest_paper` times
+    the brightest paper where the paper is darker (InkSettings.darkest_paper). `scale`
+    is the expected digit height in pixels, so the window adapts to the frame.
     """
     signal = gray if dark_ink else cv2.bitwise_not(gray)
     # The window must be wider than a stroke so strokes vanish from the estimate, but
@@ -159,11 +162,14 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     paper = cv2.blur(paper, (size, size))
+    # Found on the small image: enlarging it adds no brighter paper.
+    least = darkest_paper * cv2.minMaxLoc(paper)[1]
     if step > 1:
         paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]),
                            interpolation=cv2.INTER_LINEAR)
-    # How far each pixel falls below the paper, relative to the paper: 0 paper, 255 black.
-    return cv2.divide(cv2.subtract(paper, signal), paper, scale=255)
+    # How far each pixel falls below the paper, relative to the paper (or to the least
+    # paper counted): 0 paper, 255 black.
+    return cv2.divide(cv2.subtract(paper, signal), cv2.max(paper, least), scale=255)
 
 
 def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
@@ -304,7 +310,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     if dark_ink is None:
         dark_ink = ink_is_dark(gray, scale)
     if threshold == "otsu":
-        ink = ink_image(gray, dark_ink, scale)
+        ink = ink_image(gray, dark_ink, scale, settings.darkest_paper)
         # Light denoising so paper grain does not become specks.
         smooth = cv2.GaussianBlur(ink, (3, 3), 0)
         # Otsu's level is found where the ink sits on plain ground: grass or gravel
@@ -335,7 +341,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
         _, binary = cv2.threshold(gray, level, 255, mode)
     result = Binarized(binary=binary, level=float(level), dark_ink=dark_ink, gray=gray,
-                       scale=scale)
+                       scale=scale, darkest_paper=settings.darkest_paper)
     if threshold == "otsu":
         result.ink = ink  # already made: the cached property's value
     return result

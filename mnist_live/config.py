@@ -266,6 +266,13 @@ class InkSettings:
     """How the "otsu" threshold finds the ink (binarize.py). Levels are on the ink
     image (0 paper, 255 black), window sizes in digit heights."""
 
+    darkest_paper: float = 0.05
+    """The ink image measures ink against the paper's light, but never against less
+    than this share of the frame's brightest paper: in a black border or a night sky
+    a grey level or two of sensor noise would be as "dark" against its ground (1 of 1)
+    as a pen on paper. On scikit-image's sample photos the retina's black corners gave
+    5 false digits, read from grey levels 0-2."""
+
     min_contrast: float = 0.12
     """No level below this share of the paper's light: Otsu on a nearly empty page
     would split the paper's grain."""

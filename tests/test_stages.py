@@ -159,6 +159,25 @@ def test_grain_of_the_paper_is_never_ink():
     assert np.count_nonzero(result.binary[sheet]) < 0.001 * np.count_nonzero(sheet)
 
 
+def test_a_grey_level_or_two_in_the_dark_is_not_ink():
+    # A photo's black border (a fundus camera's, a night sky): a ring two grey levels
+    # darker than its black is as dark against it, relatively, as a pen on paper; it is
+    # not ink once the ink is measured against a share of the brightest paper at least
+    # (InkSettings.darkest_paper). A pen on the page beside it still is.
+    frame = np.full((240, 320), 200, np.uint8)
+    frame[:, 160:] = 2
+    pen, noise = np.zeros(frame.shape, np.uint8), np.zeros(frame.shape, np.uint8)
+    cv2.circle(pen, (80, 120), 20, 255, 3)
+    cv2.circle(noise, (240, 120), 20, 255, 3)
+    frame[pen > 0] = 40
+    frame[noise > 0] = 0
+    for ink, noise_is_ink in ((InkSettings(darkest_paper=0.0), True), (InkSettings(), False)):
+        binary = binarize(frame, "otsu", scale=48, dark_ink=True, settings=ink).binary
+        assert np.count_nonzero(binary[pen > 0]) > 0.9 * np.count_nonzero(pen)
+        inked = np.count_nonzero(binary[noise > 0]) > 0.5 * np.count_nonzero(noise)
+        assert inked == noise_is_ink
+
+
 def test_a_page_and_little_else_keeps_its_own_level():
     # Filling the frame, a sheet sets the level itself: no fainter one is looked for
     # (on such frames it found letters' and scribbles' faint edges more than digits),
