@@ -37,7 +37,7 @@ from .read import draw_score
 from .readers import add_reader_arguments, chosen_readers
 from .scoring import MIN_IOU, ImageScore, score_image
 
-HELP = "share of lone digits read right and alone, from 18 px to 90% of the frame height"
+HELP = "share of lone digits read right and alone, from 18 px to 90%% of the frame height"
 
 SIZES = (18, 30, 50, 80, 120, 180, 260, 400, 600, 900)
 RESOLUTIONS = ((640, 480), (1280, 720), (1600, 1200))
