@@ -58,7 +58,8 @@ Only this machine can watch, unless HOST is 0.0.0.0: then anyone on the network 
 without a password. Viewers never slow the reading: a slow one misses frames.
 
 Exit status: 0 done, 1 the source or model could not be used, 2 bad options,
-130 stopped with Ctrl+C (after closing the recording and the camera).
+130 stopped with Ctrl+C, 143 by SIGTERM (kill), 129 by SIGHUP (the terminal closed), each
+after closing the recording and the camera.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "with a TensorFlow Lite MNIST model.",
         epilog="Keys: q/Esc quit, space snapshot, b binary view, t threshold mode, "
                "h keys. "
-               "Exit status: 0 done, 1 source or model unusable, 2 bad options, 130 Ctrl+C.",
+               "Exit status: 0 done, 1 source or model unusable, 2 bad options, 130 Ctrl+C, "
+               "143 SIGTERM, 129 SIGHUP.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("input")

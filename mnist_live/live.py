@@ -18,8 +18,9 @@ and the user can resize the window; the frame keeps its shape.
 With --serve, the annotated frames and the readings are also served to browsers
 (serve.py): the loop hands each frame over and goes on, whoever watches.
 
-Ctrl+C, the end of the input, q and errors all end the same way: the recording is
-closed and moved into place, the camera released, the window and the server closed.
+Ctrl+C (or SIGTERM, SIGHUP), the end of the input, q and errors all end the same way: the
+recording is closed and moved into place, the camera released, the window and the
+server closed.
 """
 
 from __future__ import annotations
@@ -379,48 +380,72 @@ def render(frame: np.ndarray, live: LiveFrame, binary_view: bool, status: list[s
     return annotated
 
 
-class StopOnCtrlC:
+class StopOnSignal:
     """The first Ctrl+C asks the loop to finish its frame and stop; a second one forces.
+    A polite request to end (SIGTERM: `kill`, `timeout`, `systemctl stop`; SIGHUP: the
+    terminal or SSH session closed) stops it the same way.
 
     Stopping between frames is what makes every ending clean: the frame being drawn is
     recorded whole, the recording is closed and the camera released. While that
-    cleaning up runs (`cleaning_up`), Ctrl+C is ignored, so it cannot be cut short.
+    cleaning up runs (`cleaning_up`), these signals are ignored, so it cannot be cut
+    short. `signal` is the one that asked (None: none did).
     """
 
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                    if hasattr(signal, name))  # Windows has no SIGHUP
+
     def __init__(self):
-        self.requested = False
-        self._previous = None
+        self.signal: int | None = None
+        self._previous: dict[int, object] = {}
         self._installed = threading.current_thread() is threading.main_thread()
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
 
     def __enter__(self):
         if self._installed:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {number: signal.signal(number, self._handle)
+                              for number in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
+        self.signal = signum
 
     @contextlib.contextmanager
     def cleaning_up(self):
         if self._installed:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            for number in self.SIGNALS:
+                signal.signal(number, signal.SIG_IGN)
         try:
             yield
         finally:
             if self._installed:
-                signal.signal(signal.SIGINT, self._handle)
+                for number in self.SIGNALS:
+                    signal.signal(number, self._handle)
 
     def __exit__(self, *exc):
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            for number, previous in self._previous.items():
+                signal.signal(number, previous)
         return False
+
+    def raise_if_requested(self) -> None:
+        """After the cleaning up: Ctrl+C -> KeyboardInterrupt (exit 130); another
+        signal -> SystemExit with the shell's code for it (128 + its number)."""
+        if self.signal == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.signal is not None:
+            log.info("Stopped by %s.", signal.Signals(self.signal).name)
+            raise SystemExit(128 + self.signal)
 
 
 def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
     """Run until the source ends, --max-frames is reached, the user quits or presses
-    Ctrl+C (then KeyboardInterrupt is raised, after everything is closed).
+    Ctrl+C (then KeyboardInterrupt is raised, after everything is closed), or the
+    process is asked to end (SIGTERM, SIGHUP: SystemExit, after the same; StopOnSignal).
 
     A source that ends before its first frame (a camera that opens but delivers
     nothing, a video with no readable frame) is a SourceError.
@@ -430,24 +455,23 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
         max_frames = 1  # one picture, no window: reading it once is the whole job
     loop = None
     ended = False
-    with StopOnCtrlC() as ctrl_c:
+    with StopOnSignal() as stop:
         try:
             loop = LiveLoop(reader, source, options)
-            while (max_frames is None or loop.index < max_frames) and not ctrl_c.requested:
-                frame = loop.read_frame(stop=lambda: ctrl_c.requested)
+            while (max_frames is None or loop.index < max_frames) and not stop.requested:
+                frame = loop.read_frame(stop=lambda: stop.requested)
                 if frame is None:
-                    ended = not ctrl_c.requested
+                    ended = not stop.requested
                     break
                 if not loop.process(frame):
                     break
         finally:
-            with ctrl_c.cleaning_up():
+            with stop.cleaning_up():
                 if loop is not None:
                     loop.close()
                 else:
                     source.close()
-    if ctrl_c.requested:
-        raise KeyboardInterrupt
+    stop.raise_if_requested()
     if ended and loop.index == 0:
         raise SourceError(f"{source.description} delivered no frames")
     if ended:

@@ -186,7 +186,12 @@ def processed_frames(stderr: str) -> int:
 
 
 @pytest.mark.slow
-def test_ctrl_c_ends_cleanly_and_closes_the_recording(tmp_path):
+@pytest.mark.parametrize(("stop", "code", "said"), [
+    (signal.SIGINT, 130, "interrupted"),  # Ctrl+C
+    (signal.SIGTERM, 143, "Stopped by SIGTERM"),  # kill, timeout, systemctl stop
+    (signal.SIGHUP, 129, "Stopped by SIGHUP"),  # the terminal or SSH session closed
+])
+def test_ctrl_c_or_kill_ends_cleanly_and_closes_the_recording(tmp_path, stop, code, said):
     record = tmp_path / "run.mp4"
     process = subprocess.Popen(
         [sys.executable, LIVE, "--source", "synth", "--headless", "--json",
@@ -194,11 +199,12 @@ def test_ctrl_c_ends_cleanly_and_closes_the_recording(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(5):  # let it process a few frames
         assert json.loads(process.stdout.readline())["frame"] >= 0
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130
-    assert "Traceback" not in err and "interrupted" in err
+    assert process.returncode == code
+    assert "Traceback" not in err and said in err
     assert count_frames(record) == processed_frames(err) >= 5
+    assert [path.name for path in tmp_path.iterdir()] == ["run.mp4"]  # no temporary left
 
 
 # --- the window, on a virtual screen --------------------------------------------------
