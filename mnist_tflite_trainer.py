@@ -205,12 +205,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
     out = parser.add_argument_group("output")
     out.add_argument(
-        "--output-dir", type=Path, default=config.PROJECT_ROOT, metavar="DIR",
+        "--output-dir", type=cli.writable_folder, default=config.PROJECT_ROOT, metavar="DIR",
         help="writes DIR/mnist.tflite and DIR/model/ (the other model, model_card.json, "
         "confusion_matrix.png, misclassified.png, training_curves.png); default: the "
         "project folder")
     out.add_argument(
-        "--max-int8-loss", type=float, default=0.1, metavar="POINTS",
+        "--max-int8-loss", type=cli.non_negative, default=0.1, metavar="POINTS",
         help="ship the int8 model unless its test accuracy is more than this many "
         "percentage points below the float model's (default %(default)s)")
     out.add_argument("--verbose", type=int, choices=(0, 1, 2),

@@ -28,6 +28,21 @@ def test_every_command_explains_itself(command, capsys):
     assert "usage:" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("args", [["read", "--json", "{blocked}/report.json"],
+                                  ["scenes", "--out", "{blocked}/scenes"],
+                                  ["read", "--json", "{folder}"],
+                                  ["read", "--threads", "0"], ["steady", "--pan", "nan"]])
+def test_bad_options_and_unwritable_outputs_are_refused_before_any_work(args, tmp_path,
+                                                                        capsys):
+    blocked = tmp_path / "a file"  # a file where a folder should be: no one can write there
+    blocked.write_text("")
+    args = [arg.format(blocked=blocked, folder=tmp_path) for arg in args]
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    assert done.value.code == 2
+    assert f"error: argument {args[1]}" in capsys.readouterr().err
+
+
 def test_steady_prints_both_pipelines_and_the_goals(capsys):
     assert main(["steady", "--pages", "1", "--frames", "6"]) == 0
     out = capsys.readouterr().out

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -182,9 +183,24 @@ def test_live_script_bad_inputs_give_one_line(args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full (not Linux)")
+@pytest.mark.parametrize("script,args", [(STILL, ["--no-show", "--no-save", "--json"]),
+                                         (LIVE, ["--headless", "--json", "--source"])])
+def test_output_to_a_full_disk_is_one_line_and_exit_1(script, args, test_jpg):
+    with open("/dev/full", "w") as full:  # every write fails: "No space left on device"
+        result = subprocess.run([sys.executable, str(PROJECT_ROOT / script), *args,
+                                 str(test_jpg)], stdout=full, stderr=subprocess.PIPE,
+                                text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: cannot write the output: No space left on device")
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("script", [STILL, LIVE])
 @pytest.mark.parametrize("option", ["--threshold=300", "--min-confidence=2",
-                                    "--border=-0.1", "--threads=0"])
+                                    "--border=-0.1", "--threads=0", "--border=nan",
+                                    "--min-confidence=nan"])
 def test_out_of_range_options_are_refused_by_argparse(script, option, test_jpg):
     args = [str(test_jpg)] if script == STILL else []
     result = run_script(script, *args, option)

@@ -246,6 +246,21 @@ def test_help_and_usage_errors(capsys):
     assert caught.value.code == 2
 
 
+@pytest.mark.parametrize("args", [["--max-int8-loss", "nan"], ["--max-int8-loss", "-1"],
+                                  ["--camera-share", "nan"],
+                                  ["--output-dir", "{blocked}/out"]])
+def test_bad_options_and_an_unwritable_output_are_refused_before_any_work(args, tmp_path,
+                                                                          capsys):
+    import mnist_tflite_trainer
+
+    blocked = tmp_path / "a file"  # a file where a folder should be
+    blocked.write_text("")
+    with pytest.raises(SystemExit) as caught:
+        mnist_tflite_trainer.parse_args([arg.format(blocked=blocked) for arg in args])
+    assert caught.value.code == 2
+    assert f"error: argument {args[0]}" in capsys.readouterr().err
+
+
 def test_bad_data_is_one_line_and_exit_1(tmp_path):
     result = subprocess.run(
         [sys.executable, str(config.PROJECT_ROOT / "mnist_tflite_trainer.py"),

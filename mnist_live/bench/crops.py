@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .. import atomic
+from .. import atomic, cli
 from . import sets
 from .readers import our_reader, reference_reader
 from .scoring import MIN_IOU, iou
@@ -28,7 +28,7 @@ CELL = 112  # pixels per picture in the sheet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, metavar="PNG",
+    parser.add_argument("--out", type=cli.writable_file, required=True, metavar="PNG",
                         help="where to write the sheet")
     parser.add_argument("--rows", type=int, default=8, metavar="N",
                         help="digits shown (default: %(default)s)")

@@ -31,7 +31,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .. import atomic, config
+from .. import atomic, cli, config
 from ..errors import UserError
 from ..training import data as data_step
 from ..training.evaluate import SCORED_STYLES, HeldOutSets, ModelScores, score_model
@@ -63,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=SearchSettings().seed,
         help="seed of the held-out draws (default: %(default)s, the trainer's)")
     parser.add_argument(
-        "--json", type=Path, metavar="FILE", help="also write the figures to FILE as JSON")
+        "--json", type=cli.writable_file, metavar="FILE",
+        help="also write the figures to FILE as JSON")
 
 
 def run(args: argparse.Namespace) -> int:

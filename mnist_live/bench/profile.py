@@ -27,7 +27,7 @@ import pstats
 import time
 from pathlib import Path
 
-from .. import config
+from .. import atomic, cli, config
 from ..capture import VideoSource
 from ..classifier import ClassifierOptions, DigitClassifier
 from ..live import LiveOptions, run_live
@@ -73,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frames of the speed video (default: %(default)s)")
     parser.add_argument("--model", type=Path, metavar="PATH",
                         help="our model (default: the shipped mnist.tflite)")
-    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+    parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
     parser.add_argument("--top", type=int, default=20, metavar="N",
                         help="functions to list by own time (default: %(default)s)")
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "read)")
     parser.add_argument("--video-dir", type=Path, metavar="DIR",
                         help=f"where the video is cached (default: {speed.default_video_dir()})")
-    parser.add_argument("--save", type=Path, metavar="FILE",
+    parser.add_argument("--save", type=cli.writable_file, metavar="FILE",
                         help="also save the raw profile (pstats format) to FILE")
 
 
@@ -138,5 +138,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{1000 * own / n:8.3f} own {1000 * cumulative / n:8.3f} cum "
               f"{calls / n:7.1f} calls/frame  {name} ({where})")
     if args.save:
-        stats.dump_stats(str(args.save))
+        with atomic.atomic_path(args.save) as temp:
+            stats.dump_stats(str(temp))
     return 0

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .. import atomic, scenes
+from .. import atomic, cli, scenes
 from . import sets
 from .readers import NamedReader, add_reader_arguments, chosen_readers, release_reader
 from .scoring import MIN_IOU, ImageScore, Tally, score_image
@@ -73,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "project (e.g. git worktree add /tmp/before COMMIT), run in its own process",
     )
     parser.add_argument(
-        "--json", type=Path, metavar="FILE",
+        "--json", type=cli.writable_file, metavar="FILE",
         help="also write every row and every image's counts to FILE as JSON",
     )
 

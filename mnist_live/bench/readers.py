@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from .. import cli, config
 from ..classifier import ClassifierOptions, DigitClassifier
 from ..errors import UserError
 from ..pipeline import DigitReader, PipelineSettings
@@ -139,7 +139,7 @@ def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
                         help="our model (default: the shipped mnist.tflite)")
     parser.add_argument("--no-reference", action="store_true",
                         help="run only our pipeline (faster while iterating on it)")
-    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+    parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads per model (default: %(default)s)")
     parser.add_argument("--without", type=rule_names, default=frozenset(), metavar="RULES",
                         help="read with our pipeline less these hypothesis rules, to "

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import cv2
 
-from .. import atomic, scenes
+from .. import atomic, cli, scenes
 from . import sets
 
 HELP = "write generated scenes, annotated copies and their truth.json to a folder"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+    parser.add_argument("--out", type=cli.writable_folder, required=True, metavar="DIR",
                         help="folder to write into")
     parser.add_argument("--per-category", type=int, default=2, metavar="N",
                         help="scenes per category (default: %(default)s)")

@@ -28,7 +28,7 @@ import numpy as np
 import psutil
 from tqdm import tqdm
 
-from .. import atomic, config
+from .. import atomic, cli, config
 from ..capture import VideoSource
 from ..classifier import ClassifierOptions, DigitClassifier
 from ..live import LiveOptions, run_live
@@ -47,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sample the RSS every N frames (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=500, metavar="N",
                         help="frames before the starting sample (default: %(default)s)")
-    parser.add_argument("--limit", type=float, default=10.0, metavar="MB",
+    parser.add_argument("--limit", type=cli.non_negative, default=10.0, metavar="MB",
                         help="largest allowed growth after warm-up (default: %(default)s)")
     parser.add_argument("--video-frames", type=int, default=300, metavar="N",
                         help="length of the looped video (default: %(default)s, the speed "
                              "benchmark's video)")
     parser.add_argument("--model", type=Path, metavar="PATH",
                         help="our model (default: the shipped mnist.tflite)")
-    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+    parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
     parser.add_argument("--every-frame", action="store_true",
                         help="read every frame in full, as the live script's --every-frame "

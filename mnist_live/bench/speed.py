@@ -51,7 +51,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .. import atomic, config, scenes
+from .. import atomic, cli, config, scenes
 from ..capture import VideoSource
 from ..classifier import ClassifierOptions, DigitClassifier
 from ..errors import UserError
@@ -81,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, metavar="PATH",
                         help="our model, passed to the live script as --model (default: "
                              "the shipped mnist.tflite)")
-    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+    parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads, for (b) and (c) alike "
                                           "(default: %(default)s)")
     parser.add_argument("--video-dir", type=Path, metavar="DIR",

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import config, scenes
+from .. import cli, config, scenes
 from ..live import SteadyReader
 from ..pipeline import DigitReader, PipelineSettings
 from .readers import our_reader
@@ -55,10 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kind of page (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="page and filming seed (default: %(default)s)")
-    parser.add_argument("--pan", type=float, default=0.0, metavar="PX",
+    parser.add_argument("--pan", type=cli.non_negative, default=0.0, metavar="PX",
                         help="the page also drifts by up to PX pixels a frame, as a page "
                              "held in a hand does (a random walk; default: still)")
-    parser.add_argument("--threads", type=int, default=config.DEFAULT_NUM_THREADS,
+    parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
 
 
