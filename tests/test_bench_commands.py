@@ -43,6 +43,15 @@ def test_bad_options_and_unwritable_outputs_are_refused_before_any_work(args, tm
     assert f"error: argument {args[1]}" in capsys.readouterr().err
 
 
+def test_a_missing_data_folder_is_named_with_the_setting_that_moves_it(tmp_path,
+                                                                       monkeypatch, capsys):
+    monkeypatch.setenv("MNIST_LIVE_DATA", str(tmp_path / "nowhere"))
+    assert main(["read", "--no-reference", "--only", "photos"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "no data folder at" in err and "set MNIST_LIVE_DATA" in err
+
+
 def test_steady_prints_both_pipelines_and_the_goals(capsys):
     assert main(["steady", "--pages", "1", "--frames", "6"]) == 0
     out = capsys.readouterr().out

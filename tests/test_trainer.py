@@ -165,7 +165,7 @@ def test_corrupt_npz(tmp_path):
 def test_text_file_as_npz(tmp_path):
     path = tmp_path / "m.npz"
     path.write_text("hello")
-    expect_data_error(path, "not a readable .npz")
+    expect_data_error(path, "not an .npz file (not a zip archive)")
 
 
 def test_idx_folder_missing_file(tmp_path):

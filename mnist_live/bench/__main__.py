@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import config
 from ..errors import UserError
 from . import crops, film, model, profile, read, samples, scale, soak, speed, steady
 
@@ -43,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        data = config.data_dir()
+        hint = ("" if data.is_dir() else
+                f" (no data folder at {data}: set {config.DATA_DIR_ENV} to where it is)")
+        print(f"error: {exc}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
