@@ -8,12 +8,16 @@ interrupted run leaves the previous file, or none, but never a broken one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import UserError
+
+# What stops any writing: the disk full, the quota reached, a file grown too big.
+FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class AtomicFile:
@@ -62,6 +66,11 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
     try:
         yield file.temp
         file.commit()
+    except OSError as exc:
+        file.discard()
+        if exc.errno in FULL:
+            raise UserError(f"cannot write {file.destination}: {_reason(exc)}") from None
+        raise
     except BaseException:
         file.discard()
         raise

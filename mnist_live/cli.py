@@ -1,17 +1,18 @@
 """Command-line plumbing shared by the scripts: options, logging, errors, display.
 
 The scripts stay thin: each builds its parser from the option groups here, and runs its
-`main` through `run`, which turns a UserError into one line on stderr (no traceback)
-and Ctrl+C into a quiet exit.
+`main` through `run`, which turns a UserError, or output that cannot be written (a full
+disk), into one line on stderr (no traceback) and Ctrl+C into a quiet exit.
 
-Exit codes: 0 success, 1 some inputs failed, 2 usage error (argparse), 130 Ctrl+C.
+Exit codes: 0 success, 1 some inputs failed, 2 usage error (argparse), 130 Ctrl+C; the
+live script also 143 (SIGTERM) and 129 (SIGHUP), see live.StopOnSignal.
 """
 
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import config
+from .atomic import FULL
 from .binarize import parse_threshold
 from .classifier import RUNTIME_CHOICES, ClassifierOptions, DigitClassifier
 from .config import CandidateLimits, PipelineSettings
@@ -74,7 +76,7 @@ def _number_in(kind: type, low: float, high: float | None, what: str) -> Callabl
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
         # Written so that NaN, which no comparison holds for, is out of range too.
-        if not (value >= low and (high is None or value <= high)):
+        if not (value >= low and (high is None or value <= high)) or value == math.inf:
             limit = f"{low}-{high}" if high is not None else f">= {low}"
             raise argparse.ArgumentTypeError(f"{value} is out of range ({limit})")
         return value
@@ -92,7 +94,7 @@ non_negative = _number_in(float, 0.0, None, "number, 0 or more")
 
 def writable_file(text: str) -> Path:
     """An output file, checked before any work (a long benchmark must not fail at its
-    end): its folder is made and a scratch file written there and removed."""
+    end): see _check_writable."""
     path = Path(text).expanduser()
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
@@ -101,7 +103,7 @@ def writable_file(text: str) -> Path:
 
 
 def writable_folder(text: str) -> Path:
-    """An output folder, checked before any work as writable_file checks a file's."""
+    """An output folder, checked before any work: see _check_writable."""
     path = Path(text).expanduser()
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
@@ -110,9 +112,16 @@ def writable_folder(text: str) -> Path:
 
 
 def _check_writable(folder: Path) -> None:
+    """Whether `folder` can be written, or made and written: a scratch file is written
+    and removed in it, or in the nearest folder above it that exists. Nothing is made
+    now: the options may still fail, or ask for --help."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write in {folder}: {existing} is a file")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         raise argparse.ArgumentTypeError(
@@ -278,17 +287,14 @@ def run(main: Callable[[], int]) -> None:
         _drop_stdout()
         code = EXIT_OK
     except OSError as exc:
-        if exc.errno not in _FULL:
+        if exc.errno not in FULL:
             raise
-        # A disk full (or a quota reached) under --json > file: the output is lost.
-        _drop_stdout()
-        print(f"error: cannot write the output: {exc.strerror}", file=sys.stderr)
+        if exc.filename is None:  # stdout (--json > file on a full disk): it is lost
+            _drop_stdout()
+        print(f"error: cannot write {exc.filename or 'the output'}: {exc.strerror}",
+              file=sys.stderr)
         code = EXIT_FAILED
     sys.exit(code)
-
-
-# Where output cannot go on: the disk full, the quota reached, a file grown too big.
-_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def _drop_stdout() -> None:

@@ -386,9 +386,10 @@ class StopOnSignal:
     terminal or SSH session closed) stops it the same way.
 
     Stopping between frames is what makes every ending clean: the frame being drawn is
-    recorded whole, the recording is closed and the camera released. While that
-    cleaning up runs (`cleaning_up`), these signals are ignored, so it cannot be cut
-    short. `signal` is the one that asked (None: none did).
+    recorded whole, the recording is closed and the camera released. From the cleaning
+    up (`cleaning_up`) on, these signals are ignored, so it cannot be cut short. A signal
+    ignored when the loop starts stays ignored (`nohup`, a background job's Ctrl+C).
+    `signal` is the one that asked (None: none did).
     """
 
     SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -405,8 +406,11 @@ class StopOnSignal:
 
     def __enter__(self):
         if self._installed:
-            self._previous = {number: signal.signal(number, self._handle)
-                              for number in self.SIGNALS}
+            for number in self.SIGNALS:
+                if signal.getsignal(number) != signal.SIG_IGN:
+                    # None: a handler installed from C, which Python cannot put back.
+                    previous = signal.signal(number, self._handle)
+                    self._previous[number] = signal.SIG_DFL if previous is None else previous
         return self
 
     def _handle(self, signum, frame):
@@ -416,20 +420,14 @@ class StopOnSignal:
 
     @contextlib.contextmanager
     def cleaning_up(self):
-        if self._installed:
-            for number in self.SIGNALS:
-                signal.signal(number, signal.SIG_IGN)
-        try:
-            yield
-        finally:
-            if self._installed:
-                for number in self.SIGNALS:
-                    signal.signal(number, self._handle)
+        for number in self._previous:
+            signal.signal(number, signal.SIG_IGN)
+        yield
 
     def __exit__(self, *exc):
-        if self._installed:
-            for number, previous in self._previous.items():
-                signal.signal(number, previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+        self._previous = {}
         return False
 
     def raise_if_requested(self) -> None:
@@ -465,6 +463,11 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
                     break
                 if not loop.process(frame):
                     break
+        except OSError:
+            # Asked to stop, the frame's output may find its reader gone (a closed
+            # terminal: EIO; a closed pipe): the stop, not the error, ends the run.
+            if not stop.requested:
+                raise
         finally:
             with stop.cleaning_up():
                 if loop is not None:

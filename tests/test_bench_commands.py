@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from mnist_live import atomic
 from mnist_live.bench import sets
 from mnist_live.bench.__main__ import COMMANDS, main
 from mnist_live.bench.scale import SIZES, heights_for, sample_digits
 from mnist_live.bench.steady import Stability, film_page, shown_label
+from mnist_live.errors import UserError
 from mnist_live.live import SteadyReader
 from mnist_live.pipeline import DigitReader
 from mnist_live.scenes import make_scene, mnist_test_digits, render_video_frames
@@ -43,6 +47,23 @@ def test_bad_options_and_unwritable_outputs_are_refused_before_any_work(args, tm
     assert f"error: argument {args[1]}" in capsys.readouterr().err
 
 
+def test_checking_an_output_makes_nothing_before_the_options_pass(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["read", "--json", str(tmp_path / "new" / "dir" / "r.json"), "--threads", "0"])
+    assert "--threads" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_full_disk_under_a_report_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(UserError, match=r"cannot write .*r\.json: No space left on device"):
+        atomic.write_text(tmp_path / "r.json", "{}")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_missing_data_folder_is_named_with_the_setting_that_moves_it(tmp_path,
                                                                        monkeypatch, capsys):
     monkeypatch.setenv("MNIST_LIVE_DATA", str(tmp_path / "nowhere"))
@@ -50,6 +71,9 @@ def test_a_missing_data_folder_is_named_with_the_setting_that_moves_it(tmp_path,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "no data folder at" in err and "set MNIST_LIVE_DATA" in err
+    # A file missing elsewhere is no matter of the data folder.
+    assert main(["steady", "--model", str(tmp_path / "nowhere.tflite")]) == 1
+    assert "MNIST_LIVE_DATA" not in capsys.readouterr().err
 
 
 def test_steady_prints_both_pipelines_and_the_goals(capsys):

@@ -20,6 +20,7 @@ from conftest import PROJECT_ROOT
 from test_scripts import write_synth_video
 
 from mnist_live.capture import LatestFrameReader
+from mnist_live.live import StopOnSignal
 from mnist_live.pipeline import DigitDetection
 from mnist_live.record import Recorder, check_record_path
 from mnist_live.tracking import DigitTracker
@@ -205,6 +206,32 @@ def test_ctrl_c_or_kill_ends_cleanly_and_closes_the_recording(tmp_path, stop, co
     assert "Traceback" not in err and said in err
     assert count_frames(record) == processed_frames(err) >= 5
     assert [path.name for path in tmp_path.iterdir()] == ["run.mp4"]  # no temporary left
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP (Windows)")
+def test_a_signal_ignored_before_the_loop_stays_ignored():
+    # Under nohup SIGHUP is ignored: logging out must not stop a recording. The others
+    # are taken over while the loop runs, ignored while it cleans up, then given back.
+    before = {number: signal.getsignal(number) for number in StopOnSignal.SIGNALS}
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with StopOnSignal() as stop:
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            signal.raise_signal(signal.SIGHUP)
+            assert not stop.requested
+            signal.raise_signal(signal.SIGTERM)
+            assert stop.signal == signal.SIGTERM
+            with stop.cleaning_up():
+                assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN  # until the end
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == before[signal.SIGTERM]
+        with pytest.raises(SystemExit) as stopped:
+            stop.raise_if_requested()
+        assert stopped.value.code == 128 + signal.SIGTERM
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 # --- the window, on a virtual screen --------------------------------------------------

@@ -7,9 +7,10 @@ run(args) -> exit status; list it in COMMANDS to add one (e.g. `speed`, `steady`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from .. import config
+from .. import cli, config
 from ..errors import UserError
 from . import crops, film, model, profile, read, samples, scale, soak, speed, steady
 
@@ -44,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UserError as exc:
+        # A file missing from a data folder that is missing altogether: say where the
+        # data is looked for, and how to point there.
         data = config.data_dir()
-        hint = ("" if data.is_dir() else
+        hint = ("" if data.is_dir() or f"{data}{os.sep}" not in str(exc) else
                 f" (no data folder at {data}: set {config.DATA_DIR_ENV} to where it is)")
         print(f"error: {exc}{hint}", file=sys.stderr)
         return 1
@@ -55,4 +58,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)  # as the scripts: a full disk, a closed pipe

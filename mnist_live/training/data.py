@@ -158,9 +158,8 @@ def _load_npz(path: Path, keys=NPZ_KEYS):
     try:
         # An .npz is a zip archive. Anything else np.load takes for a pickle, and says
         # so ("contains pickled (object) data"), which misleads.
-        with open(path, "rb") as file:
-            if file.read(4) != b"PK\x03\x04":
-                raise DataError(f"{path}: not an .npz file (not a zip archive)")
+        if Path(path).is_file() and not zipfile.is_zipfile(path):
+            raise DataError(f"{path}: not an .npz file (not a zip archive)")
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in keys if k not in npz.files]
             if missing:

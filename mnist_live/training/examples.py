@@ -58,7 +58,7 @@ from ..scenes import render_digit
 __all__ = ["NOT_A_DIGIT"]  # the 11th class, defined with the classifier
 
 # Bumped whenever what is drawn here changes: a resumed run then draws its examples anew.
-VERSION = 6  # 6: binarize adds a pen fainter than the level on plain paper
+VERSION = 7  # 7: binarize counts no paper darker than 5% of the brightest (black borders)
 DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred", "small")
 NEGATIVE_KINDS = ("letters", "symbols", "pieces", "pairs", "clutter")
 
