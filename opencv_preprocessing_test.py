@@ -33,7 +33,7 @@ model was unsure). Windows show the steps unless --no-show is given or there is 
 display; then press any key for the next image, q or Esc to stop.
 
 Exit status: 0 all images read, 1 some could not be read or their pictures saved (each
-named on stderr), 2 bad options, 130 Ctrl+C.
+named on stderr; an image's pictures are saved all or none), 2 bad options, 130 Ctrl+C.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from pathlib import Path
 import cv2
 
 from mnist_live import cli, config, draw
-from mnist_live.atomic import atomic_path
+from mnist_live.atomic import AtomicFile
 from mnist_live.capture import read_image
 from mnist_live.confidence import confidence_text
 from mnist_live.errors import UserError
@@ -192,10 +192,20 @@ def scaled_reading(reading: FrameReading, scale: float) -> FrameReading:
 
 
 def save_pictures(pictures: dict[str, object], folder: Path) -> None:
-    for name, picture in pictures.items():
-        with atomic_path(folder / f"{name}.png") as temp:
-            if not cv2.imwrite(str(temp), picture):
+    """Save every step picture, or none: each is written under a temporary name beside
+    its place, and all are moved there once every one is written."""
+    files: list[AtomicFile] = []
+    try:
+        for name, picture in pictures.items():
+            files.append(AtomicFile(folder / f"{name}.png"))
+            if not cv2.imwrite(str(files[-1].temp), picture):
                 raise UserError(f"cannot write {folder / name}.png")
+        for file in files:
+            file.commit()
+    except BaseException:
+        for file in files:
+            file.discard()
+        raise
 
 
 def show_pictures(pictures: dict[str, object], title: str) -> bool:

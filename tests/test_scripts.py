@@ -300,3 +300,25 @@ def test_a_closed_pipe_ends_quietly(test_jpg):
         shell=True, capture_output=True, text=True, timeout=60)
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_an_images_step_pictures_are_saved_all_or_none(tmp_path, monkeypatch):
+    import opencv_preprocessing_test as still
+    from mnist_live.errors import UserError
+
+    pictures = {f"{k}_step": np.zeros((8, 8), np.uint8) for k in range(4)}
+    folder = tmp_path / "photo"
+    written = []
+    imwrite = cv2.imwrite
+
+    def fails_on_the_third(path, picture):  # a disk that fills up on the way
+        written.append(path)
+        return len(written) < 3 and imwrite(path, picture)
+
+    monkeypatch.setattr(still.cv2, "imwrite", fails_on_the_third)
+    with pytest.raises(UserError, match="cannot write"):
+        still.save_pictures(pictures, folder)
+    assert len(written) == 3 and list(folder.iterdir()) == []
+    monkeypatch.setattr(still.cv2, "imwrite", imwrite)
+    still.save_pictures(pictures, folder)
+    assert sorted(path.name for path in folder.iterdir()) == [f"{k}_step.png" for k in range(4)]
