@@ -154,12 +154,19 @@ def _load_keras():
     return (x_train, y_train, x_test, y_test), "keras.datasets.mnist", digest
 
 
+# How a zip archive starts: a file's header, or (no file in it) the archive's end.
+ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
 def _load_npz(path: Path, keys=NPZ_KEYS):
     try:
         # An .npz is a zip archive. Anything else np.load takes for a pickle, and says
         # so ("contains pickled (object) data"), which misleads.
-        if Path(path).is_file() and not zipfile.is_zipfile(path):
-            raise DataError(f"{path}: not an .npz file (not a zip archive)")
+        if Path(path).is_file():
+            with open(path, "rb") as file:
+                start = file.read(4)
+            if start not in ZIP_STARTS:
+                raise DataError(f"{path}: not an .npz file (not a zip archive)")
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in keys if k not in npz.files]
             if missing:
