@@ -144,8 +144,8 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float,
     The paper's brightness is estimated with a closing (for dark ink: the ink is removed
     by taking the local maximum) wider than any stroke, then blurred; the ink is how far
     each pixel falls below that estimate, relative to it, or to `darkest_paper` times
-    the brightest paper where the paper is darker (InkSettings.darkest_paper). `scale`
-    is the expected digit height in pixels, so the window adapts to the frame.
+    white where the paper is darker (InkSettings.darkest_paper). `scale` is the
+    expected digit height in pixels, so the window adapts to the frame.
     """
     signal = gray if dark_ink else cv2.bitwise_not(gray)
     # The window must be wider than a stroke so strokes vanish from the estimate, but
@@ -162,14 +162,13 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float,
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     paper = cv2.blur(paper, (size, size))
-    # Found on the small image: enlarging it adds no brighter paper.
-    least = darkest_paper * cv2.minMaxLoc(paper)[1]
     if step > 1:
         paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]),
                            interpolation=cv2.INTER_LINEAR)
     # How far each pixel falls below the paper, relative to the paper (or to the least
     # paper counted): 0 paper, 255 black.
-    return cv2.divide(cv2.subtract(paper, signal), cv2.max(paper, least), scale=255)
+    return cv2.divide(cv2.subtract(paper, signal), cv2.max(paper, 255 * darkest_paper),
+                      scale=255)
 
 
 def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings

@@ -268,10 +268,11 @@ class InkSettings:
 
     darkest_paper: float = 0.05
     """The ink image measures ink against the paper's light, but never against less
-    than this share of the frame's brightest paper: in a black border or a night sky
-    a grey level or two of sensor noise would be as "dark" against its ground (1 of 1)
-    as a pen on paper. On scikit-image's sample photos the retina's black corners gave
-    5 false digits, read from grey levels 0-2."""
+    than this share of white (255): in a black border or a night sky, or a frame all
+    but black (a covered lens, a dark room), a grey level or two of sensor noise would
+    be as "dark" against its ground (1 of 1) as a pen on paper. On scikit-image's
+    sample photos the retina's black corners gave 5 false digits, read from grey levels
+    0-2; frames of noise about grey level 1-5 gave 0.5-4.4 a frame."""
 
     min_contrast: float = 0.12
     """No level below this share of the paper's light: Otsu on a nearly empty page
