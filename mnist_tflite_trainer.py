@@ -207,8 +207,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     out.add_argument(
         "--output-dir", type=cli.writable_folder, default=config.PROJECT_ROOT, metavar="DIR",
         help="writes DIR/mnist.tflite and DIR/model/ (the other model, model_card.json, "
-        "confusion_matrix.png, misclassified.png, training_curves.png); default: the "
-        "project folder")
+        "confusion_matrix.png, misclassified.png, training_curves.png, negatives.png, "
+        "refused_digits.png); default: the project folder")
     out.add_argument(
         "--max-int8-loss", type=cli.non_negative, default=0.1, metavar="POINTS",
         help="ship the int8 model unless its test accuracy is more than this many "

@@ -192,8 +192,10 @@ def scaled_reading(reading: FrameReading, scale: float) -> FrameReading:
 
 
 def save_pictures(pictures: dict[str, object], folder: Path) -> None:
-    """Save every step picture, or none: each is written under a temporary name beside
-    its place, and all are moved there once every one is written."""
+    """Save the step pictures: each is written under a temporary name beside its place,
+    and all are moved there only once every one is written, so a write that fails (a
+    full disk) leaves none of them, nor the folder if it made it."""
+    made = not folder.exists()
     files: list[AtomicFile] = []
     try:
         for name, picture in pictures.items():
@@ -205,6 +207,8 @@ def save_pictures(pictures: dict[str, object], folder: Path) -> None:
     except BaseException:
         for file in files:
             file.discard()
+        if made and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
         raise
 
 

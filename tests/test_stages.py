@@ -162,7 +162,7 @@ def test_grain_of_the_paper_is_never_ink():
 def test_a_grey_level_or_two_in_the_dark_is_not_ink():
     # A photo's black border (a fundus camera's, a night sky): a ring two grey levels
     # darker than its black is as dark against it, relatively, as a pen on paper; it is
-    # not ink once the ink is measured against a share of the brightest paper at least
+    # not ink once the ink is measured against a share of white at least
     # (InkSettings.darkest_paper). A pen on the page beside it still is.
     frame = np.full((240, 320), 200, np.uint8)
     frame[:, 160:] = 2

@@ -58,7 +58,7 @@ from ..scenes import render_digit
 __all__ = ["NOT_A_DIGIT"]  # the 11th class, defined with the classifier
 
 # Bumped whenever what is drawn here changes: a resumed run then draws its examples anew.
-VERSION = 7  # 7: binarize counts no paper darker than 5% of the brightest (black borders)
+VERSION = 8  # 8: binarize counts no paper darker than 5% of white (black borders, frames)
 DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred", "small")
 NEGATIVE_KINDS = ("letters", "symbols", "pieces", "pairs", "clutter")
 
