@@ -112,9 +112,10 @@ def writable_folder(text: str) -> Path:
 
 
 def _check_writable(folder: Path) -> None:
-    """Whether `folder` can be written, or made and written: a scratch file is written
-    and removed in it, or in the nearest folder above it that exists. Nothing is made
-    now: the options may still fail, or ask for --help."""
+    """Refuse `folder` (ArgumentTypeError) unless it can be written, or made and
+    written: a scratch file is written and removed in it, or in the nearest folder
+    above it that exists. Nothing is made now: the options may still fail, or ask for
+    --help."""
     existing = folder.absolute()
     while not existing.exists():
         existing = existing.parent
