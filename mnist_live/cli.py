@@ -58,7 +58,8 @@ def parse_address(text: str) -> tuple[str, int]:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     elif ":" in host:
-        raise ValueError(f"write an IPv6 address in brackets, e.g. [{host}]:{port}")
+        raise ValueError("write an IPv6 address in brackets, then the port, e.g. "
+                         "[::1]:8080")
     if not (port.isascii() and port.isdecimal()) or int(port) > 65535:
         raise ValueError(f"{text!r} is not [HOST:]PORT with a port 0-65535, e.g. 8080 or "
                          f"0.0.0.0:8080")

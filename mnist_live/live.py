@@ -446,7 +446,8 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
     process is asked to end (SIGTERM, SIGHUP: SystemExit, after the same; StopOnSignal).
 
     A source that ends before its first frame (a camera that opens but delivers
-    nothing, a video with no readable frame) is a SourceError.
+    nothing, a video with no readable frame) is a SourceError, and so is a camera or
+    stream that stops delivering frames (only a video file ends).
     """
     max_frames = options.max_frames
     if options.headless and source.still and max_frames is None and options.serve is None:
@@ -477,6 +478,11 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
     stop.raise_if_requested()
     if ended and loop.index == 0:
         raise SourceError(f"{source.description} delivered no frames")
+    if ended and source.live:
+        # A camera or stream has no end of its own: it was unplugged, or its server
+        # went away. A script or service watching the exit status must see a failure.
+        raise SourceError(f"{source.description} stopped delivering frames after "
+                          f"{loop.index} frames")
     if ended:
         log.info("End of %s after %d frames.", source.description, loop.index)
     return 0

@@ -413,6 +413,7 @@ def test_the_screen_size_is_found_or_a_safe_default(monkeypatch):
 
 def test_a_camera_that_stops_mid_run_ends_cleanly_with_a_playable_recording(
         tmp_path, classifier):
+    from mnist_live.errors import SourceError
     from mnist_live.live import LiveOptions, run_live
     from mnist_live.pipeline import DigitReader
     from mnist_live.synth import SynthCamera
@@ -429,9 +430,9 @@ def test_a_camera_that_stops_mid_run_ends_cleanly_with_a_playable_recording(
             return None if frame is None else self.page.read()
 
     record = tmp_path / "unplugged.avi"
-    status = run_live(DigitReader(classifier), FailingCamera(),
-                      LiveOptions(headless=True, record=record))
-    assert status == 0
+    with pytest.raises(SourceError, match="stopped delivering frames"):  # exit 1
+        run_live(DigitReader(classifier), FailingCamera(),
+                 LiveOptions(headless=True, record=record))
     assert 1 <= count_frames(record) <= 8
     assert [p.name for p in tmp_path.iterdir()] == ["unplugged.avi"]
 
@@ -530,3 +531,19 @@ def test_window_keys_and_trackbar(monkeypatch, classifier, tmp_path):
     assert press(ord("h")) and not window.show_help
     assert press(ord(" ")) and len(list(tmp_path.glob("snapshot_*.png"))) == 1
     assert not press(ord("q")) and not press(27)
+
+
+def test_a_camera_that_stops_delivering_is_an_error_and_a_video_that_ends_is_not(classifier):
+    # A camera or stream has no end of its own: a script watching the exit status must
+    # see it unplugged. A video file's end is the end of the job.
+    from mnist_live.errors import SourceError
+    from mnist_live.live import LiveOptions, run_live
+    from mnist_live.pipeline import DigitReader
+
+    camera = CountingSource(3)
+    with pytest.raises(SourceError, match="fake camera stopped delivering frames after 3"):
+        run_live(DigitReader(classifier), camera, LiveOptions(headless=True))
+    assert camera.closed
+    video = CountingSource(3)
+    video.live = False
+    assert run_live(DigitReader(classifier), video, LiveOptions(headless=True)) == 0
