@@ -13,8 +13,14 @@ which the still-image script uses too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -122,15 +128,21 @@ class VideoSource:
     def __init__(self, target: int | str, width: int | None, height: int | None,
                  live: bool):
         self.live = live  # a camera or stream (frames come whether we read them or not)
-        self.capture = cv2.VideoCapture(target)
-        if not self.capture.isOpened():
+        with _native_stderr_held() as held:
+            self.capture = cv2.VideoCapture(target)
+            opened = self.capture.isOpened()
+        if not opened:
             self.capture.release()
             if isinstance(target, int):
                 raise SourceError(
                     f"camera {target} cannot be opened (not plugged in, busy, or no "
                     f"permission); try another index or --source synth"
                 )
-            raise SourceError(f"{target}: cannot open as a video or stream")
+            why = _last_native_line(held.text)
+            raise SourceError(f"{target}: cannot open as a video or stream"
+                              + (f" (the decoder says: {why})" if why else ""))
+        if held.text:  # the warnings of a source that opened: the user's to see
+            sys.stderr.write(held.text)
         if width:
             self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:
@@ -151,6 +163,39 @@ class VideoSource:
 
     def close(self) -> None:
         self.capture.release()
+
+
+class _HeldText:
+    """What _native_stderr_held held back (`text`, once its block has ended)."""
+
+    text = ""
+
+
+@contextlib.contextmanager
+def _native_stderr_held() -> Iterator[_HeldText]:
+    """Hold back what native code (FFmpeg inside OpenCV) writes to the process's stderr
+    while the block runs: a source that cannot be opened is said in one line of ours,
+    with FFmpeg's reason in it (_last_native_line), not under FFmpeg's own lines."""
+    held = _HeldText()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield held
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            scratch.seek(0)
+            held.text = scratch.read().decode("utf-8", "replace")
+
+
+def _last_native_line(text: str) -> str:
+    """The last line FFmpeg or OpenCV wrote, without its "[tcp @ 0x55...]" or
+    "[ WARN:0@0.010]" prefix: e.g. "Connection to tcp://host:9 failed: Connection
+    refused"."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", lines[-1]) if lines else ""
 
 
 class PicameraSource:

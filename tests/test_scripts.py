@@ -183,6 +183,18 @@ def test_live_script_bad_inputs_give_one_line(args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_unreachable_stream_is_one_line_with_ffmpegs_reason_in_it():
+    # Port 9 (discard) refuses at once. FFmpeg's own line ("[tcp @ 0x...] Connection to
+    # ... failed") used to come above ours; its reason is now in ours.
+    result = run_script(LIVE, "--headless", "--source", "rtsp://127.0.0.1:9/x")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: rtsp://127.0.0.1:9/x: cannot open as a video or stream "
+                           "(the decoder says: ")
+    assert "refused" in last.lower()
+    assert "[tcp @" not in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full (not Linux)")
 @pytest.mark.parametrize("script,args", [(STILL, ["--no-show", "--no-save", "--json"]),
                                          (LIVE, ["--headless", "--json", "--source"])])
