@@ -141,7 +141,7 @@ class VideoSource:
             why = _last_native_line(held.text)
             raise SourceError(f"{target}: cannot open as a video or stream"
                               + (f" (the decoder says: {why})" if why else ""))
-        if held.text:  # the warnings of a source that opened: the user's to see
+        if held.text and sys.stderr is not None:  # a source that opened: its warnings
             sys.stderr.write(held.text)
         if width:
             self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
@@ -177,8 +177,13 @@ def _native_stderr_held() -> Iterator[_HeldText]:
     while the block runs: a source that cannot be opened is said in one line of ours,
     with FFmpeg's reason in it (_last_native_line), not under FFmpeg's own lines."""
     held = _HeldText()
-    sys.stderr.flush()
-    saved = os.dup(2)
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (a GUI launcher): nothing to hold back
+        yield held
+        return
     with tempfile.TemporaryFile() as scratch:
         os.dup2(scratch.fileno(), 2)
         try:
