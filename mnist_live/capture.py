@@ -13,20 +13,17 @@ which the still-image script uses too.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import re
 import sys
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .errors import ImageError, SourceError
+from .native import stderr_held
 from .synth import SynthCamera
 
 log = logging.getLogger(__name__)
@@ -128,7 +125,8 @@ class VideoSource:
     def __init__(self, target: int | str, width: int | None, height: int | None,
                  live: bool):
         self.live = live  # a camera or stream (frames come whether we read them or not)
-        with _native_stderr_held() as held:
+        said: list[str] = []  # FFmpeg's lines: a reason for ours, or warnings
+        with stderr_held(said):
             self.capture = cv2.VideoCapture(target)
             opened = self.capture.isOpened()
         if not opened:
@@ -138,11 +136,11 @@ class VideoSource:
                     f"camera {target} cannot be opened (not plugged in, busy, or no "
                     f"permission); try another index or --source synth"
                 )
-            why = _last_native_line(held.text)
+            why = _without_prefix(said[-1]) if said else ""
             raise SourceError(f"{target}: cannot open as a video or stream"
                               + (f" (the decoder says: {why})" if why else ""))
-        if held.text and sys.stderr is not None:  # a source that opened: its warnings
-            sys.stderr.write(held.text)
+        for line in said:  # a source that opened: its warnings are the user's to see
+            print(line, file=sys.stderr)
         if width:
             self.capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:
@@ -165,42 +163,10 @@ class VideoSource:
         self.capture.release()
 
 
-class _HeldText:
-    """What _native_stderr_held held back (`text`, once its block has ended)."""
-
-    text = ""
-
-
-@contextlib.contextmanager
-def _native_stderr_held() -> Iterator[_HeldText]:
-    """Hold back what native code (FFmpeg inside OpenCV) writes to the process's stderr
-    while the block runs: a source that cannot be opened is said in one line of ours,
-    with FFmpeg's reason in it (_last_native_line), not under FFmpeg's own lines."""
-    held = _HeldText()
-    if sys.stderr is not None:
-        sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr at all (a GUI launcher): nothing to hold back
-        yield held
-        return
-    with tempfile.TemporaryFile() as scratch:
-        os.dup2(scratch.fileno(), 2)
-        try:
-            yield held
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            scratch.seek(0)
-            held.text = scratch.read().decode("utf-8", "replace")
-
-
-def _last_native_line(text: str) -> str:
-    """The last line FFmpeg or OpenCV wrote, without its "[tcp @ 0x55...]" or
-    "[ WARN:0@0.010]" prefix: e.g. "Connection to tcp://host:9 failed: Connection
-    refused"."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return re.sub(r"^(\[[^\]]*\]\s*)+", "", lines[-1]) if lines else ""
+def _without_prefix(line: str) -> str:
+    """A line of FFmpeg or OpenCV without its "[tcp @ 0x55...]" or "[ WARN:0@0.010]"
+    prefix: e.g. "Connection to tcp://host:9 failed: Connection refused"."""
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", line)
 
 
 class PicameraSource:

@@ -29,9 +29,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import os
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +36,7 @@ import numpy as np
 
 from . import config
 from .errors import ModelError, RuntimeNotAvailable
+from .native import stderr_held
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +125,7 @@ class DigitClassifier:
         self.runtime, interpreter_class = load_interpreter_class(self.options.runtime)
         native_messages: list[str] = []
         try:
-            with _native_stderr_captured(native_messages):
+            with stderr_held(native_messages):
                 self._interpreter = interpreter_class(
                     model_path=str(model_path), num_threads=self.options.num_threads
                 )
@@ -138,6 +136,11 @@ class DigitClassifier:
                 f"cannot load {model_path} as a TFLite model ({type(exc).__name__}"
                 f"{': ' + detail[0] if detail else ''})"
             ) from None
+        finally:
+            # The interpreter's start is noise to a user; real warnings are passed on.
+            for line in native_messages:
+                level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
+                log.log(level, "interpreter: %s", line)
         self.model_path = model_path
         input_detail = self._interpreter.get_input_details()
         output_detail = self._interpreter.get_output_details()
@@ -274,35 +277,6 @@ class DigitClassifier:
             exp = np.exp(shifted)
             values = exp / exp.sum(axis=1, keepdims=True)
         return np.clip(values, 0.0, 1.0)
-
-
-@contextlib.contextmanager
-def _native_stderr_captured(messages: list[str]):
-    """Collect what the interpreter's C++ code prints on stderr while loading a model.
-
-    It prints "INFO: Created TensorFlow Lite XNNPACK delegate" on every start, which is
-    noise to a user; real warnings are passed on through logging.
-    """
-    try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. pytest capture)
-        yield
-        return
-    sys.stderr.flush()
-    saved_fd = os.dup(stderr_fd)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), stderr_fd)
-        try:
-            yield
-        finally:
-            os.dup2(saved_fd, stderr_fd)
-            os.close(saved_fd)
-            capture.seek(0)
-            for line in capture.read().decode("utf-8", "replace").splitlines():
-                if line.strip():
-                    messages.append(line.strip())
-                    level = logging.DEBUG if line.startswith("INFO:") else logging.WARNING
-                    log.log(level, "interpreter: %s", line.strip())
 
 
 def _output_step(interpreter, output: dict) -> float | None:
