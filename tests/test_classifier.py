@@ -261,3 +261,18 @@ def test_held_out_scores_come_with_and_without_the_lookalikes(mnist_test):
                           held).summary()
     assert set(figures["unfiltered_refused_by_kind"]) == set(CHECKED_KINDS)
     assert 0 <= figures["negatives_refused"] <= 100
+
+
+def test_what_refusals_cost_is_told_apart_from_confusions():
+    """USPS's figures as `bench model` prints them: the accuracy, the share refused, and
+    the accuracy with the 11th output set aside (a refused digit whose likeliest digit
+    is right counts as right there); a missing USPS set prints '-' in those rows."""
+    from mnist_live.bench.model import _row
+    from mnist_live.training.evaluate import Evaluation
+
+    usps = Evaluation(labels=np.array([1, 2, 3, 4]), predictions=np.array([1, 10, 10, 5]),
+                      confidences=np.ones(4), digit_answers=np.array([1, 2, 7, 5]))
+    assert usps.accuracy == 0.25
+    assert usps.refused == 0.5
+    assert usps.digits_alone_accuracy == 0.5
+    assert "|       - |" in _row("  USPS digits refused", None, None)

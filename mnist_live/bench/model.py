@@ -4,7 +4,10 @@ Scores one or more .tflite models through DigitClassifier (the pipeline's own cl
 
     MNIST test        all 10,000 test images; an answer "not a digit" counts as wrong
     refused digits    share of MNIST test digits answered "not a digit"
-    USPS              2,007 digits by other writers (usps_test_28x28.npz)
+    USPS              2,007 digits by other writers (usps_test_28x28.npz); also the
+                      share answered "not a digit", and the accuracy when the model is
+                      asked only which digit (its 11th output set aside): what its
+                      refusals cost against its confusions among digits
     thick ... blurred the MNIST test images drawn as ink in that style and cut to 28x28
                       by the pipeline's mnist_crop (mnist_live.training.examples)
     not a digit       held-out crops of each kind (letters, symbols, pieces of digits,
@@ -96,7 +99,9 @@ def table(scores: ModelScores) -> str:
     rows = [("MNIST test accuracy (\"not a digit\" = wrong)", figures["mnist_test_accuracy"],
              "mnist_test_accuracy"),
             ("MNIST test digits refused", figures["mnist_test_refused"], "mnist_test_refused"),
-            ("USPS accuracy", figures["usps_accuracy"], "usps_accuracy")]
+            ("USPS accuracy", figures["usps_accuracy"], "usps_accuracy"),
+            ("  USPS digits refused", figures["usps_refused"], None),
+            ("  USPS asked only which digit", figures["usps_digits_alone_accuracy"], None)]
     rows += [(f"MNIST test drawn {style}", value, "styled")
              for style, value in figures["styled_accuracy"].items()]
     rows.append(("\"not a digit\" refused, all kinds", figures["negatives_refused"],
@@ -115,7 +120,8 @@ def table(scores: ModelScores) -> str:
 
 def _row(name: str, value, target: str | None) -> str:
     if target is None:  # a figure to read beside the others, with no target of its own
-        return f"| {name:<46} | {value:>7.2f} | {'':<8} |     |"
+        shown = "-" if value is None else f"{value:.2f}"
+        return f"| {name:<46} | {shown:>7} | {'':<8} |     |"
     sign, limit = TARGETS[target]
     goal = f"{sign} {limit:g}"
     if value is None:

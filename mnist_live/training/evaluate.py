@@ -34,6 +34,8 @@ class Evaluation:
     predictions: np.ndarray  # (N,) predicted class, NOT_A_DIGIT for "not a digit"
     confidences: np.ndarray  # (N,) probability of the predicted class
     not_digit: np.ndarray | None = None  # (N,) probability of "not a digit" (11 outputs)
+    # (N,) the likeliest of the ten digits, whatever the "not a digit" output says
+    digit_answers: np.ndarray | None = None
 
     @property
     def accuracy(self) -> float:
@@ -42,6 +44,14 @@ class Evaluation:
     @property
     def errors(self) -> int:
         return int((self.predictions != self.labels).sum())
+
+    @property
+    def digits_alone_accuracy(self) -> float:
+        """Accuracy when the model is asked only which digit (its 11th output set
+        aside): what its refusals cost, against the confusions among digits."""
+        if self.digit_answers is None or not len(self.labels):
+            return self.accuracy
+        return float((self.digit_answers == self.labels).mean())
 
     @property
     def refused(self) -> float:
@@ -76,7 +86,8 @@ def evaluate(classifier: DigitClassifier, images: np.ndarray, labels) -> Evaluat
     """Classify every image and compare with `labels`."""
     if len(images) == 0:
         empty = np.zeros(0, np.int64)
-        return Evaluation(empty, empty, np.zeros(0, np.float32), np.zeros(0, np.float32))
+        return Evaluation(empty, empty, np.zeros(0, np.float32), np.zeros(0, np.float32),
+                          empty)
     probabilities = np.concatenate([
         classifier.all_probabilities(images[start:start + BATCH])
         for start in range(0, len(images), BATCH)
@@ -88,6 +99,7 @@ def evaluate(classifier: DigitClassifier, images: np.ndarray, labels) -> Evaluat
         confidences=probabilities[np.arange(len(predictions)), predictions],
         not_digit=(probabilities[:, NOT_A_DIGIT] if probabilities.shape[1] > NOT_A_DIGIT
                    else np.zeros(len(predictions), np.float32)),
+        digit_answers=probabilities[:, :NOT_A_DIGIT].argmax(axis=1),
     )
 
 
@@ -151,6 +163,9 @@ class ModelScores:
             "mnist_test_errors": self.mnist.errors,
             "mnist_test_refused": pct(self.mnist.refused),
             "usps_accuracy": pct(self.usps.accuracy) if self.usps else None,
+            "usps_refused": pct(self.usps.refused) if self.usps else None,
+            "usps_digits_alone_accuracy": (pct(self.usps.digits_alone_accuracy)
+                                           if self.usps else None),
             "styled_accuracy": {s: pct(e.accuracy) for s, e in self.styled.items()},
             "negatives_refused": pct(self.negatives_refused),
             "negatives_refused_by_kind": {k: pct(e.refused) for k, e in self.negatives.items()},
