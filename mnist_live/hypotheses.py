@@ -119,7 +119,6 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
     reach = 0.0
     if 1 < len(blobs) <= limits.max_blobs_to_repair:
         geometry = geometry or PairGeometry(boxes)
-        reach = settings.skip_reach * height
         if "stacked" in settings.rules:
             near = piece_pairs(geometry, height, settings.join_size)
         else:
@@ -130,6 +129,9 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
         if "attached" in settings.rules:
             attached = attached_pieces(geometry, near)
         if "skips" in settings.rules:
+            # A pen's skips: side-by-side blobs joined where a stroke ends heading at
+            # the other, and every join bridged along its strokes' headings (merge).
+            reach = settings.skip_reach * height
             near = near | skip_pairs(blobs, geometry, near, height, reach, settings.join_size)
         joins = fragment_groups(boxes, near, height, settings.join_size,
                                 settings.max_pieces, settings.max_joins)
