@@ -280,10 +280,11 @@ class PairGeometry:
 
 
 def piece_pairs(geometry: PairGeometry, height: float,
+                reach: float = HypothesisSettings.join_reach,
                 size: float = HypothesisSettings.join_size) -> np.ndarray:
     """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
-    Close together (the gap under a quarter of the taller one, or a fifth of a digit),
+    Close together (the gap under a quarter of the taller one, or `reach` digits),
     and one above the other: overlapping sideways by a quarter of the narrower one, or
     sharing little of their height (the two halves of a slanted 1 cut in two), or a
     much shorter piece overlapping the other sideways at all (the top bar of a 5, the
@@ -291,7 +292,7 @@ def piece_pairs(geometry: PairGeometry, height: float,
     small 0 next to a tall 1. Together they must still fit one digit's box.
     """
     g = geometry
-    close = g.gap <= np.maximum(0.25 * g.taller, 0.2 * height)
+    close = g.gap <= np.maximum(0.25 * g.taller, reach * height)
     stacked = (g.overlap_x >= 0.25 * g.narrower) | (g.overlap_y <= 0.3 * g.shorter)
     small_piece = (g.overlap_x > 0) & (g.shorter < 0.6 * g.taller)
     pieces = close & (stacked | small_piece) & fits_one_digit(g.union_w, g.union_h, height,

@@ -120,7 +120,7 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
     if 1 < len(blobs) <= limits.max_blobs_to_repair:
         geometry = geometry or PairGeometry(boxes)
         if "stacked" in settings.rules:
-            near = piece_pairs(geometry, height, settings.join_size)
+            near = piece_pairs(geometry, height, settings.join_reach, settings.join_size)
         else:
             near = ((geometry.gap <= settings.join_reach * height)
                     & fits_one_digit(geometry.union_w, geometry.union_h, height,
