@@ -5,7 +5,8 @@ MNIST digits are white strokes on black, so every mode ends with ink = 255. Thre
 - "otsu" (default): flatten the lighting first (divide by a blurred estimate of the
   paper), then one Otsu level for the whole frame. Flattening is what lets a single
   level work under a lamp's gradient or a shadow band, where plain Otsu fails.
-- "adaptive": OpenCV's Gaussian adaptive threshold, window scaled to the frame.
+- "adaptive": OpenCV's Gaussian adaptive threshold, its window three quarters of a
+  digit's height.
 - a number 0-255: a manual level on the gray frame, as in the reference's hint
   `cv2.threshold(gray, 160, 255, cv2.THRESH_BINARY_INV)`.
 

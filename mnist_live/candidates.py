@@ -2,8 +2,9 @@
 
 Binary image (ink = 255) -> morphological close -> external contours -> boxes, with the
 ones that cannot be a readable digit removed: touching the frame's border, too small,
-too large, or shaped like a line or a speck. All limits are relative to the frame, so
-the same settings work on a 640x480 webcam frame and a 4000x3000 phone photo.
+too large, or shaped like a line or a speck. The limits are in digit heights or shares
+of the frame (with a least height in pixels that any readable digit has), so the same
+settings work on a 640x480 webcam frame and a 4000x3000 phone photo.
 """
 
 from __future__ import annotations
@@ -76,21 +77,22 @@ class Candidate:
 
 
 def remove_ruled_lines(binary: np.ndarray, digit_height: float,
-                       length: float = CandidateLimits.ruled_line
-                       ) -> np.ndarray:
+                       length: float = CandidateLimits.ruled_line,
+                       mend: int = CandidateLimits.ruled_line_mend) -> np.ndarray:
     """Erase straight lines much longer than a digit: ruled paper, margins, table rules.
 
     A line that crosses a digit would join it to its neighbours and to the frame's edge.
     Opening with a long, thin kernel keeps only such lines (a digit's own strokes are
     far shorter), and they are taken out; close_gaps then mends the strokes they cut.
     Most pages have no such lines, so a quick look at a quarter-size copy comes first.
-    `length`: how many digit heights a line is at least.
+    `length`: how many digit heights a line is at least; `mend`: how many pixels across
+    a line a stroke crossing it is mended.
     """
     length = int(length * digit_height)
     if not _has_long_lines(binary, length):
         return binary
     cleaned = binary
-    for along, across in (((1, length), (7, 1)), ((length, 1), (1, 7))):
+    for along, across in (((1, length), (mend, 1)), ((length, 1), (1, mend))):
         lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(along, np.uint8))
         if not lines.any():
             continue
@@ -324,7 +326,7 @@ def attached_pieces(geometry: PairGeometry, pieces: np.ndarray) -> set[int]:
 def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
                     size: float = HypothesisSettings.join_size,
                     max_pieces: int = HypothesisSettings.max_pieces,
-                    max_groups: int = 64) -> list[frozenset[int]]:
+                    max_groups: int = HypothesisSettings.max_joins) -> list[frozenset[int]]:
     """Sets of 2+ blobs that together could be one digit: pieces of a broken one.
 
     Grown from the pairs in `pieces` (see piece_pairs) while the set's union still fits

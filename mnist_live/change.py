@@ -21,7 +21,8 @@ new), compared with the thumbnail of the last full read:
   of its 3x3 neighbourhood in the (moved) old one, and each old pixel likewise in the
   new one's (so ink that vanished counts as much as ink that appeared), which absorbs
   what is left of the move;
-- beyond that, a pixel 15% of its surroundings' contrast darker or brighter is a change
+- beyond that, a pixel CHANGE_FRACTION (a quarter) of its surroundings' contrast darker
+  or brighter is a change
   (the range of the old thumbnail in a 9x9 window, about a digit's size; at least
   CHANGE_MIN_LEVEL grey levels): a new or wiped digit or stroke (2 px wide or more at
   640x480), in full light or in a shadow, a hand, a page turned over or turned. On the

@@ -115,8 +115,8 @@ class CandidateLimits:
     min_ink_fraction: float = 0.04
     """Ink pixels / box area: thinner is a hairline (a ruled line's curve, a scratch)."""
     piece_height: float = 0.4
-    """Blobs shorter than this (x the smallest digit height) are specks, not even a
-    piece of a digit."""
+    """Blobs smaller than this both ways (x the smallest digit height: neither as tall
+    nor as wide) are specks, not even a piece of a digit."""
     close_gaps: float = 1 / 16
     """The closing that mends tiny breaks in strokes, in digit heights."""
     loop_width: float = 2.0
@@ -127,6 +127,11 @@ class CandidateLimits:
     kernel. A sheet's paper amid a darker surround is a hole too, a wide one."""
     ruled_line: float = 3.0
     """Straight lines longer than this (digit heights) are ruled lines, not strokes."""
+    ruled_line_mend: int = 7
+    """A stroke crossing a ruled line is mended across this many pixels (odd): lines up
+    to 5-6 px thick. In pixels, not digit heights: a line's thickness follows the
+    camera, not the writing (0.15 digit heights, at least 7 px, added 4 false digits to
+    seed 0's clutter pages and changed nothing else)."""
     max_blobs_to_repair: int = 200
     """A frame with more blobs than this (a page of print, gravel) is read blob by blob:
     no joins of pieces, which would cost more than the frame is worth."""

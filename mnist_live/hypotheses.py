@@ -9,12 +9,14 @@ every plausible reading is proposed and the model says how likely each is:
              where the pen skipped (candidates.merge)
     split    a blob wider than tall, cut at its thinnest column into two
 
-All crops go to the classifier in ONE invoke. A crop's worth is the probability that
-it is a digit at all and this one (an 11-output model refuses letters, pieces, pairs and
-clutter itself), times the evidence that it is written on a page (page.py), times the
-ink it explains. The set of readings that do not share a blob and explain the most
-worth wins: a digit made of three pieces beats one piece read alone, and two
-neighbouring digits read surely beat one unsure blend of both.
+All crops go to the classifier in ONE invoke. A crop's worth is the probability that it
+is a digit at all and this one (an 11-output model refuses letters, pieces, pairs and
+clutter itself), times the evidence that it is written on a page (page.py), times how
+much its box looks like one digit's (with the "shape" rule: a piece is shorter than the
+page's digits, two touching digits wider than tall), times the ink it explains. The set
+of readings that do not share a blob and explain the most worth wins: a digit made of
+three pieces beats one piece read alone, and two neighbouring digits read surely beat
+one unsure blend of both.
 """
 
 from __future__ import annotations

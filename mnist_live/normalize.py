@@ -3,9 +3,10 @@
 MNIST's digits were black-and-white scans, scaled so the longer side of the ink fits a
 20x20 box (keeping the aspect ratio, anti-aliased), then placed in 28x28 so that the
 centre of mass of the ink is at the centre. We do the same to each candidate's binary
-mask. Before scaling, the stroke is thickened or thinned so that after scaling it is as
-wide as a typical MNIST stroke: a thin ballpoint line on a big digit would otherwise
-shrink to a faint hairline the model has never seen.
+mask. Before scaling, a stroke that would come out thinner or thicker than MNIST's
+(MIN_STROKE to MAX_STROKE px in the 20-px box) is thickened to a typical MNIST stroke or
+thinned to MAX_STROKE: a thin ballpoint line on a big digit would otherwise shrink to a
+faint hairline the model has never seen.
 """
 
 from __future__ import annotations

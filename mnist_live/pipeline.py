@@ -341,7 +341,8 @@ class DigitReader:
         cleaned, blobs, rejected, geometry = _blobs(binarized.binary, guessed.height, limits)
         texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
-        lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line)
+        lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line,
+                                   limits.ruled_line_mend)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned, blobs, rejected, geometry = _blobs(lined, measured.height, limits)
             # The lines joined the digits into one blob with the frame's edges: only

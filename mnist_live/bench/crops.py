@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .. import atomic, cli
+from . import reference as ref_module
 from . import sets
 from .readers import our_reader, reference_reader
 from .scoring import MIN_IOU, iou
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                 ref_crop, ref_caption, rows = ref_binary[region], "not found", missed
             else:
                 result = reference.classifier.classify(ref_candidates[r].crop[None])[0]
-                if result.digit == digit.digit and result.confidence >= 0.7:
+                if result.digit == digit.digit and result.confidence >= ref_module.MIN_CONFIDENCE:
                     continue  # the reference read it too: not interesting here
                 ref_crop = ref_candidates[r].crop
                 ref_caption, rows = f"{result.digit} ({result.confidence:.0%})", misread
