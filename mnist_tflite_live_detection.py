@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "that has not changed since the last full read (noise, "
                              "exposure drift, a move of up to 8 px) shows that read "
                              "again, boxes moved along, and a still page is read in full "
-                             f"every {config.REREAD_EVERY_FRAMES} frames")
+                             f"every {config.ChangeSettings.reread_every} frames")
     output.add_argument(
         "--snapshot-dir", type=Path, default=config.DEFAULT_SNAPSHOT_DIR, metavar="DIR",
         help="where the space key saves snapshots (default: %(default)s)",

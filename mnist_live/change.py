@@ -4,7 +4,7 @@ A camera held over a page sends 30 nearly identical frames a second, and reading
 full (lighting, pieces, crops, the classifier, tracking) costs a few milliseconds, most
 of it for a result the last frame already gave. So the live loop reads a frame in full
 only when the picture has changed since its last full read, or when that read is
-`config.REREAD_EVERY_FRAMES` frames old; otherwise it shows the last read's digits again.
+`ChangeSettings.reread_every` frames old; otherwise it shows the last read's digits again.
 
 "Changed" is judged in about 0.1 ms on a thumbnail a quarter of the frame's size,
 smoothed with a 3x3 Gaussian (the 4x4 averaging takes most of the sensor noise away; the
@@ -13,7 +13,7 @@ new), compared with the thumbnail of the last full read:
 
 - brightness is matched first (cameras drift in exposure all the time);
 - how far the page moved is measured from the thumbnails' row and column profiles, to
-  about a fifth of a frame pixel; a move of more than MAX_MOVE thumbnail pixels (8
+  about a fifth of a frame pixel; a move of more than max_move thumbnail pixels (8
   frame pixels) since the last full read is a change, a smaller one (a shaking hand
   or camera) is not: the old thumbnail is moved along before comparing, and the boxes
   shown follow the page (`shift`), since a 1 is only a few pixels wide;
@@ -21,19 +21,19 @@ new), compared with the thumbnail of the last full read:
   of its 3x3 neighbourhood in the (moved) old one, and each old pixel likewise in the
   new one's (so ink that vanished counts as much as ink that appeared), which absorbs
   what is left of the move;
-- beyond that, a pixel CHANGE_FRACTION (a quarter) of its surroundings' contrast darker
+- beyond that, a pixel change_fraction (a quarter) of its surroundings' contrast darker
   or brighter is a change
   (the range of the old thumbnail in a 9x9 window, about a digit's size; at least
-  CHANGE_MIN_LEVEL grey levels): a new or wiped digit or stroke (2 px wide or more at
+  change_min_level grey levels): a new or wiped digit or stroke (2 px wide or more at
   640x480), in full light or in a shadow, a hand, a page turned over or turned. On the
   speed benchmark's still pages (noise, exposure drift, 2 px shake) no pixel went past
-  its margin. A strip of BORDER thumbnail pixels (12 frame pixels) along the edges,
+  its margin. A strip of max_move + 1 thumbnail pixels (12 frame pixels) along the edges,
   where a moved page shows what was out of view, is not compared;
-- the brightness changing by more than LIGHT_JUMP times (a lamp switched, the camera
+- the brightness changing by more than light_jump times (a lamp switched, the camera
   turned from paper to a board) is a change too, and `light_jumped` says so, so the
   reader finds the ink's polarity again.
 
-A missed change costs at most `REREAD_EVERY_FRAMES` frames of a stale reading; a change
+A missed change costs at most `reread_every` frames of a stale reading; a change
 seen where there was none costs one full read. So the test leans towards "changed".
 """
 
@@ -42,15 +42,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import config
+from .config import ChangeSettings
 
-# A change must exceed this fraction of the local contrast (brightest - darkest old
-# thumbnail pixel within CONTRAST_WINDOW) and at least CHANGE_MIN_LEVEL grey levels
-# (blank paper has no contrast; a thumbnail pixel's noise is a grey level or two).
-CHANGE_FRACTION = 0.25
-CHANGE_MIN_LEVEL = 8
-_CONTRAST_WINDOW = np.ones((9, 9), np.uint8)
-LIGHT_JUMP = 1.5  # mean brightness ratio: beyond exposure drift (auto-exposure: ~15%)
+# The settings (how much is a change, how far a move) are config.ChangeSettings.
 # A profile flatter than this (its standard deviation, grey levels) shows no position:
 # blank paper, or a page with nothing along that axis.
 FLAT_PROFILE = 1.0
@@ -58,11 +52,6 @@ FLAT_PROFILE = 1.0
 # smooth gradient every offset correlates almost perfectly.
 MIN_GAIN = 0.002
 _NEIGHBOURHOOD = np.ones((3, 3), np.uint8)
-MAX_MOVE = 2  # thumbnail pixels each way
-BORDER = 3  # thumbnail pixels: MAX_MOVE plus the neighbourhood's reach
-# Thumbnail pixels the profiles are compared over, each way: MAX_MOVE plus one, so a
-# move just short of the largest allowed is measured to a fraction of a pixel too.
-_SHIFT_REACH = 3
 
 
 def profiles(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,13 +61,13 @@ def profiles(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return columns, rows
 
 
-def profile_shift(old: np.ndarray, new: np.ndarray, reach: int = _SHIFT_REACH) -> float:
+def profile_shift(old: np.ndarray, new: np.ndarray, reach: int = 3) -> float:
     """How far profile `new` is profile `old` moved (new[i] ~ old[i - d]), to a fraction
     of an element: the offset where they correlate best (normalized, so exposure drift
     does not matter), refined by a parabola through it and its neighbours. Both are
-    1 x n float32 arrays. A profile that no offset fits clearly better than none has
-    not moved: 0. (A flat one, with nothing to tell a move by, is the caller's to spot:
-    see ChangeDetector.)
+    1 x n float32 arrays; offsets up to `reach` elements each way are tried. A profile
+    that no offset fits clearly better than none has not moved: 0. (A flat one, with
+    nothing to tell a move by, is the caller's to spot: see ChangeDetector.)
     """
     n = old.shape[1]
     if n <= 4 * reach:
@@ -115,8 +104,15 @@ def thumbnail(gray: np.ndarray) -> np.ndarray:
 class ChangeDetector:
     """Remembers the frame of the last full read; tells whether a new frame differs."""
 
-    def __init__(self, reread_every: int = config.REREAD_EVERY_FRAMES):
-        self.reread_every = reread_every
+    def __init__(self, settings: ChangeSettings | None = None):
+        self.settings = settings = settings or ChangeSettings()
+        self.reread_every = settings.reread_every
+        # Thumbnail pixels: the profiles are compared over one more than the largest
+        # move, so a move just short of it is measured to a fraction of a pixel too;
+        # the strip along the edges left out is the move plus the neighbourhood's reach.
+        self._shift_reach = settings.max_move + 1
+        self._border = settings.max_move + 1
+        self._contrast_window = np.ones((settings.contrast_window,) * 2, np.uint8)
         self._darkest: np.ndarray | None = None  # 3x3 minimum of the old thumbnail
         self._brightest: np.ndarray | None = None  # 3x3 maximum
         self._mean = 0.0
@@ -138,9 +134,10 @@ class ChangeDetector:
         self._darkest = cv2.erode(small, _NEIGHBOURHOOD)
         self._brightest = cv2.dilate(small, _NEIGHBOURHOOD)
         self._mean = max(cv2.mean(small)[0], 1.0)
-        contrast = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _CONTRAST_WINDOW)
-        self._margin = cv2.max(cv2.convertScaleAbs(contrast, alpha=CHANGE_FRACTION),
-                               CHANGE_MIN_LEVEL)
+        contrast = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, self._contrast_window)
+        self._margin = cv2.max(
+            cv2.convertScaleAbs(contrast, alpha=self.settings.change_fraction),
+            self.settings.change_min_level)
         self._profiles = profiles(small)
         self._flat = tuple(float(p.std()) < FLAT_PROFILE for p in self._profiles)
         self._shape = gray.shape
@@ -159,25 +156,27 @@ class ChangeDetector:
             return True
         small = thumbnail(gray)
         height, width = small.shape
-        if min(height, width) <= 4 * BORDER:
+        if min(height, width) <= 4 * self._border:
             return True  # a frame this small is read in no time anyway
         # Match the brightness of the old thumbnail (exposure drift); a jump beyond
         # drift is a change of light.
         gain = self._mean / max(cv2.mean(small)[0], 1.0)
-        self.light_jumped = not 1 / LIGHT_JUMP <= gain <= LIGHT_JUMP
+        jump = self.settings.light_jump
+        self.light_jumped = not 1 / jump <= gain <= jump
         if self.light_jumped:
             return True
         small = cv2.convertScaleAbs(small, alpha=gain)
         columns, rows = profiles(small)
-        dx = 0.0 if self._flat[0] else profile_shift(self._profiles[0], columns)
-        dy = 0.0 if self._flat[1] else profile_shift(self._profiles[1], rows)
+        reach = self._shift_reach
+        dx = 0.0 if self._flat[0] else profile_shift(self._profiles[0], columns, reach)
+        dy = 0.0 if self._flat[1] else profile_shift(self._profiles[1], rows, reach)
         mx, my = round(dx), round(dy)
-        if abs(mx) > MAX_MOVE or abs(my) > MAX_MOVE:
+        if max(abs(mx), abs(my)) > self.settings.max_move:
             return True
         # The old thumbnail moved by (mx, my): new[y, x] ~ old[y - my, x - mx]. How far
         # each new pixel lies outside its old neighbourhood's range (ink that appeared),
         # and each old pixel outside its new neighbourhood's (ink that vanished).
-        b = BORDER
+        b = self._border
         here = (slice(b, height - b), slice(b, width - b))
         there = (slice(b - my, height - b - my), slice(b - mx, width - b - mx))
         now, then = small[here], self._old[there]

@@ -385,6 +385,50 @@ class TrackerSettings:
     keep_fraction: float = 0.7
     """A digit on show stays on show until its smoothed confidence falls below this
     fraction of --min-confidence: one doubtful frame must not make it blink."""
+    near_reach: float = 0.5
+    """A detection overlapping a track less than min_iou may still continue it when
+    their centres are closer than this (digit heights: a quick move) ..."""
+    near_score: float = 0.1
+    """... scored at most this, falling to 0 at near_reach: below any overlap that
+    counts, so a detection that overlaps wins."""
+    same_digit_weight: float = 0.5
+    """How much a detection read as the track's digit is preferred: its score is
+    multiplied by 1 - this + this x the agreement of their probabilities (cosine)."""
+    stale_overlap: float = 0.2
+    """A track kept through a missed frame goes when a digit seen now overlaps it by
+    more than this (IoU): the page moved and something else stands there."""
+    pan_reach: float = 1.5
+    """Each track and the nearest detection of its digit, when closer than this (the
+    track's heights), show how the page moved; their median move moves every track
+    before matching (a pan)."""
+
+
+@dataclass(frozen=True)
+class ChangeSettings:
+    """When the live view reads a frame in full, and when it shows the last full read
+    again: has the page changed? (change.py; sizes in pixels of its thumbnail, a
+    quarter of the frame's.)"""
+
+    reread_every: int = 30
+    """A frame is read in full when the picture changed since the last full read, and
+    at least this often (once a second at a webcam's 30 fps), so a change too faint to
+    notice shows within a second."""
+    change_fraction: float = 0.25
+    """A thumbnail pixel this share of its surroundings' contrast (the old thumbnail's
+    range within contrast_window) darker or brighter than its old neighbourhood is a
+    change: a new or wiped stroke 2 px wide or more at 640x480 ..."""
+    change_min_level: int = 8
+    """... and at least this many grey levels (blank paper has no contrast; a thumbnail
+    pixel's noise is a grey level or two)."""
+    contrast_window: int = 9
+    """The surroundings' side (thumbnail pixels): about a digit."""
+    light_jump: float = 1.5
+    """The mean brightness changing by more than this factor either way is a change of
+    light (a lamp, the camera turned from paper to a board), not exposure drift
+    (auto-exposure: about 15%)."""
+    max_move: int = 2
+    """The page moving more than this (thumbnail pixels, 8 frame pixels) since the
+    last full read is a change; a smaller move (a shaking hand) is followed."""
 
 
 @dataclass(frozen=True)
@@ -408,6 +452,7 @@ class PipelineSettings:
     words: WordSettings = field(default_factory=WordSettings)
     numbers: NumberSettings = field(default_factory=NumberSettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
+    change: ChangeSettings = field(default_factory=ChangeSettings)
 
     def without(self, rules: frozenset[str] | set[str]) -> PipelineSettings:
         """These settings less the hypothesis rules named (HypothesisSettings.rules):
@@ -435,11 +480,6 @@ DEFAULT_MANUAL_LEVEL = 160
 # frames read in full, and whenever the light jumps (change.py); it costs about 1 ms
 # and changes only when the camera turns elsewhere.
 POLARITY_EVERY_FRAMES = 15
-
-# A still page is not read again in every frame (see change.py): a frame is read in full
-# when the picture changed since the last full read, and at least this often (once a
-# second at a webcam's 30 fps), so a change too faint to notice shows within a second.
-REREAD_EVERY_FRAMES = 30
 
 # --- Watching from a browser (--serve, serve.py) ---------------------------------------
 

@@ -120,7 +120,7 @@ class SteadyReader:
         self.reader = reader
         self.steady = steady
         self.tracker = DigitTracker(reader.settings.min_confidence, reader.settings.tracker)
-        self.change = ChangeDetector() if reuse else None
+        self.change = ChangeDetector(reader.settings.change) if reuse else None
         self.full_reads = 0
         self._dark_ink: bool | None = None
         # The digits' height as the last full read measured it: the next read's guess.

@@ -55,11 +55,13 @@ class TrackedDigit:
                 "box": list(self.box), "track": self.track}
 
 
-def match_scores(track_boxes: np.ndarray, boxes: np.ndarray, min_iou: float) -> np.ndarray:
+def match_scores(track_boxes: np.ndarray, boxes: np.ndarray,
+                 settings: TrackerSettings) -> np.ndarray:
     """How well each detection continues each track, as a (tracks, detections) array.
 
-    The IoU of the boxes where it reaches `min_iou`; otherwise a small score (< 0.1)
-    for a centre within half a digit's height (a quick move), else 0.
+    The IoU of the boxes where it reaches `settings.min_iou`; otherwise a small score
+    (at most `near_score`) for a centre within `near_reach` digit heights (a quick
+    move), else 0.
     """
     t = track_boxes[:, None, :].astype(np.float32)
     d = boxes[None, :, :].astype(np.float32)
@@ -73,8 +75,9 @@ def match_scores(track_boxes: np.ndarray, boxes: np.ndarray, min_iou: float) -> 
     distance = np.hypot((t[..., 0] + t[..., 2] / 2) - (d[..., 0] + d[..., 2] / 2),
                         (t[..., 1] + t[..., 3] / 2) - (d[..., 1] + d[..., 3] / 2))
     distance /= np.maximum(np.maximum(t[..., 3], d[..., 3]), 1)
-    nearby = np.where(distance < 0.5, 0.1 * (1 - distance / 0.5), 0.0)
-    return np.where(overlap >= min_iou, overlap, nearby)
+    reach = settings.near_reach
+    nearby = np.where(distance < reach, settings.near_score * (1 - distance / reach), 0.0)
+    return np.where(overlap >= settings.min_iou, overlap, nearby)
 
 
 class DigitTracker:
@@ -93,14 +96,15 @@ class DigitTracker:
         boxes = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
         # Where the tracks should be now: moved by how the whole page moved (a pan).
         track_boxes[:, :2] += self._page_shift(track_boxes, boxes, detections)
-        scores = match_scores(track_boxes, boxes, settings.min_iou)
+        scores = match_scores(track_boxes, boxes, settings)
         if scores.size:
             # A track continues best with a detection read as the same digit.
             track_probs = np.array([t.probabilities for t in self.tracks])
             probs = np.array([np.asarray(d.probabilities, np.float32) for d in detections])
             norms = np.outer(np.linalg.norm(track_probs, axis=1), np.linalg.norm(probs, axis=1))
             agreement = (track_probs @ probs.T) / np.maximum(norms, 1e-6)
-            scores = scores * (0.5 + 0.5 * agreement)
+            weight = settings.same_digit_weight
+            scores = scores * (1 - weight + weight * agreement)
         rows, columns = np.nonzero(scores > 0)
         order = np.argsort(-scores[rows, columns], kind="stable")
         pairs = [(int(rows[k]), int(columns[k])) for k in order]
@@ -128,7 +132,8 @@ class DigitTracker:
         seen_now = [t.box for t in survivors if t.missed == 0]
         self.tracks = [
             t for t in survivors
-            if t.missed == 0 or not any(iou(t.box, box) > 0.2 for box in seen_now)
+            if t.missed == 0
+            or not any(iou(t.box, box) > settings.stale_overlap for box in seen_now)
         ]
         self._update_shown()
         return self.shown()
@@ -197,7 +202,8 @@ class DigitTracker:
         distance = np.where(same, distance, np.inf)
         nearest = distance.argmin(axis=1)
         rows = np.arange(len(track_boxes))
-        near_enough = distance[rows, nearest] < 1.5 * np.maximum(track_boxes[:, 3], 1)
+        reach = self.settings.pan_reach * np.maximum(track_boxes[:, 3], 1)
+        near_enough = distance[rows, nearest] < reach
         if not near_enough.any():
             return np.zeros(2, np.float32)
         return np.median(moves[rows, nearest][near_enough], axis=0)

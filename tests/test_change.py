@@ -13,6 +13,7 @@ import pytest
 from mnist_live.bench import speed
 from mnist_live.binarize import to_gray
 from mnist_live.change import ChangeDetector, profile_shift
+from mnist_live.config import ChangeSettings
 from mnist_live.live import SteadyReader
 from mnist_live.pipeline import DigitDetection, DigitReader
 from mnist_live.scenes import make_scene, render_video_frames
@@ -27,14 +28,14 @@ def filmed(category: str, seed: int, count: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("category", ["clean", "small_thin", "chalk", "uneven_light"])
 def test_noise_drift_and_shake_are_not_changes(category):
     frames = filmed(category, 3, 12)
-    detector = ChangeDetector(reread_every=100)
+    detector = ChangeDetector(ChangeSettings(reread_every=100))
     detector.remember(frames[0])
     assert [detector.needs_reading(f) for f in frames[1:]] == [False] * 11
 
 
 def test_a_still_page_is_read_again_every_n_frames():
     frames = filmed("clean", 4, 10)
-    detector = ChangeDetector(reread_every=4)
+    detector = ChangeDetector(ChangeSettings(reread_every=4))
     decisions = []
     for frame in frames:
         decisions.append(detector.needs_reading(frame))
@@ -47,7 +48,7 @@ def test_a_still_page_is_read_again_every_n_frames():
 @pytest.mark.parametrize("move", [0, 5])
 def test_a_new_stroke_is_a_change(width, move):
     frames = filmed("clean", 5, 2)
-    detector = ChangeDetector(reread_every=100)
+    detector = ChangeDetector(ChangeSettings(reread_every=100))
     detector.remember(frames[0])
     assert not detector.needs_reading(frames[1])
     # The page moved a little (that alone is no change), and a short stroke as dark as
@@ -63,7 +64,7 @@ def test_a_new_stroke_is_a_change(width, move):
 @pytest.mark.parametrize("move", [(6, 0), (-5, 3), (0, -7), (3, 3)])
 def test_a_small_move_is_followed_not_a_change(move):
     frames = filmed("clean", 13, 2)
-    detector = ChangeDetector(reread_every=100)
+    detector = ChangeDetector(ChangeSettings(reread_every=100))
     detector.remember(frames[0])
     assert not detector.needs_reading(frames[1])
     moved = cv2.warpAffine(frames[0], np.float32([[1, 0, move[0]], [0, 1, move[1]]]),
@@ -74,7 +75,7 @@ def test_a_small_move_is_followed_not_a_change(move):
 
 def test_a_moved_page_a_new_page_and_a_new_size_are_changes():
     frames = filmed("clean", 6, 2)
-    detector = ChangeDetector(reread_every=100)
+    detector = ChangeDetector(ChangeSettings(reread_every=100))
     detector.remember(frames[0])
     moved = np.roll(frames[0], 12, axis=1)  # a pan of 12 px: beyond a shake
     assert detector.needs_reading(moved)
@@ -253,7 +254,7 @@ def test_a_wiped_digit_is_a_change(category):
                          np.ones((5, 5), np.uint8))
         wiped = replace(scene, image=cv2.inpaint(scene.image, ink, 5, cv2.INPAINT_TELEA))
         after = [to_gray(f.image) for f in render_video_frames(wiped, 3, seed=2)]
-        detector = ChangeDetector(reread_every=100)
+        detector = ChangeDetector(ChangeSettings(reread_every=100))
         detector.remember(before[0])
         assert not detector.needs_reading(before[1])
         assert detector.needs_reading(after[2]), digit
@@ -266,14 +267,14 @@ def test_blank_paper_is_not_read_again(light):
     blank = (np.full((480, 640, 3), 200.0) * ramp).astype(np.uint8)
     scene = replace(make_scene("clean", 1), image=blank)
     frames = [to_gray(f.image) for f in render_video_frames(scene, 30, seed=1)]
-    detector = ChangeDetector(reread_every=100)
+    detector = ChangeDetector(ChangeSettings(reread_every=100))
     detector.remember(frames[0])
     assert not any(detector.needs_reading(f) for f in frames[1:])
 
 
 def test_a_jump_of_light_is_a_change_and_said():
     frames = filmed("clean", 14, 2)
-    detector = ChangeDetector(reread_every=100)
+    detector = ChangeDetector(ChangeSettings(reread_every=100))
     detector.remember(frames[0])
     assert not detector.needs_reading(frames[1]) and not detector.light_jumped
     assert detector.needs_reading(cv2.convertScaleAbs(frames[1], alpha=0.5))

@@ -12,7 +12,7 @@ frames are identical), each row in a process of its own:
       `mnist_tflite_live_detection.py --source VIDEO --headless --json`;
   (d) the same with --every-frame: every frame read in full. By default (c) reads a
       frame in full only when the page changed since its last full read, or every
-      config.REREAD_EVERY_FRAMES frames (change.py); (d) shows what a full read costs.
+      ChangeSettings.reread_every frames (change.py); (d) shows what a full read costs.
       The video holds each page for only FRAMES_PER_SCENE frames, far shorter than a
       page is held in front of a camera, so (c)'s figure is a cautious one;
   (e) for scale: the reference's steps (b) with our model, all crops of a frame in one
