@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     source = parser.add_argument_group("input")
     source.add_argument(
-        "--source", default=str(config.DEFAULT_CAMERA), metavar="SOURCE",
+        "--source", type=cli.source, default=str(config.DEFAULT_CAMERA), metavar="SOURCE",
         help="camera index (0, 1...), video file, image file, stream URL, synth for a "
              "built-in moving page of digits, or picamera for the Raspberry Pi camera "
              "(default: %(default)s)",

@@ -27,8 +27,8 @@ What it does:
 Usage:
     python mnist_tflite_trainer.py --data ../shared/data/mnist.npz     # the shipped model
     python mnist_tflite_trainer.py                                      # MNIST via Keras
-    python mnist_tflite_trainer.py --data DIR --subset 2000 --max-trials 1 --epochs 2 \\
-        --output-dir /tmp/quick                                         # a quick try
+    python mnist_tflite_trainer.py --data ../shared/data/mnist.npz --subset 2000 \\
+        --max-trials 1 --epochs 2 --output-dir /tmp/quick               # a quick try
 
 A search interrupted with Ctrl+C resumes when the same command is run again;
 --overwrite starts over. Resuming a finished search only refits, exports and scores,

@@ -18,8 +18,9 @@ Each digit found is printed as a line like
     Detected digit: [7] at x=267, y=282, w=37, h=52 (>99%), crop 8
 in reading order; "crop 8" is its number on the 6_crops picture. The confidence is
 shown no finer than the model can tell (see mnist_live/confidence.py): ">99%" is the
-int8 model's top level. With -v, the candidates the model was unsure of follow ("Not a
-digit (unsure: ...)"), numbered on as on 6_crops.
+int8 model's top level. With -v, the other candidates follow, numbered on as on 6_crops:
+those the model was unsure of ("Not a digit (unsure: ...)"), refused outright ("Not a
+digit (refused)") or that the page doubted ("Doubted (...)").
 With --json, stdout carries one JSON object per image read, in the order given:
     {"image": PATH, "width": W, "height": H,
      "digits": [{"digit": 7, "confidence": 0.996, "box": [x, y, w, h]}, ...],
@@ -91,14 +92,23 @@ def detection_line(detection, number: int, step: float | None = None) -> str:
             f"({confidence_text(detection.confidence, step)}), crop {number}")
 
 
+def _count(number: int, thing: str) -> str:
+    """'1 digit', '3 digits'."""
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def unsure_line(detection, number: int, step: float | None = None) -> str:
     """A candidate below --min-confidence: why the page doubted it (a reading the model
     was sure of), or how unsure the model was."""
     x, y, w, h = detection.box
+    where = f"at x={x}, y={y}, w={w}, h={h}, crop {number}"
+    if not detection.doubt and float(detection.probabilities.max()) <= 0.0:
+        # The model gave every digit nothing (an int8 model rounds it to 0), as on
+        # 5_candidates: no digit at all, not an unsure one.
+        return f"Not a digit (refused) {where}"
     head, why = ("Doubted", detection.doubt) if detection.doubt else ("Not a digit", "unsure")
     return (f"{head} ({why}: [{detection.digit}] "
-            f"{confidence_text(detection.confidence, step)}) at x={x}, y={y}, w={w}, "
-            f"h={h}, crop {number}")
+            f"{confidence_text(detection.confidence, step)}) {where}")
 
 
 def sheet_order(reading: FrameReading) -> list:
@@ -165,7 +175,7 @@ def step_pictures(image, reading: FrameReading, threshold: str | int,
                     "lines: digits in reading order (green), then unsure ones (gray)"),
         "7_result": (draw.draw_reading(sized(image), scaled_reading(reading, scale),
                                        show_unsure=True, step=step),
-                     f"7 result: {len(reading.digits)} digits, numbers: {numbers}"),
+                     f"7 result: {_count(len(reading.digits), 'digit')}, numbers: {numbers}"),
     }
     # One caption height for the pictures of one size (the crop sheet has its own).
     lines = max(len(draw.caption_lines(caption, size[0]))
@@ -259,7 +269,7 @@ def main() -> int:
         if args.json:
             print(json.dumps({"image": str(path), "width": reading.width,
                               "height": reading.height, **reading.to_json()}), flush=True)
-        print(f"{path}: {len(reading.digits)} digits", file=human)
+        print(f"{path}: {_count(len(reading.digits), 'digit')}", file=human)
         step = reader.classifier.output_step
         for number, detection in enumerate(sheet_order(reading), 1):
             if number <= len(reading.digits):

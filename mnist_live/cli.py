@@ -19,6 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+
 from . import config
 from .atomic import FULL
 from .binarize import parse_threshold
@@ -93,6 +95,15 @@ thread_count = _number_in(int, 1, 64, "number of threads")
 non_negative = _number_in(float, 0.0, None, "number, 0 or more")
 
 
+def source(text: str) -> str:
+    """A --source value: anything but nothing (an empty one would be read as the
+    current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "is empty: give a camera index (0), a file, a stream URL, synth or picamera")
+    return text
+
+
 def writable_file(text: str) -> Path:
     """An output file, checked before any work (a long benchmark must not fail at its
     end): see _check_writable."""
@@ -100,6 +111,15 @@ def writable_file(text: str) -> Path:
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
     _check_writable(path.parent)
+    return path
+
+
+def writable_picture(text: str) -> Path:
+    """An output picture: a writable file whose name OpenCV can write (.png, .jpg ...)."""
+    path = writable_file(text)
+    if not cv2.haveImageWriter(str(path)):
+        raise argparse.ArgumentTypeError(
+            f"cannot write a picture named {path.name!r}: end it in .png or .jpg")
     return path
 
 

@@ -571,7 +571,7 @@ class LiveLoop:
         if self.server is not None:
             self.server.close()
         elapsed = time.perf_counter() - self.start
-        log.info("Processed %d frames in %.1f s (%.1f FPS, %d read in full)%s.", self.index,
-                 elapsed, self.index / elapsed if elapsed > 0 else 0.0,
-                 self.steady.full_reads,
+        log.info("Processed %d frame%s in %.1f s (%.1f FPS, %d read in full)%s.", self.index,
+                 "" if self.index == 1 else "s", elapsed,
+                 self.index / elapsed if elapsed > 0 else 0.0, self.steady.full_reads,
                  f", {self.dropped} older camera frames skipped" if self.dropped else "")

@@ -28,6 +28,8 @@ def check_record_path(text: str) -> Path:
     path = Path(text).expanduser()
     if path.suffix.lower() not in CODECS:
         raise ValueError(f"recording must end in {' or '.join(CODECS)}, not {path.name!r}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"{str(path.parent)!r} is a file, not a folder")
     if not path.parent.is_dir():
         raise ValueError(f"folder {str(path.parent)!r} does not exist")
     return path

@@ -35,7 +35,10 @@ def test_every_command_explains_itself(command, capsys):
 @pytest.mark.parametrize("args", [["read", "--json", "{blocked}/report.json"],
                                   ["scenes", "--out", "{blocked}/scenes"],
                                   ["read", "--json", "{folder}"],
-                                  ["read", "--threads", "0"], ["steady", "--pan", "nan"]])
+                                  ["read", "--threads", "0"], ["steady", "--pan", "nan"],
+                                  ["crops", "--out", "{folder}/sheet.txt"],
+                                  ["read", "--categories", "clean,bogus"],
+                                  ["scenes", "--categories", "x", "--out", "{folder}/s"]])
 def test_bad_options_and_unwritable_outputs_are_refused_before_any_work(args, tmp_path,
                                                                         capsys):
     blocked = tmp_path / "a file"  # a file where a folder should be: no one can write there

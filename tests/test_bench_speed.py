@@ -101,6 +101,9 @@ def test_table_says_whether_the_targets_are_met():
     assert "(b)/(c), net: 3.50x" in table and "frames read in full: 6%" in table
     assert "(b)/(d), net: 0.50x" in table and "frames read in full: 100%" in table
     assert "target >= 3x: met" in table
+    # --every-frame (d) is 0.5x the reference here: its target is another comparison.
+    every_frame = next(line for line in table.splitlines() if "(b)/(d)" in line)
+    assert "NOT met" not in every_frame and "no slower than the release before" in every_frame
     assert "target <= 1.0 s: met" in table
     slow = fake_results()
     slow["ours"] = [{**run, "ms_per_frame": run["ms_per_frame"] + 3} for run in slow["ours"]]

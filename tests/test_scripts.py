@@ -220,6 +220,13 @@ def test_out_of_range_options_are_refused_by_argparse(script, option, test_jpg):
     assert "error: argument" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_empty_source_is_a_bad_option():
+    """--source '' once tried to open the current folder as a video."""
+    result = run_script(LIVE, "--source", "", "--headless")
+    assert result.returncode == 2
+    assert "error: argument --source: is empty" in result.stderr
+
+
 def help_entries(text: str) -> dict[str, str]:
     """argparse --help output -> {option: its help text, without the option's names}."""
     entries: dict[str, str] = {}
@@ -334,3 +341,20 @@ def test_an_images_step_pictures_are_saved_all_or_none(tmp_path, monkeypatch):
     monkeypatch.setattr(still.cv2, "imwrite", imwrite)
     still.save_pictures(pictures, folder)
     assert sorted(path.name for path in folder.iterdir()) == [f"{k}_step.png" for k in range(4)]
+
+
+def test_verbose_lines_tell_refused_from_unsure_from_doubted():
+    """-v lists every other candidate as 5_candidates labels it: a crop the model gave
+    every digit nothing is refused, not "unsure at 0%"."""
+    import opencv_preprocessing_test as still
+    from mnist_live.pipeline import DigitDetection
+
+    def line(probabilities, doubt=""):
+        p = np.asarray(probabilities, np.float32)
+        return still.unsure_line(DigitDetection(int(p.argmax()), float(p.max()), (1, 2, 3, 4),
+                                                p, doubt), 7)
+
+    assert line(np.zeros(10)) == "Not a digit (refused) at x=1, y=2, w=3, h=4, crop 7"
+    unsure = np.eye(10)[6] * 0.4
+    assert line(unsure).startswith("Not a digit (unsure: [6] 40")
+    assert line(unsure, "a letter in a word").startswith("Doubted (a letter in a word: [6]")

@@ -7,12 +7,34 @@ run(args) -> exit status; list it in COMMANDS to add one (e.g. `speed`, `steady`
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 
 from .. import cli, config
 from ..errors import UserError
-from . import crops, film, model, profile, read, samples, scale, soak, speed, steady
+
+# The benchmarks need the development set (progress bars, memory readings), which the
+# quick start's reading set leaves out: one line says what to install, as the trainer
+# does for its packages, rather than a traceback.
+_MISSING = [name for name in ("tqdm", "psutil") if importlib.util.find_spec(name) is None]
+if _MISSING and __name__ == "__main__":
+    print(f"error: the benchmarks need {', '.join(_MISSING)} (not installed): "
+          "pip install -r requirements-dev.txt", file=sys.stderr)
+    sys.exit(1)
+
+from . import (  # noqa: E402 (after the check above)
+    crops,
+    film,
+    model,
+    profile,
+    read,
+    samples,
+    scale,
+    soak,
+    speed,
+    steady,
+)
 
 COMMANDS = {
     "read": read,

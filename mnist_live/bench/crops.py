@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .. import atomic, cli
+from ..confidence import confidence_text
 from . import reference as ref_module
 from . import sets
 from .readers import our_reader, reference_reader
@@ -29,7 +30,7 @@ CELL = 112  # pixels per picture in the sheet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=cli.writable_file, required=True, metavar="PNG",
+    parser.add_argument("--out", type=cli.writable_picture, required=True, metavar="PNG",
                         help="where to write the sheet")
     parser.add_argument("--rows", type=int, default=8, metavar="N",
                         help="digits shown (default: %(default)s)")
@@ -89,13 +90,16 @@ def run(args: argparse.Namespace) -> int:
                 if result.digit == digit.digit and result.confidence >= ref_module.MIN_CONFIDENCE:
                     continue  # the reference read it too: not interesting here
                 ref_crop = ref_candidates[r].crop
-                ref_caption, rows = f"{result.digit} ({result.confidence:.0%})", misread
+                shown = confidence_text(result.confidence, reference.classifier.output_step)
+                ref_caption = f"{result.digit} ({shown})"
+                rows = misread
             photo = image[region]
+            ours_shown = confidence_text(ours_result.confidence, ours.classifier.output_step)
             rows.append(np.hstack([
                 _cell(photo, f"true {digit.digit}", (0, 0, 0)),
                 _cell(ref_crop, f"ref: {ref_caption}", (0, 0, 200)),
-                _cell(ours_reading.crops[k], f"ours: {ours_result.digit} "
-                      f"({ours_result.confidence:.0%})", (0, 140, 0)),
+                _cell(ours_reading.crops[k], f"ours: {ours_result.digit} ({ours_shown})",
+                      (0, 140, 0)),
             ]))
     if not misread and not missed:
         print("no digit that only our pipeline reads")

@@ -60,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"read only this image set, one of {', '.join(sets.SETS)} (repeatable)",
     )
     parser.add_argument(
-        "--categories", metavar="LIST",
+        "--categories", type=sets.parse_categories, default=scenes.CATEGORIES,
+        metavar="LIST",
         help=f"comma-separated scene categories (default: all: {','.join(scenes.CATEGORIES)})",
     )
     parser.add_argument(
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _collect_images(args: argparse.Namespace) -> list[sets.LabeledImage]:
     chosen = args.only or list(sets.SETS)
-    categories = sets.parse_categories(args.categories)
+    categories = args.categories
     images = []
     if "testjpg" in chosen:
         images += sets.test_jpg()

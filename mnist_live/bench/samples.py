@@ -32,12 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenes per category (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="the benchmark's scene seed (default: %(default)s)")
-    parser.add_argument("--categories", metavar="LIST",
+    parser.add_argument("--categories", type=sets.parse_categories,
+                        default=scenes.CATEGORIES, metavar="LIST",
                         help="comma-separated categories (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
-    categories = sets.parse_categories(args.categories)
+    categories = args.categories
     truth = {}
     for category in categories:
         for i in range(args.per_category):

@@ -9,6 +9,7 @@ Every benchmark command (read, and later speed or steady) takes its images from 
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -79,14 +80,16 @@ def photos(data_dir: Path | None = None) -> list[LabeledImage]:
 
 
 def parse_categories(text: str | None) -> tuple[str, ...]:
-    """"clean,tilted" -> ("clean", "tilted"); None or "" -> every category."""
+    """"clean,tilted" -> ("clean", "tilted"); None or "" -> every category. A --categories
+    option's type: an unknown category is a bad option (exit 2)."""
     if not text:
         return scenes.CATEGORIES
     categories = tuple(c.strip() for c in text.split(",") if c.strip())
     unknown = [c for c in categories if c not in scenes.CATEGORIES]
     if unknown:
-        raise UserError(f"unknown scene categories {', '.join(unknown)}; "
-                        f"choose from {', '.join(scenes.CATEGORIES)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown scene categories {', '.join(unknown)}; "
+            f"choose from {', '.join(scenes.CATEGORIES)}")
     return categories
 
 

@@ -309,11 +309,15 @@ def format_table(summary: dict) -> str:
         if row not in summary["speedup"]:
             continue
         speedup, rounds = summary["speedup"][row], summary["speedup_rounds"][row]
+        # The 3x target is the live script's as users run it (c); --every-frame's (d)
+        # is to be no slower than the release before, which another run measures.
+        target = (f"   target >= {TARGET_SPEEDUP:.0f}x: "
+                  f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}"
+                  if letter == "c" else "   (target: no slower than the release before)")
         lines.append(
             f"speed-up (b)/({letter}), net: {speedup:.2f}x (rounds {rounds.low:.2f}-"
             f"{rounds.high:.2f}x), frames read in full: {summary['fresh_share'][row]:.0%}"
-            f"   target >= {TARGET_SPEEDUP:.0f}x: "
-            f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}")
+            f"{target}")
     first = summary["first_frame_s"]
     lines += [
         f"launch to first JSON frame: {first.median:.2f} s [{first.low:.2f}-{first.high:.2f}]"
