@@ -5,8 +5,8 @@ MNIST digits are white strokes on black, so every mode ends with ink = 255. Thre
 - "otsu" (default): flatten the lighting first (divide by a blurred estimate of the
   paper), then one Otsu level for the whole frame. Flattening is what lets a single
   level work under a lamp's gradient or a shadow band, where plain Otsu fails.
-- "adaptive": OpenCV's Gaussian adaptive threshold, its window three quarters of a
-  digit's height.
+- "adaptive": OpenCV's Gaussian adaptive threshold, its window a share of a digit's
+  height (InkSettings.adaptive_window).
 - a number 0-255: a manual level on the gray frame, as in the reference's hint
   `cv2.threshold(gray, 160, 255, cv2.THRESH_BINARY_INV)`.
 
@@ -125,7 +125,7 @@ class Binarized:
     dark_ink: bool
     gray: np.ndarray = field(repr=False)
     scale: float = 40.0
-    darkest_paper: float = InkSettings.darkest_paper
+    settings: InkSettings = field(default_factory=InkSettings)
 
     @functools.cached_property
     def ink(self) -> np.ndarray:
@@ -135,23 +135,22 @@ class Binarized:
         frame instead, and make this one only when something asks for it (the page
         evidence's edges, a picture of the steps).
         """
-        return ink_image(self.gray, self.dark_ink, self.scale, self.darkest_paper)
+        return ink_image(self.gray, self.dark_ink, self.scale, self.settings)
 
 
 def ink_image(gray: np.ndarray, dark_ink: bool, scale: float,
-              darkest_paper: float = InkSettings.darkest_paper) -> np.ndarray:
+              settings: InkSettings | None = None) -> np.ndarray:
     """Gray frame -> ink intensity (ink bright, paper ~0) with the lighting flattened.
 
     The paper's brightness is estimated with a closing (for dark ink: the ink is removed
     by taking the local maximum) wider than any stroke, then blurred; the ink is how far
     each pixel falls below that estimate, relative to it, or to `darkest_paper` times
-    white where the paper is darker (InkSettings.darkest_paper). `scale` is the
-    expected digit height in pixels, so the window adapts to the frame.
+    white where the paper is darker (InkSettings). `scale` is the expected digit height
+    in pixels: the window is `paper_window` of it.
     """
+    settings = settings or InkSettings()
     signal = gray if dark_ink else cv2.bitwise_not(gray)
-    # The window must be wider than a stroke so strokes vanish from the estimate, but
-    # narrow enough to follow shadows: a fraction of a digit's height does both.
-    radius = max(3, round(scale * 0.25))
+    radius = max(3, round(scale * settings.paper_window))
     # The paper's light changes slowly, so it is estimated on a smaller image: a local
     # maximum over each step x step cell (which keeps paper, not ink), then the closing.
     step = max(1, radius // 3)
@@ -168,8 +167,8 @@ def ink_image(gray: np.ndarray, dark_ink: bool, scale: float,
                            interpolation=cv2.INTER_LINEAR)
     # How far each pixel falls below the paper, relative to the paper (or to the least
     # paper counted): 0 paper, 255 black.
-    return cv2.divide(cv2.subtract(paper, signal), cv2.max(paper, 255 * darkest_paper),
-                      scale=255)
+    return cv2.divide(cv2.subtract(paper, signal),
+                      cv2.max(paper, 255 * settings.darkest_paper), scale=255)
 
 
 def _level_on_plain_ground(ink: np.ndarray, scale: float, settings: InkSettings
@@ -310,7 +309,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     if dark_ink is None:
         dark_ink = ink_is_dark(gray, scale)
     if threshold == "otsu":
-        ink = ink_image(gray, dark_ink, scale, settings.darkest_paper)
+        ink = ink_image(gray, dark_ink, scale, settings)
         # Light denoising so paper grain does not become specks.
         smooth = cv2.GaussianBlur(ink, (3, 3), 0)
         # Otsu's level is found where the ink sits on plain ground: grass or gravel
@@ -329,11 +328,12 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
             if fainter is not None:
                 binary = cv2.bitwise_or(binary, fainter)
     elif threshold == "adaptive":
-        block = int(max(3, round(scale * 0.75)) | 1)
+        block = int(max(3, round(scale * settings.adaptive_window)) | 1)
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
+        offset = settings.adaptive_offset
         binary = cv2.adaptiveThreshold(
             cv2.GaussianBlur(gray, (3, 3), 0), 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
-            mode, block, 10 if dark_ink else -10,
+            mode, block, offset if dark_ink else -offset,
         )
         level = float("nan")
     else:
@@ -341,7 +341,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
         mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
         _, binary = cv2.threshold(gray, level, 255, mode)
     result = Binarized(binary=binary, level=float(level), dark_ink=dark_ink, gray=gray,
-                       scale=scale, darkest_paper=settings.darkest_paper)
+                       scale=scale, settings=settings)
     if threshold == "otsu":
         result.ink = ink  # already made: the cached property's value
     return result

@@ -283,20 +283,22 @@ class PairGeometry:
 
 def piece_pairs(geometry: PairGeometry, height: float,
                 reach: float = HypothesisSettings.join_reach,
-                size: float = HypothesisSettings.join_size) -> np.ndarray:
+                size: float = HypothesisSettings.join_size,
+                piece_share: float = HypothesisSettings.piece_share) -> np.ndarray:
     """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
     Close together (the gap under a quarter of the taller one, or `reach` digits),
     and one above the other: overlapping sideways by a quarter of the narrower one, or
     sharing little of their height (the two halves of a slanted 1 cut in two), or a
-    much shorter piece overlapping the other sideways at all (the top bar of a 5, the
-    tail of a 9). Two blobs side by side with a gap between them are two digits, even a
-    small 0 next to a tall 1. Together they must still fit one digit's box.
+    piece shorter than `piece_share` of the other overlapping it sideways at all (the
+    top bar of a 5, the tail of a 9). Two blobs side by side with a gap between them
+    are two digits, even a small 0 next to a tall 1. Together they must still fit one
+    digit's box.
     """
     g = geometry
     close = g.gap <= np.maximum(0.25 * g.taller, reach * height)
     stacked = (g.overlap_x >= 0.25 * g.narrower) | (g.overlap_y <= 0.3 * g.shorter)
-    small_piece = (g.overlap_x > 0) & (g.shorter < 0.6 * g.taller)
+    small_piece = (g.overlap_x > 0) & (g.shorter < piece_share * g.taller)
     pieces = close & (stacked | small_piece) & fits_one_digit(g.union_w, g.union_h, height,
                                                               size)
     np.fill_diagonal(pieces, False)
@@ -311,15 +313,17 @@ def fits_one_digit(width, height_of_box, height: float,
             & (width <= 1.3 * height_of_box))
 
 
-def attached_pieces(geometry: PairGeometry, pieces: np.ndarray) -> set[int]:
+def attached_pieces(geometry: PairGeometry, pieces: np.ndarray,
+                    piece_share: float = HypothesisSettings.piece_share) -> set[int]:
     """Blobs too small to be a digit beside the blob they sit on.
 
     Digits are written side by side, not one on top of another: a blob less than
-    0.6 as tall as a blob it is stacked against is a piece of that digit (its top bar,
-    its tail), never a digit of its own. It may join, or be dropped.
+    `piece_share` as tall as a blob it is stacked against is a piece of that digit (its
+    top bar, its tail), never a digit of its own. It may join, or be dropped.
     """
     h = geometry.heights
-    sits_on_bigger = pieces & (0.6 * h[None, :] > h[:, None]) & (geometry.overlap_x > 0)
+    sits_on_bigger = (pieces & (piece_share * h[None, :] > h[:, None])
+                      & (geometry.overlap_x > 0))
     return {int(i) for i in np.flatnonzero(sits_on_bigger.any(axis=1))}
 
 

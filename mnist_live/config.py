@@ -150,6 +150,10 @@ class HypothesisSettings:
     seeds 2-3 of the scenes and 0.3 points of the film's numbers whole.)"""
     join_size: float = 1.3
     """A join must fit one digit: at most this many digit heights tall and wide."""
+    piece_share: float = 0.6
+    """A blob less than this share of the height of a blob it is stacked against is a
+    piece of that digit (its top bar, its tail): proposed joined to it, and, with the
+    "attached" rule, never read alone."""
     max_pieces: int = 5
     """Pieces in one join at most."""
     max_joins: int = 64
@@ -271,9 +275,19 @@ class WordSettings:
 
 @dataclass(frozen=True)
 class InkSettings:
-    """How the "otsu" threshold finds the ink (binarize.py). Levels are on the ink
-    image (0 paper, 255 black), window sizes in digit heights."""
+    """How the ink is found (binarize.py): the "otsu" threshold's, but for the
+    adaptive_ fields. Levels are on the ink image (0 paper, 255 black), window sizes in
+    digit heights."""
 
+    paper_window: float = 0.25
+    """The paper's light is estimated over this many digit heights (the radius of a
+    closing, then a blur): wider than a stroke, so strokes vanish from the estimate, and
+    narrow enough to follow a shadow's edge."""
+    adaptive_window: float = 0.75
+    """--threshold adaptive: OpenCV's window, this many digit heights wide ..."""
+    adaptive_offset: int = 10
+    """... and how many grey levels darker than its window's weighted mean a pixel must
+    be to be ink."""
     darkest_paper: float = 0.05
     """The ink image measures ink against the paper's light, but never against less
     than this share of white (255): in a black border or a night sky, or a frame all

@@ -122,14 +122,15 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
     if 1 < len(blobs) <= limits.max_blobs_to_repair:
         geometry = geometry or PairGeometry(boxes)
         if "stacked" in settings.rules:
-            near = piece_pairs(geometry, height, settings.join_reach, settings.join_size)
+            near = piece_pairs(geometry, height, settings.join_reach, settings.join_size,
+                               settings.piece_share)
         else:
             near = ((geometry.gap <= settings.join_reach * height)
                     & fits_one_digit(geometry.union_w, geometry.union_h, height,
                                      settings.join_size))
             np.fill_diagonal(near, False)
         if "attached" in settings.rules:
-            attached = attached_pieces(geometry, near)
+            attached = attached_pieces(geometry, near, settings.piece_share)
         if "skips" in settings.rules:
             # A pen's skips: side-by-side blobs joined where a stroke ends heading at
             # the other, and every join bridged along its strokes' headings (merge).

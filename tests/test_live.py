@@ -176,7 +176,7 @@ def test_record_path_is_checked(name, tmp_path):
 
 def test_a_record_path_under_a_file_says_so(tmp_path):
     (tmp_path / "afile").write_text("")
-    with pytest.raises(ValueError, match="'.*afile' is a file, not a folder"):
+    with pytest.raises(ValueError, match=r"afile' is a file, not a folder"):
         check_record_path(str(tmp_path / "afile" / "x.mp4"))
 
 
