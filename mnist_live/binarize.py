@@ -302,7 +302,8 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     """Binarize a gray frame; `scale` is a typical digit height in pixels.
 
     `dark_ink` is the ink's polarity if already known (None: find it out); `settings`
-    those of the "otsu" mode (None: the defaults).
+    how the ink is found (None: the defaults; most are the "otsu" mode's, see
+    InkSettings).
     """
     if settings is None:
         settings = InkSettings()

@@ -117,7 +117,7 @@ def writable_file(text: str) -> Path:
 def writable_picture(text: str) -> Path:
     """An output picture: a writable file whose name OpenCV can write (.png, .jpg ...)."""
     path = writable_file(text)
-    if not cv2.haveImageWriter(str(path)):
+    if not path.suffix or not cv2.haveImageWriter(str(path)):
         raise argparse.ArgumentTypeError(
             f"cannot write a picture named {path.name!r}: end it in .png or .jpg")
     return path

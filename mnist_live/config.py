@@ -143,11 +143,12 @@ class HypothesisSettings:
     (hypotheses.py)."""
 
     join_reach: float = 0.2
-    """Blobs at most this far apart (digit heights, or a quarter of the taller blob when
-    that is more) may be pieces of one digit: they are proposed joined, and the model
-    says whether they are. (0.25 digit heights took negatives/ from 0.61 to 0.43 false
-    digits a photo, but scikit-image's samples from 0.29 to 0.43, 8 more false digits on
-    seeds 2-3 of the scenes and 0.3 points of the film's numbers whole.)"""
+    """Blobs at most this far apart (digit heights; with the "stacked" rule, or a
+    quarter of the taller blob when that is more) may be pieces of one digit: they
+    are proposed joined, and the model says whether they are. (0.25 digit heights
+    took negatives/ from 0.61 to 0.43 false digits a photo, but scikit-image's
+    samples from 0.29 to 0.43, 8 more false digits on seeds 2-3 of the scenes and
+    0.3 points of the film's numbers whole.)"""
     join_size: float = 1.3
     """A join must fit one digit: at most this many digit heights tall and wide."""
     piece_share: float = 0.6
@@ -159,8 +160,9 @@ class HypothesisSettings:
     max_joins: int = 64
     """Joins proposed in one frame at most, smallest first."""
     skip_reach: float = 0.2
-    """A pen skip is bridged along the stroke's heading when the stroke ends pointing at
-    ink at most this far away (digit heights); else pieces are bridged where closest."""
+    """With the "skips" rule, a pen skip is bridged along the stroke's heading when the
+    stroke ends pointing at ink at most this far away (digit heights); else (and
+    without the rule) pieces are bridged where closest."""
     split_valley: float = 0.35
     """A blob wider than tall is cut in two where a column holds less than this share of
     the median column's ink (two touching digits)."""
@@ -178,7 +180,8 @@ class HypothesisSettings:
     non-digits), each measured with and without (python -m mnist_live.bench read
     --without RULE): "stacked" joins only blobs lying one above the other (else any near
     blobs), "attached" never reads a small blob stacked on a bigger one alone, "skips"
-    also joins side-by-side blobs where a stroke ends heading at the other, "shape"
+    also joins side-by-side blobs where a stroke ends heading at the other and bridges
+    joins along their strokes' headings (skip_reach), "shape"
     weighs readings by shape_height and shape_width, "page" by the page evidence
     (page.py), "stroke" by their stroke against the sure digits' (page.stroke_evidence),
     "size" by their height against the sure digits' when the page's was guessed
@@ -275,9 +278,10 @@ class WordSettings:
 
 @dataclass(frozen=True)
 class InkSettings:
-    """How the ink is found (binarize.py): the "otsu" threshold's, but for the
-    adaptive_ fields. Levels are on the ink image (0 paper, 255 black), window sizes in
-    digit heights."""
+    """How the ink is found (binarize.py). The ink image (paper_window, darkest_paper)
+    is made in every mode, for the page evidence and the pictures; the levels, on it
+    (0 paper, 255 black), are the "otsu" mode's; adaptive_ fields the adaptive mode's.
+    Window sizes in digit heights."""
 
     paper_window: float = 0.25
     """The paper's light is estimated over this many digit heights (the radius of a

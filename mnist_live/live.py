@@ -482,9 +482,10 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
         # A camera or stream has no end of its own: it was unplugged, or its server
         # went away. A script or service watching the exit status must see a failure.
         raise SourceError(f"{source.description} stopped delivering frames after "
-                          f"{loop.index} frames")
+                          f"{loop.index} frame{'' if loop.index == 1 else 's'}")
     if ended:
-        log.info("End of %s after %d frames.", source.description, loop.index)
+        log.info("End of %s after %d frame%s.", source.description, loop.index,
+                 "" if loop.index == 1 else "s")
     return 0
 
 

@@ -37,6 +37,8 @@ def test_every_command_explains_itself(command, capsys):
                                   ["read", "--json", "{folder}"],
                                   ["read", "--threads", "0"], ["steady", "--pan", "nan"],
                                   ["crops", "--out", "{folder}/sheet.txt"],
+                                  ["crops", "--out", "{folder}/.png"],
+                                  ["read", "--categories", " , "],
                                   ["read", "--categories", "clean,bogus"],
                                   ["scenes", "--categories", "x", "--out", "{folder}/s"]])
 def test_bad_options_and_unwritable_outputs_are_refused_before_any_work(args, tmp_path,

@@ -268,11 +268,21 @@ def test_what_refusals_cost_is_told_apart_from_confusions():
     the accuracy with the 11th output set aside (a refused digit whose likeliest digit
     is right counts as right there); a missing USPS set prints '-' in those rows."""
     from mnist_live.bench.model import _row
-    from mnist_live.training.evaluate import Evaluation
+    from mnist_live.training.evaluate import evaluate
 
-    usps = Evaluation(labels=np.array([1, 2, 3, 4]), predictions=np.array([1, 10, 10, 5]),
-                      confidences=np.ones(4), digit_answers=np.array([1, 2, 7, 5]))
+    class Answers:  # a model's answers, as DigitClassifier.all_probabilities gives them
+        def all_probabilities(self, crops):
+            rows = np.zeros((4, 11), np.float32)
+            rows[0, 1] = 1.0  # a 1, read
+            rows[1, [2, 10]] = 0.4, 0.6  # a 2, refused, the 2 its likeliest digit
+            rows[2, 10] = 1.0  # a 0, refused with nothing for any digit (int8)
+            rows[3, 5] = 1.0  # a 4, read as a 5
+            return rows[: len(crops)]
+
+    usps = evaluate(Answers(), np.zeros((4, 28, 28), np.uint8), np.array([1, 2, 0, 4]))
     assert usps.accuracy == 0.25
     assert usps.refused == 0.5
+    # Asked only which digit: the 2 is right; the 0 no more than before (argmax of
+    # all-zero digits would say 0).
     assert usps.digits_alone_accuracy == 0.5
     assert "|       - |" in _row("  USPS digits refused", None, None)

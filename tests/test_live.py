@@ -20,8 +20,8 @@ from conftest import PROJECT_ROOT
 from test_scripts import write_synth_video
 
 from mnist_live.capture import LatestFrameReader
-from mnist_live.live import StopOnSignal
-from mnist_live.pipeline import DigitDetection
+from mnist_live.live import SteadyReader, StopOnSignal
+from mnist_live.pipeline import DigitDetection, DigitReader
 from mnist_live.record import Recorder, check_record_path
 from mnist_live.tracking import DigitTracker
 
@@ -172,6 +172,18 @@ def test_recorder_with_no_frames_leaves_nothing(tmp_path):
 def test_record_path_is_checked(name, tmp_path):
     with pytest.raises(ValueError):
         check_record_path(str(tmp_path / name) if "/" not in name else name)
+
+
+def test_the_live_loops_settings_reach_its_change_detector_and_tracker(classifier):
+    from dataclasses import replace
+
+    from mnist_live.config import ChangeSettings, PipelineSettings, TrackerSettings
+
+    settings = replace(PipelineSettings(), change=ChangeSettings(reread_every=7),
+                       tracker=TrackerSettings(pan_reach=2.0))
+    steady = SteadyReader(DigitReader(classifier, settings))
+    assert steady.change.reread_every == 7 and steady.change.settings is settings.change
+    assert steady.tracker.settings is settings.tracker
 
 
 def test_a_record_path_under_a_file_says_so(tmp_path):

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import atomic, cli
 from ..confidence import confidence_text
-from . import reference as ref_module
+from ..errors import UserError
 from . import sets
 from .readers import our_reader, reference_reader
 from .scoring import MIN_IOU, iou
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 ref_crop, ref_caption, rows = ref_binary[region], "not found", missed
             else:
                 result = reference.classifier.classify(ref_candidates[r].crop[None])[0]
-                if result.digit == digit.digit and result.confidence >= ref_module.MIN_CONFIDENCE:
+                if result.digit == digit.digit and result.confidence >= reference.min_confidence:
                     continue  # the reference read it too: not interesting here
                 ref_crop = ref_candidates[r].crop
                 shown = confidence_text(result.confidence, reference.classifier.output_step)
@@ -117,8 +117,10 @@ def run(args: argparse.Namespace) -> int:
                     (0, 0, 0), 1, cv2.LINE_AA)
     sheet = np.vstack([header, *chosen])
     with atomic.atomic_path(args.out) as temp:
-        cv2.imwrite(str(temp), sheet)
-    print(f"{len(misread) + len(missed)} digits read only by our pipeline "
+        if not cv2.imwrite(str(temp), sheet):
+            raise UserError(f"cannot write {args.out}")
+    found = len(misread) + len(missed)
+    print(f"{found} digit{'' if found == 1 else 's'} read only by our pipeline "
           f"({len(misread)} misread and {len(missed)} missed by the reference); "
           f"{len(chosen)} drawn in {args.out}")
     return 0

@@ -84,7 +84,9 @@ def parse_categories(text: str | None) -> tuple[str, ...]:
     option's type: an unknown category is a bad option (exit 2)."""
     if not text:
         return scenes.CATEGORIES
-    categories = tuple(c.strip() for c in text.split(",") if c.strip())
+    categories = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    if not categories:
+        raise argparse.ArgumentTypeError(f"no category in {text!r}")
     unknown = [c for c in categories if c not in scenes.CATEGORIES]
     if unknown:
         raise argparse.ArgumentTypeError(

@@ -35,6 +35,7 @@ class Evaluation:
     confidences: np.ndarray  # (N,) probability of the predicted class
     not_digit: np.ndarray | None = None  # (N,) probability of "not a digit" (11 outputs)
     # (N,) the likeliest of the ten digits, whatever the "not a digit" output says
+    # (NOT_A_DIGIT where every digit got nothing)
     digit_answers: np.ndarray | None = None
 
     @property
@@ -99,8 +100,15 @@ def evaluate(classifier: DigitClassifier, images: np.ndarray, labels) -> Evaluat
         confidences=probabilities[np.arange(len(predictions)), predictions],
         not_digit=(probabilities[:, NOT_A_DIGIT] if probabilities.shape[1] > NOT_A_DIGIT
                    else np.zeros(len(predictions), np.float32)),
-        digit_answers=probabilities[:, :NOT_A_DIGIT].argmax(axis=1),
+        digit_answers=_digit_answers(probabilities),
     )
+
+
+def _digit_answers(probabilities: np.ndarray) -> np.ndarray:
+    """The likeliest of the ten digits for each crop; NOT_A_DIGIT where the model gave
+    every digit nothing (an int8 model rounds them to 0), as the pipeline counts it."""
+    digits = probabilities[:, :NOT_A_DIGIT]
+    return np.where(digits.max(axis=1) > 0, digits.argmax(axis=1), NOT_A_DIGIT)
 
 
 @dataclass

@@ -50,7 +50,7 @@ from .. import glyphs
 from ..binarize import binarize
 from ..candidates import Candidate, close_gaps, find_blobs, is_digit_sized, merge
 from ..classifier import NOT_A_DIGIT
-from ..config import CandidateLimits, ScaleSettings
+from ..config import CandidateLimits, HypothesisSettings, ScaleSettings
 from ..normalize import mnist_crop
 from ..scale import guess
 from ..scenes import render_digit
@@ -161,7 +161,7 @@ def _bridged(mask: np.ndarray, height: float) -> np.ndarray:
             pieces.append(Candidate((x, y, w, h), piece))
     if len(pieces) < 2:
         return mask
-    joined = merge(pieces, reach=0.2 * height)
+    joined = merge(pieces, reach=HypothesisSettings.skip_reach * height)
     return joined.mask
 
 
