@@ -13,6 +13,9 @@ Digits (`camera_digit`), from an MNIST *training* image, in one of DIGIT_STYLES:
               half of the time
     blurred   out of focus, then thresholded (corners round, small loops fill)
     small     far away: 10-20 px tall, so the crop is scaled up, blocky and soft
+    narrow    written tall and narrow, a third to two thirds as wide as MNIST's: the
+              crop fits its height into 20 px, so a long 7 or 9 becomes a thin bar with
+              a small hook, which the model otherwise calls a 1
 
 each also slightly rotated and sheared. Never flipped: a mirrored 2 is no digit.
 
@@ -58,8 +61,8 @@ from ..scenes import render_digit
 __all__ = ["NOT_A_DIGIT"]  # the 11th class, defined with the classifier
 
 # Bumped whenever what is drawn here changes: a resumed run then draws its examples anew.
-VERSION = 8  # 8: binarize counts no paper darker than 5% of white (black borders, frames)
-DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred", "small")
+VERSION = 9  # 9: the "narrow" style
+DIGIT_STYLES = ("plain", "thick", "thin", "broken", "blurred", "small", "narrow")
 NEGATIVE_KINDS = ("letters", "symbols", "pieces", "pairs", "clutter")
 
 # scikit-image's bundled sample photos used for clutter: none shows a digit or a ring
@@ -84,6 +87,11 @@ def digit_mask(image: np.ndarray, rng: np.random.Generator, style: str) -> np.nd
     alpha = render_digit(image, height, rng, stroke_cut=float(cut),
                          angle=float(rng.uniform(-10, 10)), gaps=gaps)
     alpha = _shear(alpha, float(rng.uniform(-0.25, 0.25)))
+    if style == "narrow":  # squeezed sideways, its strokes kept whole
+        squeeze = float(rng.uniform(0.35, 0.65))
+        width = max(1, round(alpha.shape[1] * squeeze))
+        alpha = np.clip(cv2.resize(alpha, (width, alpha.shape[0]),
+                                   interpolation=cv2.INTER_AREA) / squeeze ** 0.5, 0, 1)
     plain = _binary(alpha, 0.5)
     if style == "blurred":
         # Out of focus, then thresholded: corners round and small loops may close, but
