@@ -651,6 +651,22 @@ def test_a_digit_whose_drawing_loses_all_ink_stays_mnists_own(monkeypatch):
     assert np.array_equal(out, digit) and out is not digit
 
 
+@needs_mnist
+def test_narrow_digits_are_drawn_narrower_and_whole():
+    """The "narrow" style writes each digit a third to two thirds as wide as it would be
+    otherwise, ink and all: never an empty mask, and its crop still a digit's."""
+    from mnist_live.training import examples
+
+    digits = data.load_mnist(MNIST_NPZ).x_train[:40]
+    ratios = []
+    for k, digit in enumerate(digits):
+        plain = examples.digit_mask(digit, np.random.default_rng(k), "plain")
+        narrow = examples.digit_mask(digit, np.random.default_rng(k), "narrow")
+        assert narrow.any() and examples.mnist_crop(narrow).any()
+        ratios.append((narrow.shape[1] / narrow.shape[0]) / (plain.shape[1] / plain.shape[0]))
+    assert 0.3 < np.median(ratios) < 0.75
+
+
 @pytest.mark.slow
 def test_a_kept_refit_is_reused_only_for_the_same_trial_and_epochs(tmp_path, capsys):
     """A search grown with --max-trials may find another best trial of the same epochs:
