@@ -358,7 +358,7 @@ def test_tiny_search_card_and_pictures(tiny_run):
     assert set(card["negatives"]["refused"][card["shipped"]]) == kinds
     assert kinds | {"mnist", "camera"} == set(card["negatives"]["training_examples"])
     assert set(card["styled_test"]["accuracy"]["int8"]) == {"thick", "thin", "broken",
-                                                              "blurred"}
+                                                              "blurred", "narrow"}
     assert {"precision", "recall", "support"} <= set(per_class["0"])
     assert card["data"]["sha256"] == data.file_sha256(MNIST_NPZ)
     assert card["data"]["train_images"] + card["data"]["validation_images"] == SUBSET

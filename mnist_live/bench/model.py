@@ -8,8 +8,9 @@ Scores one or more .tflite models through DigitClassifier (the pipeline's own cl
                       share answered "not a digit", and the accuracy when the model is
                       asked only which digit (its 11th output set aside): what its
                       refusals cost against its confusions among digits
-    thick ... blurred the MNIST test images drawn as ink in that style and cut to 28x28
-                      by the pipeline's mnist_crop (mnist_live.training.examples)
+    thick ... narrow  the MNIST test images drawn as ink in that style and cut to 28x28
+                      by the pipeline's mnist_crop (mnist_live.training.examples);
+                      tall, narrow writing has no target
     not a digit       held-out crops of each kind (letters, symbols, pieces of digits,
                       touching pairs, clutter), drawn from random streams no training
                       set uses, pieces and pairs from MNIST *test* digits: the share
@@ -37,7 +38,13 @@ from pathlib import Path
 from .. import atomic, cli, config
 from ..errors import UserError
 from ..training import data as data_step
-from ..training.evaluate import SCORED_STYLES, HeldOutSets, ModelScores, score_model
+from ..training.evaluate import (
+    SCORED_STYLES,
+    TARGETED_STYLES,
+    HeldOutSets,
+    ModelScores,
+    score_model,
+)
 from ..training.examples import NEGATIVE_KINDS
 from ..training.search import SearchSettings
 
@@ -102,7 +109,8 @@ def table(scores: ModelScores) -> str:
             ("USPS accuracy", figures["usps_accuracy"], "usps_accuracy"),
             ("  USPS digits refused", figures["usps_refused"], None),
             ("  USPS asked only which digit", figures["usps_digits_alone_accuracy"], None)]
-    rows += [(f"MNIST test drawn {style}", value, "styled")
+    rows += [(f"MNIST test drawn {style}", value,
+              "styled" if style in TARGETED_STYLES else None)
              for style, value in figures["styled_accuracy"].items()]
     rows.append(("\"not a digit\" refused, all kinds", figures["negatives_refused"],
                  "negatives_refused"))
