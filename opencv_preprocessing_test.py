@@ -92,11 +92,6 @@ def detection_line(detection, number: int, step: float | None = None) -> str:
             f"({confidence_text(detection.confidence, step)}), crop {number}")
 
 
-def _count(number: int, thing: str) -> str:
-    """'1 digit', '3 digits'."""
-    return f"{number} {thing}{'' if number == 1 else 's'}"
-
-
 def unsure_line(detection, number: int, step: float | None = None) -> str:
     """A candidate below --min-confidence: why the page doubted it (a reading the model
     was sure of), or how unsure the model was."""
@@ -175,7 +170,7 @@ def step_pictures(image, reading: FrameReading, threshold: str | int,
                     "lines: digits in reading order (green), then unsure ones (gray)"),
         "7_result": (draw.draw_reading(sized(image), scaled_reading(reading, scale),
                                        show_unsure=True, step=step),
-                     f"7 result: {_count(len(reading.digits), 'digit')}, numbers: {numbers}"),
+                     f"7 result: {cli.counted(len(reading.digits), 'digit')}, numbers: {numbers}"),
     }
     # One caption height for the pictures of one size (the crop sheet has its own).
     lines = max(len(draw.caption_lines(caption, size[0]))
@@ -269,7 +264,7 @@ def main() -> int:
         if args.json:
             print(json.dumps({"image": str(path), "width": reading.width,
                               "height": reading.height, **reading.to_json()}), flush=True)
-        print(f"{path}: {_count(len(reading.digits), 'digit')}", file=human)
+        print(f"{path}: {cli.counted(len(reading.digits), 'digit')}", file=human)
         step = reader.classifier.output_step
         for number, detection in enumerate(sheet_order(reading), 1):
             if number <= len(reading.digits):

@@ -106,7 +106,6 @@ class ChangeDetector:
 
     def __init__(self, settings: ChangeSettings | None = None):
         self.settings = settings = settings or ChangeSettings()
-        self.reread_every = settings.reread_every
         # Thumbnail pixels: the profiles are compared over one more than the largest
         # move, so a move just short of it is measured to a fraction of a pixel too;
         # the strip along the edges left out is the move plus the neighbourhood's reach.
@@ -126,6 +125,11 @@ class ChangeDetector:
         # How far the page moved since the last full read, in frame pixels (x, y), as
         # last measured by needs_reading.
         self.shift = (0.0, 0.0)
+
+    @property
+    def reread_every(self) -> int:
+        """A frame this many frames after the last full read is read in full anyway."""
+        return self.settings.reread_every
 
     def remember(self, gray: np.ndarray) -> None:
         """`gray` was just read in full: later frames are compared with it."""

@@ -95,6 +95,11 @@ thread_count = _number_in(int, 1, 64, "number of threads")
 non_negative = _number_in(float, 0.0, None, "number, 0 or more")
 
 
+def counted(number: int, thing: str) -> str:
+    """'1 digit', '3 digits': a count in a message."""
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def source(text: str) -> str:
     """A --source value: anything but nothing (an empty one would be read as the
     current folder)."""

@@ -45,6 +45,7 @@ from .binarize import to_gray
 from .boxes import Box
 from .capture import LatestFrameReader
 from .change import ChangeDetector
+from .cli import counted
 from .errors import SourceError, UserError
 from .numbers import NumberReading, in_reading_order
 from .pipeline import DigitReader, FrameReading
@@ -482,10 +483,9 @@ def run_live(reader: DigitReader, source, options: LiveOptions) -> int:
         # A camera or stream has no end of its own: it was unplugged, or its server
         # went away. A script or service watching the exit status must see a failure.
         raise SourceError(f"{source.description} stopped delivering frames after "
-                          f"{loop.index} frame{'' if loop.index == 1 else 's'}")
+                          f"{counted(loop.index, 'frame')}")
     if ended:
-        log.info("End of %s after %d frame%s.", source.description, loop.index,
-                 "" if loop.index == 1 else "s")
+        log.info("End of %s after %s.", source.description, counted(loop.index, "frame"))
     return 0
 
 
@@ -572,7 +572,7 @@ class LiveLoop:
         if self.server is not None:
             self.server.close()
         elapsed = time.perf_counter() - self.start
-        log.info("Processed %d frame%s in %.1f s (%.1f FPS, %d read in full)%s.", self.index,
-                 "" if self.index == 1 else "s", elapsed,
+        log.info("Processed %s in %.1f s (%.1f FPS, %d read in full)%s.",
+                 counted(self.index, "frame"), elapsed,
                  self.index / elapsed if elapsed > 0 else 0.0, self.steady.full_reads,
                  f", {self.dropped} older camera frames skipped" if self.dropped else "")

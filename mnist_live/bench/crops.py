@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         if not cv2.imwrite(str(temp), sheet):
             raise UserError(f"cannot write {args.out}")
     found = len(misread) + len(missed)
-    print(f"{found} digit{'' if found == 1 else 's'} read only by our pipeline "
+    print(f"{cli.counted(found, 'digit')} read only by our pipeline "
           f"({len(misread)} misread and {len(missed)} missed by the reference); "
           f"{len(chosen)} drawn in {args.out}")
     return 0
