@@ -43,7 +43,7 @@ from .candidates import (
 from .classifier import DigitClassifier
 from .config import CandidateLimits, HypothesisSettings
 from .normalize import mnist_crop
-from .page import PageTexture
+from .page import PageTexture, certain, size_evidence
 
 
 @dataclass
@@ -65,6 +65,9 @@ class Choice:
     read: list[tuple[Candidate, np.ndarray]]
     unused: list[int]  # indices into the blobs
     crops: np.ndarray  # the read candidates' 28x28 crops, in the order of `read`
+    # Each read's probabilities with the page's size evidence but not the texture around
+    # it weighed in (pipeline._in_line may lift the texture's); empty without a page.
+    untextured: list[np.ndarray] = field(default_factory=list)
 
 
 def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: CandidateLimits,
@@ -78,9 +81,13 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
     batch = [c for h in hypotheses for c in h.candidates]
     crops = _crops(batch)
     probabilities = classifier.probabilities(crops)
+    untextured = None
     if page is not None and "page" in settings.rules:
         evidence = np.array([page.evidence(c.box, height, sized) for c in batch],
                             np.float32)
+        sizes = np.array([certain(size_evidence(c.box[3], height, page.settings))
+                          if sized else 1.0 for c in batch], np.float32)
+        untextured = probabilities * sizes[:, None]
         probabilities = probabilities * evidence[:, None]
     ink = {i: cv2.countNonZero(blobs[i].mask)
            for i in set().union(*(h.blobs for h in hypotheses))}
@@ -105,8 +112,9 @@ def choose(blobs: list[Candidate], classifier: DigitClassifier, limits: Candidat
             chosen.append(h)
             used |= h.blobs
     read = [pair for h in chosen for pair in zip(h.candidates, h.probabilities, strict=True)]
-    return Choice(read, [i for i in range(len(blobs)) if i not in used],
-                  crops[[row for h in chosen for row in h.rows]])
+    rows = [row for h in chosen for row in h.rows]
+    return Choice(read, [i for i in range(len(blobs)) if i not in used], crops[rows],
+                  [] if untextured is None else [untextured[row] for row in rows])
 
 
 def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, ...],

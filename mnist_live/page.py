@@ -91,10 +91,12 @@ class PageTexture:
         self._own_edges = cv2.integral(own_edges * near_ink, sdepth=cv2.CV_64F)
         self._ink = cv2.integral(near_ink, sdepth=cv2.CV_32S)
 
-    def texture(self, box: Box, digit_height: float) -> float:
-        """Edges around the box away from ink, relative to the edges of the ink in it."""
+    def texture(self, box: Box, digit_height: float, ring: float | None = None) -> float:
+        """Edges around the box away from ink, relative to the edges of the ink in it,
+        within `ring` digit heights of it (PageSettings.ring when None)."""
         x, y, w, h = (v / SHRINK for v in box)
-        reach = self.settings.ring * max(digit_height, box[3]) / SHRINK
+        ring = self.settings.ring if ring is None else ring
+        reach = ring * max(digit_height, box[3]) / SHRINK
         rows, cols = self._ink.shape[0] - 1, self._ink.shape[1] - 1
         inner = (max(0, int(x)), max(0, int(y)), min(cols, int(np.ceil(x + w))),
                  min(rows, int(np.ceil(y + h))))
@@ -111,9 +113,10 @@ class PageTexture:
         own = _box_sum(self._own_edges, *inner) / ink_in
         return around / own if own > 0 else 0.0
 
-    def plain(self, box: Box, digit_height: float) -> float:
-        """How plainly this box sits on a page: 1 on plain paper, towards 0 in texture."""
-        texture = self.texture(box, digit_height) / self.settings.texture_half
+    def plain(self, box: Box, digit_height: float, ring: float | None = None) -> float:
+        """How plainly this box sits on a page: 1 on plain paper, towards 0 in texture
+        (its surroundings within `ring` digit heights; PageSettings.ring when None)."""
+        texture = self.texture(box, digit_height, ring) / self.settings.texture_half
         return 1.0 / (1.0 + texture ** self.settings.texture_steepness)
 
     def evidence(self, box: Box, digit_height: float, sized: bool = True) -> float:

@@ -198,6 +198,8 @@ class DigitReader:
         # (looks_like_a_page), its 1s are texture's: not shown (its other digits are:
         # a faint page's amid a brick wall's mortar).
         rules = settings.hypotheses.rules
+        if "line" in rules and page.texture is not None:
+            choice = _in_line(choice, page.texture, page.scale.height, settings)
         texture_ones = "texture" in rules and not best.writing
         bars = "bars" in rules
         evidence = [{THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size, IN_A_WORD: word}
@@ -431,6 +433,29 @@ def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
     evidence = (ones * math.log(page_one / texture_one)
                 + (len(labels) - ones) * math.log(page_other / texture_other))
     return evidence + settings.page_odds >= 0
+
+
+def _in_line(choice: hypotheses.Choice, texture: PageTexture, height: float,
+             settings: PipelineSettings) -> hypotheses.Choice:
+    """`choice` with the texture evidence lifted from each reading it alone held back
+    (the model and the size evidence would show it) that stands in line with a digit
+    shown, beside it on its line (numbers.beside_a_digit, PageSettings.number_reach),
+    and on plain paper just around its ink (PageSettings.line_ring): a digit near its
+    sheet's edge, whose wider surroundings take in the wall beyond the sheet. A blade
+    of grass beside a sheet's last digit stands in line too, but in grass."""
+    read, untextured = choice.read, choice.untextured
+    if not untextured:
+        return choice
+    shown = [p.max() >= settings.min_confidence for _, p in read]
+    held = [not s and u.max() >= settings.min_confidence
+            and texture.plain(c.box, height, settings.page.line_ring) >= 0.5
+            for s, u, (c, _) in zip(shown, untextured, read, strict=True)]
+    if not any(held) or not any(shown):
+        return choice
+    lifted = beside_a_digit([c.box for c, _ in read], shown, settings.page.number_reach,
+                            asked=held)
+    return replace(choice, read=[(c, u if lift else p) for (c, p), u, lift
+                                 in zip(read, untextured, lifted, strict=True)])
 
 
 def _weighed(probabilities: np.ndarray, evidence: dict[str, float]) -> np.ndarray:
