@@ -207,8 +207,9 @@ class PageSettings:
     """How far around a candidate (digit heights) its surroundings are looked at."""
     line_ring: float = 0.15
     """With the "line" rule, a reading held back only by its surroundings' texture,
-    beside a digit shown on its line (number_reach), is shown when its texture within
-    this many digit heights is at most texture_half: a digit near its sheet's edge.
+    beside a digit shown on its line (not a 1; number_reach), has that evidence lifted
+    when its texture within this many digit heights is at most texture_half: a digit
+    near its sheet's edge (the evidence after the search still weighs it).
     Set on filmed pages (bench film), where numbers1's faint, thin 1 stands 16-18 px
     from its sheet's edge: 0.15 read 0.08 false digits a frame, 99.2% recall, 95.0%
     numbers whole (0.07, 98.8%, 92.7% without the rule); 0.1: 0.07, 99.0%, 94.1%;

@@ -59,6 +59,10 @@ from .config import PageSettings
 SHRINK = 2
 AROUND_BLUR = 1.0
 OWN_BLUR = 0.5
+# The surroundings reach at least this far (half-size pixels), whatever the ring: the ink
+# counts a pixel around it as its own, and a narrower ring of a small digit would hold no
+# paper at all, which texture() takes for plain paper.
+LEAST_REACH = 3
 
 
 def _edge_strength(image: np.ndarray, blur: float) -> np.ndarray:
@@ -96,7 +100,7 @@ class PageTexture:
         within `ring` digit heights of it (PageSettings.ring when None)."""
         x, y, w, h = (v / SHRINK for v in box)
         ring = self.settings.ring if ring is None else ring
-        reach = ring * max(digit_height, box[3]) / SHRINK
+        reach = max(ring * max(digit_height, box[3]) / SHRINK, LEAST_REACH)
         rows, cols = self._ink.shape[0] - 1, self._ink.shape[1] - 1
         inner = (max(0, int(x)), max(0, int(y)), min(cols, int(np.ceil(x + w))),
                  min(rows, int(np.ceil(y + h))))

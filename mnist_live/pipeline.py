@@ -9,7 +9,9 @@
           page's pen, page.stroke_evidence), by its height against theirs when the
           page's was guessed (page.size_evidence), a 1 by the odds that it is a bar of
           texture (page.bar_evidence), and by what the model made of its neighbours on its
-          line (a letter among refused letters, words.word_evidence); the 1s of a read
+          line (a letter among refused letters, words.word_evidence), after the texture
+          evidence is lifted from a reading in line with a digit shown, on plain paper
+          just around it (_in_line: a digit near its sheet's edge); the 1s of a read
           whose digits look like texture's (looks_like_a_page) left out -> confident
           digits -> numbers
 
@@ -204,7 +206,8 @@ class DigitReader:
         bars = "bars" in rules
         evidence = [{THINNER_THAN_THE_PAGE: stroke, TALLER_THAN_THE_PAGE: size, IN_A_WORD: word}
                     for stroke, size, word in zip(best.stroke_evidence, best.size_evidence,
-                                                  best.word_evidence, strict=True)]
+                                                  _word_evidence(choice, settings),
+                                                  strict=True)]
         ones = [p.argmax() == 1 for _, p in choice.read]
         in_a_number = [False] * len(ones)
         if bars and not texture_ones and any(ones):
@@ -439,23 +442,37 @@ def _in_line(choice: hypotheses.Choice, texture: PageTexture, height: float,
              settings: PipelineSettings) -> hypotheses.Choice:
     """`choice` with the texture evidence lifted from each reading it alone held back
     (the model and the size evidence would show it) that stands in line with a digit
-    shown, beside it on its line (numbers.beside_a_digit, PageSettings.number_reach),
-    and on plain paper just around its ink (PageSettings.line_ring): a digit near its
-    sheet's edge, whose wider surroundings take in the wall beyond the sheet. A blade
-    of grass beside a sheet's last digit stands in line too, but in grass."""
+    shown, other than a 1 (as for the bar evidence), beside it on its line
+    (numbers.beside_a_digit, PageSettings.number_reach), and on plain paper just around
+    its ink (PageSettings.line_ring): a digit near its sheet's edge, whose wider
+    surroundings take in the wall beyond the sheet. A blade of grass beside a sheet's
+    last digit stands in line too, but in grass. A lifted reading still meets the
+    evidence after the search (stroke, size, bars, words)."""
     read, untextured = choice.read, choice.untextured
     if not untextured:
         return choice
-    shown = [p.max() >= settings.min_confidence for _, p in read]
-    held = [not s and u.max() >= settings.min_confidence
+    shown = [p.max() >= settings.min_confidence and p.argmax() != 1 for _, p in read]
+    held = [p.max() < settings.min_confidence <= u.max()
             and texture.plain(c.box, height, settings.page.line_ring) >= 0.5
-            for s, u, (c, _) in zip(shown, untextured, read, strict=True)]
+            for u, (c, p) in zip(untextured, read, strict=True)]
     if not any(held) or not any(shown):
         return choice
     lifted = beside_a_digit([c.box for c, _ in read], shown, settings.page.number_reach,
                             asked=held)
     return replace(choice, read=[(c, u if lift else p) for (c, p), u, lift
                                  in zip(read, untextured, lifted, strict=True)])
+
+
+def _word_evidence(choice: hypotheses.Choice, settings: PipelineSettings) -> list[float]:
+    """For each reading sure enough to be shown, a factor for its probabilities: how
+    likely it is a digit and not a letter of a word, by the model's verdict on the
+    readings beside it on its line (words.word_evidence); 1 for the others."""
+    read = choice.read
+    if "words" not in settings.hypotheses.rules:
+        return [1.0] * len(read)
+    return word_evidence([c.box for c, _ in read],
+                         np.array([float(p.sum()) for _, p in read]), settings.words,
+                         [p.max() >= settings.min_confidence for _, p in read])
 
 
 def _weighed(probabilities: np.ndarray, evidence: dict[str, float]) -> np.ndarray:
@@ -551,19 +568,6 @@ class _Attempt:
             return [1.0] * len(self.choice.read)
         return [certain(size_evidence(c.box[3], self.vouched.height, settings.page))
                 for c, _ in self.choice.read]
-
-    @functools.cached_property
-    def word_evidence(self) -> list[float]:
-        """For each reading sure enough to be shown, a factor for its probabilities:
-        how likely it is a digit and not a letter of a word, by the model's verdict on
-        the readings beside it on its line (words.word_evidence); 1 for the others."""
-        settings = self.settings
-        read = self.choice.read
-        if "words" not in settings.hypotheses.rules:
-            return [1.0] * len(read)
-        return word_evidence([c.box for c, _ in read],
-                             np.array([float(p.sum()) for _, p in read]), settings.words,
-                             [p.max() >= settings.min_confidence for _, p in read])
 
     @property
     def writing(self) -> bool:
