@@ -78,10 +78,12 @@ log = cli.log
 
 
 def record_path(text: str) -> Path:
+    """A --record value: a .mp4 or .avi in a folder that exists and can be written."""
     try:
-        return check_record_path(text)
+        check_record_path(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    return cli.writable_file(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "again, boxes moved along, and a still page is read in full "
                              f"every {config.ChangeSettings.reread_every} frames")
     output.add_argument(
-        "--snapshot-dir", type=Path, default=config.DEFAULT_SNAPSHOT_DIR, metavar="DIR",
+        "--snapshot-dir", type=cli.given_path, default=config.DEFAULT_SNAPSHOT_DIR,
+        metavar="DIR",
         help="where the space key saves snapshots (default: %(default)s)",
     )
     cli.add_pipeline_options(parser)

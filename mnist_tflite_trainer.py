@@ -8,7 +8,8 @@ of reading them as digits.
 What it does:
     1. loads MNIST (Keras' download, an .npz with Keras' keys, or a folder of the four
        IDX files) and checks it; 10% of the training split becomes the validation set;
-       both get digits drawn as a camera sees them (thick, thin, broken, blurred) and
+       both get digits drawn as a camera sees them (thick, thin, broken, blurred,
+       small, tall and narrow) and
        "not a digit" crops the trainer draws itself (letters and symbols in Hershey and
        TrueType fonts, pieces and pairs of training digits, blobs from scikit-image's
        sample photos and made textures), all cut to 28x28 like the pipeline cuts them
@@ -20,7 +21,7 @@ What it does:
        uint8 pixels [N, 28, 28] like the reference model
     5. scores both files through the same DigitClassifier the live script uses: all
        MNIST test images ("not a digit" counts as wrong), the same drawn thick, thin,
-       broken and blurred, USPS digits (other writers) and held-out "not a digit" crops
+       broken, blurred and narrow, USPS digits (other writers) and held-out "not a digit" crops
     6. writes mnist.tflite (the int8 model unless it loses more than 0.1 points) and,
        in model/, the other model, model_card.json and five pictures
 
@@ -93,7 +94,10 @@ def negative_weights(text: str) -> dict[str, float]:
     """'symbols=1.5,pieces=2' -> every kind's weight (1 where not named)."""
     weights = dict.fromkeys(examples_step.NEGATIVE_KINDS, 1.0)
     for item in filter(None, text.split(",")):
-        kind, _, value = (part.strip() for part in item.partition("="))
+        kind, equals, value = (part.strip() for part in item.partition("="))
+        if not equals:
+            raise argparse.ArgumentTypeError(f"{item!r}: expected KIND=WEIGHT, e.g. "
+                                             "symbols=1.5")
         if kind not in weights:
             raise argparse.ArgumentTypeError(
                 f"unknown kind {kind!r}; kinds: {', '.join(weights)}")
@@ -103,7 +107,8 @@ def negative_weights(text: str) -> dict[str, float]:
             raise argparse.ArgumentTypeError(f"{item!r}: the weight must be a number"
                                              ) from None
         if not (math.isfinite(weight) and weight >= 0):
-            raise argparse.ArgumentTypeError(f"{item!r}: the weight must be 0 or more")
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight must be a finite "
+                                             "number, 0 or more")
         weights[kind] = weight
     if not sum(weights.values()) > 0:
         raise argparse.ArgumentTypeError("at least one weight must be above 0")
@@ -119,21 +124,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", type=Path, metavar="PATH",
+        "--data", type=cli.given_path, metavar="PATH",
         help="MNIST as an .npz with keys x_train, y_train, x_test, y_test, or a folder "
         "with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
         "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]; "
         "default: keras.datasets.mnist.load_data() (downloads)")
     data.add_argument(
-        "--subset", type=cli.positive_int, metavar="N",
-        help="quick run: only N random training images and the first N test images")
+        "--subset", type=cli.subset_size, metavar="N",
+        help="quick run: only N random training images and the first N test images "
+        "(at least 20; with few, some digit may be missing, which stops the run)")
     data.add_argument(
         "--validation-fraction", type=fraction, default=0.1, metavar="F",
         help="share of the TRAINING split held out to judge trials and pick the "
         "epochs (the refit then trains on it too; the test split is "
         "only used for the final scores; default %(default)s)")
     data.add_argument(
-        "--usps", type=Path, metavar="PATH",
+        "--usps", type=cli.given_path, metavar="PATH",
         help="USPS digits in MNIST form (.npz with keys x, y) to score the models on; "
         f"default: {USPS_FILE} in the data folder "
         f"({config.DATA_DIR_ENV} or ../shared/data) when it exists")
@@ -142,7 +148,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     data.add_argument(
         "--camera-share", type=cli.probability, default=examples.camera_share, metavar="F",
         help="share of the digit images replaced by the same digit drawn as a camera "
-        "sees it (thick, thin, broken, blurred, turned; default %(default)s)")
+        "sees it (thick, thin, broken, blurred, small, tall and narrow, all turned "
+        "and slanted a little; default %(default)s)")
     data.add_argument(
         "--negative-share", type=fraction, default=examples.negative_share, metavar="F",
         help="\"not a digit\" crops, as a share of the digit images, split among "
@@ -177,11 +184,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                        metavar="N",
                        help="early stopping: end a trial after N epochs without a "
                        "better validation loss (default %(default)s)")
-    model.add_argument("--seed", type=int, default=defaults.seed,
+    model.add_argument("--seed", type=cli.seed_value, default=defaults.seed,
                        help="random seed: validation split, search, initial weights "
                        "(default %(default)s)")
     model.add_argument(
-        "--project-dir", type=Path, metavar="DIR",
+        "--project-dir", type=cli.writable_folder, metavar="DIR",
         help="where AutoKeras keeps the search; running the same command again resumes "
         f"it (default: {defaults.project_dir} in the --output-dir, beside the run's "
         "outputs, so a quick try elsewhere never blocks another run)")

@@ -66,11 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all images read, 1 some could not be read, 2 bad options, "
                "130 Ctrl+C.",
     )
-    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
+    parser.add_argument("images", nargs="+", type=cli.given_path, metavar="IMAGE",
                         help="image files to read (jpg, png, bmp, tiff, webp...)")
     output = parser.add_argument_group("output")
     output.add_argument(
-        "--out-dir", type=Path, default=config.DEFAULT_PREPROCESSING_DIR, metavar="DIR",
+        "--out-dir", type=cli.given_path, default=config.DEFAULT_PREPROCESSING_DIR,
+        metavar="DIR",
         help="save the step pictures in DIR/<image name>/ (default: %(default)s)",
     )
     output.add_argument("--no-save", action="store_true", help="do not save the pictures")

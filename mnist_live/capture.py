@@ -220,8 +220,10 @@ def open_source(source: str | int, width: int | None = None, height: int | None 
     if not path.exists():
         raise SourceError(
             f"{text}: no such file (use a camera index like 0, a video or image file, "
-            f"a stream URL, or synth)"
+            f"a stream URL, synth or picamera)"
         )
+    if path.is_dir():
+        raise SourceError(f"{text}: is a folder, not a video or image file")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
     return VideoSource(str(path), width, height, live=False)

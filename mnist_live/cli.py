@@ -93,6 +93,8 @@ positive_int = _number_in(int, 1, None, "positive whole number")
 frame_side = _number_in(int, 16, 8192, "frame size in pixels")
 thread_count = _number_in(int, 1, 64, "number of threads")
 non_negative = _number_in(float, 0.0, None, "number, 0 or more")
+seed_value = _number_in(int, 0, 2**32 - 1, "whole number 0-4294967295")
+subset_size = _number_in(int, 20, None, "number of images, 20 or more")
 
 
 def counted(number: int, thing: str) -> str:
@@ -109,10 +111,27 @@ def source(text: str) -> str:
     return text
 
 
+def given_path(text: str) -> Path:
+    """A path option's value: anything but nothing (an empty one would be taken for the
+    current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a path")
+    return Path(text).expanduser()
+
+
+def model_file(text: str) -> Path:
+    """A --model value: a path, not a folder (a missing file is reported when the model
+    is loaded, with what to do about it)."""
+    path = given_path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a .tflite model")
+    return path
+
+
 def writable_file(text: str) -> Path:
     """An output file, checked before any work (a long benchmark must not fail at its
     end): see _check_writable."""
-    path = Path(text).expanduser()
+    path = given_path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
     _check_writable(path.parent)
@@ -130,7 +149,7 @@ def writable_picture(text: str) -> Path:
 
 def writable_folder(text: str) -> Path:
     """An output folder, checked before any work: see _check_writable."""
-    path = Path(text).expanduser()
+    path = given_path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
     _check_writable(path)
@@ -158,7 +177,7 @@ def _check_writable(folder: Path) -> None:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument(
-        "--model", type=Path, default=config.DEFAULT_MODEL_PATH, metavar="PATH",
+        "--model", type=model_file, default=config.DEFAULT_MODEL_PATH, metavar="PATH",
         help="the .tflite model: 28x28 gray in; out 10 digit probabilities, or 11 where "
              "the 11th is \"not a digit\" (letters, signs, pieces of digits, texture: "
              "such a model refuses them itself); default: the bundled mnist.tflite, "

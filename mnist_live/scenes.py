@@ -43,6 +43,7 @@ import numpy as np
 from . import clutter, config
 from .boxes import Box, union_box
 from .clutter import TrueMark
+from .errors import DataError
 
 # A pixel belongs to a digit's ink when its alpha is at least this: half covered.
 INK_LEVEL = 0.5
@@ -177,6 +178,8 @@ def mnist_test_digits(path: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     Only `x_test`/`y_test` are read: scenes must never show a digit the model trained on.
     """
     path = Path(path) if path else config.data_dir() / "mnist.npz"
+    if not path.is_file():
+        raise DataError(f"MNIST's test digits not found: {path}")
     with np.load(path) as data:
         return data["x_test"], data["y_test"]
 

@@ -220,6 +220,24 @@ def test_out_of_range_options_are_refused_by_argparse(script, option, test_jpg):
     assert "error: argument" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("script,args,message", [
+    (STILL, [""], "argument IMAGE: is empty"),
+    (STILL, ["--out-dir", "", "{image}"], "argument --out-dir: is empty"),
+    (STILL, ["--model", "{folder}", "{image}"], "is a folder, not a .tflite model"),
+    (LIVE, ["--snapshot-dir", ""], "argument --snapshot-dir: is empty"),
+    (LIVE, ["--record", "{folder}/blocked/x.mp4"], "argument --record"),
+])
+def test_empty_paths_and_folders_are_bad_options(script, args, message, test_jpg,
+                                                 tmp_path):
+    """An empty path once meant the current folder (pictures written there, a model
+    named '.'), a folder given as the model was 'not found'."""
+    (tmp_path / "blocked").write_text("")  # a file where a folder should be
+    args = [a.format(image=test_jpg, folder=tmp_path) for a in args]
+    result = run_script(script, *args, *(["--headless"] if script == LIVE else []))
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
 def test_an_empty_source_is_a_bad_option():
     """--source '' once tried to open the current folder as a video."""
     result = run_script(LIVE, "--source", "", "--headless")

@@ -248,7 +248,12 @@ def test_help_and_usage_errors(capsys):
 
 @pytest.mark.parametrize("args", [["--max-int8-loss", "nan"], ["--max-int8-loss", "-1"],
                                   ["--camera-share", "nan"],
-                                  ["--output-dir", "{blocked}/out"]])
+                                  ["--output-dir", "{blocked}/out"],
+                                  ["--project-dir", "{blocked}/search"],
+                                  ["--output-dir", ""], ["--data", ""],
+                                  ["--seed", "-1"], ["--seed", "4294967296"],
+                                  ["--subset", "19"],
+                                  ["--negative-weights", "symbols"]])
 def test_bad_options_and_an_unwritable_output_are_refused_before_any_work(args, tmp_path,
                                                                           capsys):
     import mnist_tflite_trainer
@@ -259,6 +264,19 @@ def test_bad_options_and_an_unwritable_output_are_refused_before_any_work(args, 
         mnist_tflite_trainer.parse_args([arg.format(blocked=blocked) for arg in args])
     assert caught.value.code == 2
     assert f"error: argument {args[0]}" in capsys.readouterr().err
+
+
+def test_a_training_set_lacking_a_class_is_refused():
+    # AutoKeras numbers its outputs by the labels it sees: without a 5, the 6 would
+    # become the 5th output, silently (a --subset of 50 did that).
+    from mnist_live.errors import DataError
+    from mnist_live.training.trainer import _check_every_class
+
+    _check_every_class(np.arange(11), None)
+    with pytest.raises(DataError, match=r"no 5: --subset 50 is too small"):
+        _check_every_class(np.array([0, 1, 2, 3, 4, 6, 7, 8, 9, 10]), 50)
+    with pytest.raises(DataError, match="no \"not a digit\""):
+        _check_every_class(np.arange(10), None)
 
 
 def test_bad_data_is_one_line_and_exit_1(tmp_path):

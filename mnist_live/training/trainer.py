@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from .. import cli, config
 from ..atomic import write_bytes
 from ..errors import DataError
 from . import data as data_step
@@ -108,13 +108,14 @@ def train(options: TrainerOptions) -> dict:
     search_step.check_resume(settings, fingerprint)
     lookalikes = examples_step.Lookalikes(mnist.x_train, settings.seed)
     train_set, val_set = _examples(options, mnist, train_split, val_split, lookalikes)
+    _check_every_class(train_set.y, options.subset)
     print(f"With camera-drawn digits and \"not a digit\" crops (class "
           f"{examples_step.NOT_A_DIGIT}): training {len(train_set.y)} {train_set.counts()}, "
           f"validation {len(val_set.y)}")
 
     # -- 2. search -------------------------------------------------------------------
-    _heading(2, f"search ({settings.search}, up to {settings.max_trials} trials x "
-                f"{settings.epochs} epochs)")
+    _heading(2, f"search ({settings.search}, up to {cli.counted(settings.max_trials, 'trial')}"
+                f" x {cli.counted(settings.epochs, 'epoch')})")
     import keras  # lazy: TensorFlow starts here
 
     keras.utils.set_random_seed(settings.seed)
@@ -142,7 +143,8 @@ def train(options: TrainerOptions) -> dict:
     if options.refit:
         epochs = search_step.best_epochs(auto_model)
         fit_images = np.concatenate([train_set.x, val_set.x])
-        _heading(3, f"refit on all {len(fit_images)} training crops, {epochs} epochs")
+        _heading(3, f"refit on all {len(fit_images)} training crops, "
+                    f"{cli.counted(epochs, 'epoch')}")
         made_of = {"search": fingerprint, "trial_id": best_trial.trial_id,
                    "hyperparameters": best_hps, "epochs": epochs}
         saved = search_step.load_refit(settings, made_of)
@@ -327,7 +329,8 @@ def _refit(auto_model, settings: search_step.SearchSettings, images: np.ndarray,
     """Train the best trial's model afresh on all training crops; (model, the card's
     record of it)."""
     print(f"The best trial's model again, from scratch, on training + validation "
-          f"images; {epochs} epochs (its best epoch), learning rate as in the trial, "
+          f"images; {cli.counted(epochs, 'epoch')} (its best epoch), learning rate as in "
+          "the trial, "
           f"batch {settings.batch_size}, seed {settings.seed}; no validation, no early "
           "stopping")
     started = time.perf_counter()
@@ -365,6 +368,18 @@ def _score_line(scores: evaluate_step.ModelScores) -> str:
     kinds = ", ".join(f"{k} {v:.1f}%" for k, v in figures["negatives_refused_by_kind"].items())
     return (f"{line}\n      drawn: {styled}\n      \"not a digit\" held out refused: "
             f"{figures['negatives_refused']:.2f}% ({kinds})")
+
+
+def _check_every_class(labels: np.ndarray, subset: int | None) -> None:
+    """Refuse a training set without some class: AutoKeras numbers its outputs by the
+    labels it sees, so the model would have fewer outputs, or the digits after a
+    missing one shifted (only a small --subset can lack one)."""
+    missing = sorted(set(range(examples_step.NOT_A_DIGIT + 1)) - set(np.unique(labels).tolist()))
+    if missing:
+        names = ", ".join("\"not a digit\"" if c == examples_step.NOT_A_DIGIT else str(c)
+                          for c in missing)
+        hint = f": --subset {subset} is too small, try 200 or more" if subset else ""
+        raise DataError(f"the training images have no {names}{hint}")
 
 
 def _examples_fingerprint(options: TrainerOptions, mnist) -> dict:
