@@ -225,7 +225,7 @@ def test_out_of_range_options_are_refused_by_argparse(script, option, test_jpg):
     (STILL, ["--out-dir", "", "{image}"], "argument --out-dir: is empty"),
     (STILL, ["--model", "{folder}", "{image}"], "is a folder, not a .tflite model"),
     (LIVE, ["--snapshot-dir", ""], "argument --snapshot-dir: is empty"),
-    (LIVE, ["--record", "{folder}/blocked/x.mp4"], "argument --record"),
+    (LIVE, ["--record", "/proc/x.mp4"], "argument --record: cannot write in /proc"),
 ])
 def test_empty_paths_and_folders_are_bad_options(script, args, message, test_jpg,
                                                  tmp_path):

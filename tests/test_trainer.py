@@ -252,8 +252,7 @@ def test_help_and_usage_errors(capsys):
                                   ["--project-dir", "{blocked}/search"],
                                   ["--output-dir", ""], ["--data", ""],
                                   ["--seed", "-1"], ["--seed", "4294967296"],
-                                  ["--subset", "19"],
-                                  ["--negative-weights", "symbols"]])
+                                  ["--subset", "19"]])
 def test_bad_options_and_an_unwritable_output_are_refused_before_any_work(args, tmp_path,
                                                                           capsys):
     import mnist_tflite_trainer
@@ -266,6 +265,26 @@ def test_bad_options_and_an_unwritable_output_are_refused_before_any_work(args, 
     assert f"error: argument {args[0]}" in capsys.readouterr().err
 
 
+def test_negative_weights_need_kind_equals_weight(capsys):
+    import mnist_tflite_trainer
+
+    with pytest.raises(SystemExit) as caught:
+        mnist_tflite_trainer.parse_args(["--negative-weights", "symbols"])
+    assert caught.value.code == 2
+    assert "expected KIND=WEIGHT" in capsys.readouterr().err
+
+
+def test_a_subset_lacking_a_digit_stops_before_any_drawing(data_dir, tmp_path):
+    # 20 training images (18 after the validation split) lack some digit with this seed.
+    result = subprocess.run(
+        [sys.executable, str(config.PROJECT_ROOT / "mnist_tflite_trainer.py"), "--subset", "20",
+         "--data", str(data_dir / "mnist.npz"), "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "--subset 20 is too small" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "autokeras_search").exists()
+
+
 def test_a_training_set_lacking_a_class_is_refused():
     # AutoKeras numbers its outputs by the labels it sees: without a 5, the 6 would
     # become the 5th output, silently (a --subset of 50 did that).
@@ -275,7 +294,7 @@ def test_a_training_set_lacking_a_class_is_refused():
     _check_every_class(np.arange(11), None)
     with pytest.raises(DataError, match=r"no 5: --subset 50 is too small"):
         _check_every_class(np.array([0, 1, 2, 3, 4, 6, 7, 8, 9, 10]), 50)
-    with pytest.raises(DataError, match="no \"not a digit\""):
+    with pytest.raises(DataError, match="no \"not a digit\" crops were drawn"):
         _check_every_class(np.arange(10), None)
 
 

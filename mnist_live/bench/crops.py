@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -34,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to write the sheet")
     parser.add_argument("--rows", type=int, default=8, metavar="N",
                         help="digits shown (default: %(default)s)")
-    parser.add_argument("--model", type=Path, metavar="PATH",
+    parser.add_argument("--model", type=cli.model_file, metavar="PATH",
                         help="our model (default: the shipped mnist.tflite)")
 
 

@@ -47,7 +47,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .. import config
+from .. import cli, config
 from ..boxes import Box, union_box
 from ..capture import read_image
 from ..cli import positive_int
@@ -111,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frame size (default: 640x480)")
     parser.add_argument("--seed", type=int, default=0,
                         help="how the hand moves and the noise (default: %(default)s)")
-    parser.add_argument("--video", type=Path, metavar="DIR",
+    parser.add_argument("--video", type=cli.writable_folder, metavar="DIR",
                         help="write each clip as DIR/PAGE_on_BACKGROUND.mp4 with the true "
                              "boxes (green), our right digits (blue) and the rest (red)")
 

@@ -64,7 +64,7 @@ TARGETS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", type=Path, action="append", metavar="PATH",
+        "--model", type=cli.model_file, action="append", metavar="PATH",
         help="a .tflite model to score (repeatable; default: the shipped mnist.tflite)")
     parser.add_argument(
         "--negatives-per-kind", type=int, default=1000, metavar="N",

@@ -71,7 +71,7 @@ STAGES = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=300, metavar="N",
                         help="frames of the speed video (default: %(default)s)")
-    parser.add_argument("--model", type=Path, metavar="PATH",
+    parser.add_argument("--model", type=cli.model_file, metavar="PATH",
                         help="our model (default: the shipped mnist.tflite)")
     parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads (default: %(default)s)")
@@ -81,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read every frame in full, as the live script's --every-frame "
                              "does (by default a still page's frames reuse its last full "
                              "read)")
-    parser.add_argument("--video-dir", type=Path, metavar="DIR",
+    parser.add_argument("--video-dir", type=cli.writable_folder, metavar="DIR",
                         help=f"where the video is cached (default: {speed.default_video_dir()})")
     parser.add_argument("--save", type=cli.writable_file, metavar="FILE",
                         help="also save the raw profile (pstats format) to FILE")

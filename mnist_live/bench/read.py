@@ -29,7 +29,6 @@ import math
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -65,11 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated scene categories (default: all: {','.join(scenes.CATEGORIES)})",
     )
     parser.add_argument(
-        "--dump-failures", type=Path, metavar="DIR",
+        "--dump-failures", type=cli.writable_folder, metavar="DIR",
         help="write an annotated picture of every image not read perfectly into DIR",
     )
     parser.add_argument(
-        "--release", type=Path, metavar="DIR",
+        "--release", type=cli.given_path, metavar="DIR",
         help="also read with another release's pipeline and model: a checkout of this "
         "project (e.g. git worktree add /tmp/before COMMIT), run in its own process",
     )

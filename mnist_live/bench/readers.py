@@ -135,7 +135,7 @@ def rule_names(text: str) -> frozenset[str]:
 
 def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
     """--model, --no-reference and --threads: which pipelines a benchmark compares."""
-    parser.add_argument("--model", type=Path, metavar="PATH",
+    parser.add_argument("--model", type=cli.model_file, metavar="PATH",
                         help="our model (default: the shipped mnist.tflite)")
     parser.add_argument("--no-reference", action="store_true",
                         help="run only our pipeline (faster while iterating on it)")

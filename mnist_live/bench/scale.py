@@ -24,13 +24,12 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .. import atomic, scenes
+from .. import atomic, cli, scenes
 from ..cli import positive_int
 from ..errors import UserError
 from .read import draw_score
@@ -61,10 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"{','.join(f'{w}x{h}' for w, h in RESOLUTIONS)})")
     parser.add_argument("--seed", type=int, default=0,
                         help="which digits, where and how they are drawn (default: %(default)s)")
-    parser.add_argument("--dump-failures", type=Path, metavar="DIR",
+    parser.add_argument("--dump-failures", type=cli.writable_folder, metavar="DIR",
                         help="write a picture of every frame not read right and alone "
                              "into DIR/READER/WxH/")
-    parser.add_argument("--json", type=Path, metavar="FILE",
+    parser.add_argument("--json", type=cli.writable_file, metavar="FILE",
                         help="also write every cell and every frame's outcome to FILE")
 
 

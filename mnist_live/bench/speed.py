@@ -78,23 +78,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=5, metavar="N",
                         help="timed rounds of a, b, c (default: %(default)s)")
-    parser.add_argument("--model", type=Path, metavar="PATH",
+    parser.add_argument("--model", type=cli.model_file, metavar="PATH",
                         help="our model, passed to the live script as --model (default: "
                              "the shipped mnist.tflite)")
     parser.add_argument("--threads", type=cli.thread_count, default=config.DEFAULT_NUM_THREADS,
                         metavar="N", help="interpreter threads, for (b) and (c) alike "
                                           "(default: %(default)s)")
-    parser.add_argument("--video-dir", type=Path, metavar="DIR",
+    parser.add_argument("--video-dir", type=cli.writable_folder, metavar="DIR",
                         help="where the video is made and cached (default: "
                              f"{default_video_dir()})")
     parser.add_argument("--seed", type=int, default=0,
                         help="scene seed of the video (default: %(default)s)")
-    parser.add_argument("--json", type=Path, metavar="FILE",
+    parser.add_argument("--json", type=cli.writable_file, metavar="FILE",
                         help="also write every run's numbers to FILE as JSON")
     # One timed run of (a) or (b), in a process of its own; the bench launches these.
     parser.add_argument("--worker", choices=("decode", "reference", "floor"),
                         help=argparse.SUPPRESS)
-    parser.add_argument("--video", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--video", type=cli.given_path, help=argparse.SUPPRESS)
 
 
 # --- The video ------------------------------------------------------------------------

@@ -29,7 +29,6 @@ import argparse
 import itertools
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tqdm import tqdm
 
@@ -45,7 +44,7 @@ GOALS = {"right": 0.97, "changes": 0.002, "numbers": 0.95}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, metavar="PATH",
+    parser.add_argument("--model", type=cli.model_file, metavar="PATH",
                         help="the model (default: the shipped mnist.tflite)")
     parser.add_argument("--pages", type=int, default=8, metavar="N",
                         help="pages filmed (default: %(default)s)")

@@ -95,6 +95,7 @@ def train(options: TrainerOptions) -> dict:
     print(f"Training {len(train_split[0])}, validation {len(val_split[0])} (from the "
           f"training split), test {len(mnist.x_test)} (used only for the final scores)")
     print(f"Images per digit in training: {np.bincount(train_split[1], minlength=10).tolist()}")
+    _check_every_class(train_split[1], options.subset, examples_step.NOT_A_DIGIT)
     usps = _load_usps(options)
     # A saved search made with other settings stops the run now, before the examples
     # (minutes of drawing) are drawn and their cache overwritten.
@@ -108,7 +109,7 @@ def train(options: TrainerOptions) -> dict:
     search_step.check_resume(settings, fingerprint)
     lookalikes = examples_step.Lookalikes(mnist.x_train, settings.seed)
     train_set, val_set = _examples(options, mnist, train_split, val_split, lookalikes)
-    _check_every_class(train_set.y, options.subset)
+    _check_every_class(train_set.y, options.subset)  # "not a digit" too, now drawn
     print(f"With camera-drawn digits and \"not a digit\" crops (class "
           f"{examples_step.NOT_A_DIGIT}): training {len(train_set.y)} {train_set.counts()}, "
           f"validation {len(val_set.y)}")
@@ -370,16 +371,19 @@ def _score_line(scores: evaluate_step.ModelScores) -> str:
             f"{figures['negatives_refused']:.2f}% ({kinds})")
 
 
-def _check_every_class(labels: np.ndarray, subset: int | None) -> None:
-    """Refuse a training set without some class: AutoKeras numbers its outputs by the
-    labels it sees, so the model would have fewer outputs, or the digits after a
-    missing one shifted (only a small --subset can lack one)."""
-    missing = sorted(set(range(examples_step.NOT_A_DIGIT + 1)) - set(np.unique(labels).tolist()))
-    if missing:
-        names = ", ".join("\"not a digit\"" if c == examples_step.NOT_A_DIGIT else str(c)
-                          for c in missing)
+def _check_every_class(labels: np.ndarray, subset: int | None,
+                       classes: int = examples_step.NOT_A_DIGIT + 1) -> None:
+    """Refuse a training set without one of the first `classes` classes: AutoKeras
+    numbers its outputs by the labels it sees, so the model would have fewer outputs,
+    or the digits after a missing one shifted (a small --subset can lack a digit)."""
+    missing = sorted(set(range(classes)) - set(np.unique(labels).tolist()))
+    digits = [str(c) for c in missing if c != examples_step.NOT_A_DIGIT]
+    if digits:
         hint = f": --subset {subset} is too small, try 200 or more" if subset else ""
-        raise DataError(f"the training images have no {names}{hint}")
+        raise DataError(f"the training images have no {', '.join(digits)}{hint}")
+    if missing:
+        raise DataError("no \"not a digit\" crops were drawn: raise --negative-share "
+                        "or a --negative-weights weight")
 
 
 def _examples_fingerprint(options: TrainerOptions, mnist) -> dict:
