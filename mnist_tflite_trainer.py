@@ -9,10 +9,10 @@ What it does:
     1. loads MNIST (Keras' download, an .npz with Keras' keys, or a folder of the four
        IDX files) and checks it; 10% of the training split becomes the validation set;
        both get digits drawn as a camera sees them (thick, thin, broken, blurred,
-       small, tall and narrow) and
-       "not a digit" crops the trainer draws itself (letters and symbols in Hershey and
-       TrueType fonts, pieces and pairs of training digits, blobs from scikit-image's
-       sample photos and made textures), all cut to 28x28 like the pipeline cuts them
+       small, narrow) and "not a digit" crops the trainer draws itself (letters and
+       symbols in Hershey and TrueType fonts, pieces and pairs of training digits,
+       blobs from scikit-image's sample photos and made textures), all cut to 28x28
+       like the pipeline cuts them
     2. searches a small CNN with AutoKeras (resumable; see --project-dir): the
        validation set picks the model and its number of epochs
     3. refits: trains that model afresh on ALL training images (validation set
@@ -148,8 +148,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     data.add_argument(
         "--camera-share", type=cli.probability, default=examples.camera_share, metavar="F",
         help="share of the digit images replaced by the same digit drawn as a camera "
-        "sees it (thick, thin, broken, blurred, small, tall and narrow, all turned "
-        "and slanted a little; default %(default)s)")
+        "sees it (thick, thin, broken, blurred, small, narrow; all turned and "
+        "slanted a little; default %(default)s)")
     data.add_argument(
         "--negative-share", type=fraction, default=examples.negative_share, metavar="F",
         help="\"not a digit\" crops, as a share of the digit images, split among "

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from . import config
 from .errors import ImageError, SourceError
 from .native import stderr_held
 from .synth import SynthCamera
@@ -216,7 +217,7 @@ def open_source(source: str | int, width: int | None = None, height: int | None 
         return VideoSource(int(text), width, height, live=True)
     if text.lower().startswith(STREAM_PREFIXES):
         return VideoSource(text, width, height, live=True)
-    path = Path(text).expanduser()
+    path = config.user_path(text)
     if not path.exists():
         raise SourceError(
             f"{text}: no such file (use a camera index like 0, a video or image file, "

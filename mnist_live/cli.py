@@ -116,10 +116,7 @@ def given_path(text: str) -> Path:
     current folder)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty: give a path")
-    try:
-        return Path(text).expanduser()
-    except RuntimeError:  # "~name" of no known user: a name, as the shell leaves it
-        return Path(text)
+    return config.user_path(text)
 
 
 def model_file(text: str) -> Path:

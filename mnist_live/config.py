@@ -23,11 +23,20 @@ DEFAULT_MODEL_PATH = PROJECT_ROOT / "mnist.tflite"
 DATA_DIR_ENV = "MNIST_LIVE_DATA"
 
 
+def user_path(text: str | os.PathLike) -> Path:
+    """A path as a user wrote it: "~" and "~user" expanded, a "~name" that names no
+    user left as it is (a file may be called that; Path.expanduser raises)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        return Path(text)
+
+
 def data_dir() -> Path:
     """The shared data folder: $MNIST_LIVE_DATA, else ../shared/data beside the project."""
     override = os.environ.get(DATA_DIR_ENV)
     if override:
-        return Path(override).expanduser().resolve()
+        return user_path(override).resolve()
     return (PROJECT_ROOT.parent / "shared" / "data").resolve()
 
 
@@ -214,7 +223,10 @@ class PageSettings:
     from its sheet's edge: 0.15 read 0.08 false digits a frame, 99.2% recall, 95.0%
     numbers whole (0.07, 98.8%, 92.7% without the rule); 0.1: 0.07, 99.0%, 94.1%;
     0.25: 0.08, 99.1%, 94.3%; with no look at the paper around it: 0.46, 99.4%, 84.7%
-    (grass beside a sheet's last digits). The stills read the same (bench read)."""
+    (grass beside a sheet's last digits). The stills read the same (bench read). That
+    sweep was made before the surroundings' floor of 3 half-size pixels
+    (page.LEAST_REACH): on the film's 34-41 px digits 0.15 now reaches those 6 px, as
+    0.1 does (the film read the same with the floor)."""
     texture_half: float = 0.12
     """The texture ratio (edges in the surroundings / edges of the candidate's own ink)
     at which the evidence that it is written on a page falls to one half. Measured on

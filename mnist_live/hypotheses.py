@@ -60,8 +60,8 @@ class Hypothesis:
 @dataclass
 class Choice:
     """What the search chose: each candidate read, with its probabilities (already
-    weighed by the page evidence, when there is a page), and the blobs left
-    unexplained."""
+    weighed by the page evidence, when there is a page; pipeline._in_line may lift
+    the texture's part of it afterwards), and the blobs left unexplained."""
 
     read: list[tuple[Candidate, np.ndarray]]
     unused: list[int]  # indices into the blobs

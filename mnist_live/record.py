@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from . import config
 from .atomic import AtomicFile
 from .errors import UserError
 
@@ -25,7 +26,7 @@ CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
 
 def check_record_path(text: str) -> Path:
     """Validate a --record value: a .mp4 or .avi file in a folder that exists."""
-    path = Path(text).expanduser()
+    path = config.user_path(text)
     if path.suffix.lower() not in CODECS:
         raise ValueError(f"recording must end in {' or '.join(CODECS)}, not {path.name!r}")
     if path.parent.exists() and not path.parent.is_dir():

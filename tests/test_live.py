@@ -212,10 +212,13 @@ def processed_frames(stderr: str) -> int:
 ])
 def test_ctrl_c_or_kill_ends_cleanly_and_closes_the_recording(tmp_path, stop, code, said):
     record = tmp_path / "run.mp4"
+    # The script keeps a signal ignored when it starts (nohup: see the next test), and a
+    # child inherits what is ignored: a test run under nohup would wait for it forever.
     process = subprocess.Popen(
         [sys.executable, LIVE, "--source", "synth", "--headless", "--json",
          "--record", str(record)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(stop, signal.SIG_DFL))
     for _ in range(5):  # let it process a few frames
         assert json.loads(process.stdout.readline())["frame"] >= 0
     process.send_signal(stop)

@@ -231,7 +231,6 @@ def test_empty_paths_and_folders_are_bad_options(script, args, message, test_jpg
                                                  tmp_path):
     """An empty path once meant the current folder (pictures written there, a model
     named '.'), a folder given as the model was 'not found'."""
-    (tmp_path / "blocked").write_text("")  # a file where a folder should be
     args = [a.format(image=test_jpg, folder=tmp_path) for a in args]
     result = run_script(script, *args, *(["--headless"] if script == LIVE else []))
     assert result.returncode == 2

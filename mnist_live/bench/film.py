@@ -109,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=lambda text: frame_size(text, 160),
                         default=(640, 480), metavar="WxH",
                         help="frame size (default: 640x480)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=cli.seed_value, default=0,
                         help="how the hand moves and the noise (default: %(default)s)")
     parser.add_argument("--video", type=cli.writable_folder, metavar="DIR",
                         help="write each clip as DIR/PAGE_on_BACKGROUND.mp4 with the true "

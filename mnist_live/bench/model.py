@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--negatives-per-kind", type=int, default=1000, metavar="N",
         help="held-out \"not a digit\" crops of each kind (default: %(default)s)")
     parser.add_argument(
-        "--seed", type=int, default=SearchSettings().seed,
+        "--seed", type=cli.seed_value, default=SearchSettings().seed,
         help="seed of the held-out draws (default: %(default)s, the trainer's)")
     parser.add_argument(
         "--json", type=cli.writable_file, metavar="FILE",

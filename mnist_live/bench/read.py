@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="generated scenes per category (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0,
+        "--seed", type=cli.seed_value, default=0,
         help="scene seed; the same seed gives the same scenes (default: %(default)s)",
     )
     parser.add_argument(

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder to write into")
     parser.add_argument("--per-category", type=int, default=2, metavar="N",
                         help="scenes per category (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=cli.seed_value, default=0,
                         help="the benchmark's scene seed (default: %(default)s)")
     parser.add_argument("--categories", type=sets.parse_categories,
                         default=scenes.CATEGORIES, metavar="LIST",

@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resolutions", type=_resolutions, default=RESOLUTIONS,
                         metavar="LIST", help="frame sizes WxH, comma-separated (default: "
                         f"{','.join(f'{w}x{h}' for w, h in RESOLUTIONS)})")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=cli.seed_value, default=0,
                         help="which digits, where and how they are drawn (default: %(default)s)")
     parser.add_argument("--dump-failures", type=cli.writable_folder, metavar="DIR",
                         help="write a picture of every frame not read right and alone "

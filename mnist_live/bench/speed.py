@@ -87,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video-dir", type=cli.writable_folder, metavar="DIR",
                         help="where the video is made and cached (default: "
                              f"{default_video_dir()})")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=cli.seed_value, default=0,
                         help="scene seed of the video (default: %(default)s)")
     parser.add_argument("--json", type=cli.writable_file, metavar="FILE",
                         help="also write every run's numbers to FILE as JSON")

@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frames per page (default: %(default)s)")
     parser.add_argument("--category", default="clean", choices=scenes.CATEGORIES,
                         help="kind of page (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=cli.seed_value, default=0,
                         help="page and filming seed (default: %(default)s)")
     parser.add_argument("--pan", type=cli.non_negative, default=0.0, metavar="PX",
                         help="the page also drifts by up to PX pixels a frame, as a page "

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import config
 from ..config import MNIST_SIZE
 from ..errors import DataError
 
@@ -62,7 +63,7 @@ def load_mnist(path: str | Path | None = None) -> MnistData:
     if path is None:
         arrays, source, digest = _load_keras()
     else:
-        path = Path(path).expanduser()
+        path = config.user_path(path)
         if not path.exists():
             raise DataError(f"data not found: {path}")
         if path.is_dir():
@@ -112,7 +113,7 @@ def split_validation(
 
 def load_labelled_npz(path: str | Path, x_key: str = "x", y_key: str = "y"):
     """Load an extra test set (e.g. USPS in MNIST form): uint8 (N,28,28) and labels."""
-    path = Path(path).expanduser()
+    path = config.user_path(path)
     if not path.is_file():
         raise DataError(f"data not found: {path}")
     arrays, _ = _load_npz(path, keys=(x_key, y_key))
