@@ -84,9 +84,15 @@ def check_training_packages(fit_only: bool = False) -> None:
 
 
 def fraction(text: str) -> float:
-    value = float(text)
+    """A share strictly between 0 and 1 (as cli.probability words its refusals)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1"
+                                         ) from None
     if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+        raise argparse.ArgumentTypeError(f"{value} is out of range (between 0 and 1, "
+                                         "neither included)")
     return value
 
 

@@ -225,6 +225,9 @@ def open_source(source: str | int, width: int | None = None, height: int | None 
         )
     if path.is_dir():
         raise SourceError(f"{text}: is a folder, not a video or image file")
+    if width or height:
+        log.warning("--width/--height ask a camera for a frame size: %s is read at its "
+                    "own size", text)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
     return VideoSource(str(path), width, height, live=False)
