@@ -98,9 +98,7 @@ def unsure_line(detection, number: int, step: float | None = None) -> str:
     was sure of), or how unsure the model was."""
     x, y, w, h = detection.box
     where = f"at x={x}, y={y}, w={w}, h={h}, crop {number}"
-    if not detection.doubt and float(detection.probabilities.max()) <= 0.0:
-        # The model gave every digit nothing (an int8 model rounds it to 0), as on
-        # 5_candidates: no digit at all, not an unsure one.
+    if detection.refused:  # as on 5_candidates
         return f"Not a digit (refused) {where}"
     head, why = ("Doubted", detection.doubt) if detection.doubt else ("Not a digit", "unsure")
     return (f"{head} ({why}: [{detection.digit}] "

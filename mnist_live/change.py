@@ -106,11 +106,11 @@ class ChangeDetector:
 
     def __init__(self, settings: ChangeSettings | None = None):
         self.settings = settings = settings or ChangeSettings()
-        # Thumbnail pixels: the profiles are compared over one more than the largest
-        # move, so a move just short of it is measured to a fraction of a pixel too;
-        # the strip along the edges left out is the move plus the neighbourhood's reach.
-        self._shift_reach = settings.max_move + 1
-        self._border = settings.max_move + 1
+        # Thumbnail pixels, one more than the largest move: the profiles are compared
+        # over that many offsets each way, so a move just short of the largest is
+        # measured to a fraction of a pixel too, and the strip along the edges left out
+        # is that wide (the move plus the 3x3 neighbourhood's reach).
+        self._reach = settings.max_move + 1
         self._contrast_window = np.ones((settings.contrast_window,) * 2, np.uint8)
         self._darkest: np.ndarray | None = None  # 3x3 minimum of the old thumbnail
         self._brightest: np.ndarray | None = None  # 3x3 maximum
@@ -160,7 +160,7 @@ class ChangeDetector:
             return True
         small = thumbnail(gray)
         height, width = small.shape
-        if min(height, width) <= 4 * self._border:
+        if min(height, width) <= 4 * self._reach:
             return True  # a frame this small is read in no time anyway
         # Match the brightness of the old thumbnail (exposure drift); a jump beyond
         # drift is a change of light.
@@ -171,7 +171,7 @@ class ChangeDetector:
             return True
         small = cv2.convertScaleAbs(small, alpha=gain)
         columns, rows = profiles(small)
-        reach = self._shift_reach
+        reach = self._reach
         dx = 0.0 if self._flat[0] else profile_shift(self._profiles[0], columns, reach)
         dy = 0.0 if self._flat[1] else profile_shift(self._profiles[1], rows, reach)
         mx, my = round(dx), round(dy)
@@ -180,7 +180,7 @@ class ChangeDetector:
         # The old thumbnail moved by (mx, my): new[y, x] ~ old[y - my, x - mx]. How far
         # each new pixel lies outside its old neighbourhood's range (ink that appeared),
         # and each old pixel outside its new neighbourhood's (ink that vanished).
-        b = self._border
+        b = self._reach
         here = (slice(b, height - b), slice(b, width - b))
         there = (slice(b - my, height - b - my), slice(b - mx, width - b - mx))
         now, then = small[here], self._old[there]

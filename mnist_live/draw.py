@@ -211,7 +211,7 @@ def _unsure_text(detection, step: float | None) -> str:
     if detection.doubt:
         return (f"{detection.doubt} ({detection.digit} "
                 f"{confidence_text(detection.confidence, step)})")
-    if float(detection.probabilities.max()) <= 0.0:
+    if detection.refused:
         return "not a digit (refused)"
     return (f"not a digit (unsure: {detection.digit} "
             f"{confidence_text(detection.confidence, step)})")

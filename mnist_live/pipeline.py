@@ -80,6 +80,12 @@ class DigitDetection:
     # LIKE_TEXTURE); "" otherwise.
     doubt: str = ""
 
+    @property
+    def refused(self) -> bool:
+        """The model gave every digit nothing (an int8 model rounds it to 0) and the
+        page doubted nothing: no digit at all, not an unsure one."""
+        return not self.doubt and float(self.probabilities.max()) <= 0.0
+
     def to_json(self) -> dict:
         return {"digit": self.digit, "confidence": json_confidence(self.confidence),
                 "box": list(self.box)}
