@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from .capture import to_bgr8
-from .config import InkSettings
+from .config import InkSettings, ScaleSettings
 
 THRESHOLD_MODES = ("otsu", "adaptive")
 
@@ -52,15 +52,16 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
-def ink_is_dark(gray: np.ndarray, scale: float | None = None) -> bool:
+def ink_is_dark(gray: np.ndarray, scale: float | None = None,
+                settings: InkSettings | None = None) -> bool:
     """True for dark ink on light paper, False for light ink (chalk) on a dark board.
 
     Ink is strokes: thin lines darker (or lighter) than what is around them. A black-hat
     (the closing minus the image) keeps exactly the dark details narrower than its
     window, a top-hat the light ones; wide areas (a white sheet on a dark desk, a
     shadow, a lamp's gradient) are in neither. So the polarity is the side with more
-    strong thin details. The window is a third of a digit's height (`scale`; a tenth
-    of the frame's shorter side when unknown): wider than any stroke of those digits.
+    strong thin details. The window is a third of a digit's height (`scale`; the first
+    guess when unknown): wider than any stroke of those digits.
     A brick wall's mortar is thin and light too: beside a page of dark ink it often wins
     the vote, as clearly as chalk on a board does (so the pipeline never takes light ink
     on the vote alone).
@@ -69,16 +70,18 @@ def ink_is_dark(gray: np.ndarray, scale: float | None = None) -> bool:
     more: then the paper all around them is most of the frame), each pixel is compared
     with the median of its neighbourhood instead (an eighth of the frame, or one and a
     half digits wide), and the side with more far-off pixels wins. About 1-2 ms for any
-    frame size; the live loop checks it every few frames only.
+    frame size; the live loop checks it every few frames only. (The vote_ fields of
+    `settings`; the defaults when None.)
     """
+    s = settings or InkSettings()
     step = max(1, max(gray.shape[:2]) // 240)  # a 240-px image shows the ink well enough
     sample = np.ascontiguousarray(gray[::step, ::step])
-    height = scale or 0.1 * min(gray.shape[:2])
-    # Far = well beyond the noise (its robust spread), and at least 10 gray levels.
+    height = scale or ScaleSettings.first_guess * min(gray.shape[:2])
+    # Far = well beyond the noise (its robust spread), and at least a few gray levels.
     noise = np.median(cv2.absdiff(sample, cv2.medianBlur(sample, 3))[::3, ::3])
-    far = max(10.0, 6.0 * float(noise))
-    if height < 0.3 * min(gray.shape[:2]):
-        size = max(3, round(height / 3 / step) | 1)
+    far = max(s.vote_least_far, s.vote_far * float(noise))
+    if height < s.vote_big * min(gray.shape[:2]):
+        size = max(3, round(height * s.vote_detail / step) | 1)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         # A stroke thinner than `step` would fall between the samples: each side is
         # looked for in a copy that keeps it (the darkest, the lightest of each cell).
@@ -90,7 +93,7 @@ def ink_is_dark(gray: np.ndarray, scale: float | None = None) -> bool:
         # Long straight lines are no writing (a brick wall's mortar, ruled lines, the
         # edge of a sheet): they do not vote, nor does what lies on them (where a
         # margin crosses a ruled line, the line's gap is a light detail).
-        length = max(3, round(2 * height / step))
+        length = max(3, round(s.vote_line * height / step))
         on_lines = np.zeros_like(dark)
         for votes in (dark, light):
             on_lines = np.maximum(on_lines, np.maximum(
@@ -107,9 +110,9 @@ def ink_is_dark(gray: np.ndarray, scale: float | None = None) -> bool:
         own = near_dark / np.maximum(near_dark + near_light, 1e-6)
         dark_votes = float((dark * own).sum())
         light_votes = float((light * (1 - own)).sum())
-        if max(dark.sum(), light.sum()) >= 0.002 * sample.size:
+        if max(dark.sum(), light.sum()) >= s.vote_least_share * sample.size:
             return dark_votes >= light_votes
-    window = max(min(sample.shape[:2]) // 8, round(1.5 * height / step))
+    window = max(min(sample.shape[:2]) // 8, round(s.vote_median_window * height / step))
     local = cv2.medianBlur(sample, max(3, min(window, min(sample.shape[:2]), 255) | 1))
     darker = cv2.subtract(local, sample)
     brighter = cv2.subtract(sample, local)
@@ -308,7 +311,7 @@ def binarize(gray: np.ndarray, threshold: str | int = "otsu", scale: float = 40.
     if settings is None:
         settings = InkSettings()
     if dark_ink is None:
-        dark_ink = ink_is_dark(gray, scale)
+        dark_ink = ink_is_dark(gray, scale, settings)
     if threshold == "otsu":
         ink = ink_image(gray, dark_ink, scale, settings)
         # Light denoising so paper grain does not become specks.

@@ -10,7 +10,7 @@ settings work on a 640x480 webcam frame and a 4000x3000 phone photo.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -27,6 +27,9 @@ HAIRLINE = "hairline"  # too little ink for its box: a thin curve, a scratch
 LINE_SHAPED = "line-shaped"  # much wider than tall: an underline, a dash
 PIECE = "piece of a digit"  # joined to a digit beside it, or left as a piece of one
 
+# How blobs are joined when a caller gives no settings (the training crops, tests).
+DEFAULT_JOINS = HypothesisSettings()
+
 
 @dataclass(frozen=True)
 class Rejected:
@@ -42,6 +45,7 @@ class Candidate:
 
     box: Box
     mask: np.ndarray  # uint8 0/255, shape (h, w): this blob's ink only
+    _ends: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @functools.cached_property
     def outline(self) -> np.ndarray:
@@ -57,23 +61,27 @@ class Candidate:
         """Stroke width in pixels (see normalize.stroke_width)."""
         return stroke_width(self.mask)
 
-    @functools.cached_property
-    def ends(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Where its lines end, and the way each was heading (see stroke_ends).
+    def ends(self, look_back: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Where its lines end, and the way each was heading, measured `look_back`
+        stroke widths back along the line (at least 3 px; see stroke_ends). Kept for
+        the next call with the same `look_back`.
 
         Thinning costs about the cube of the blob's size (a 400-px blob: 0.1 s), so a
         blob larger than SKELETON_SIDE is thinned on a copy scaled down to that size,
         which still holds a digit's strokes, and the ends are scaled back.
         """
+        if look_back in self._ends:
+            return self._ends[look_back]
         height, width = self.mask.shape
         scale = min(1.0, SKELETON_SIDE / max(height, width))
         mask = self.mask
         if scale < 1.0:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             mask = cv2.resize(self.mask, size, interpolation=cv2.INTER_AREA)
-        back = max(3, round(1.5 * self.stroke * scale))
-        return [(point / scale, direction)
-                for point, direction in stroke_ends(skeleton(mask), back)]
+        back = max(3, round(look_back * self.stroke * scale))
+        self._ends[look_back] = [(point / scale, direction)
+                                 for point, direction in stroke_ends(skeleton(mask), back)]
+        return self._ends[look_back]
 
 
 def remove_ruled_lines(binary: np.ndarray, digit_height: float,
@@ -282,35 +290,36 @@ class PairGeometry:
 
 
 def piece_pairs(geometry: PairGeometry, height: float,
-                reach: float = HypothesisSettings.join_reach,
-                size: float = HypothesisSettings.join_size,
-                piece_share: float = HypothesisSettings.piece_share) -> np.ndarray:
+                settings: HypothesisSettings = DEFAULT_JOINS) -> np.ndarray:
     """n x n: could blobs i and j be pieces of one digit rather than two digits?
 
-    Close together (the gap under a quarter of the taller one, or `reach` digits),
-    and one above the other: overlapping sideways by a quarter of the narrower one, or
-    sharing little of their height (the two halves of a slanted 1 cut in two), or a
-    piece shorter than `piece_share` of the other overlapping it sideways at all (the
-    top bar of a 5, the tail of a 9). Two blobs side by side with a gap between them
-    are two digits, even a small 0 next to a tall 1. Together they must still fit one
-    digit's box.
+    Close together (the gap under `piece_gap` of the taller one, or `join_reach`
+    digits), and one above the other: overlapping sideways by `stacked_overlap` of the
+    narrower one, or sharing at most `stacked_share` of their height (the two halves of
+    a slanted 1 cut in two), or a piece shorter than `piece_share` of the other
+    overlapping it sideways at all (the top bar of a 5, the tail of a 9). Two blobs side
+    by side with a gap between them are two digits, even a small 0 next to a tall 1.
+    Together they must still fit one digit's box. (All of `settings`.)
     """
-    g = geometry
-    close = g.gap <= np.maximum(0.25 * g.taller, reach * height)
-    stacked = (g.overlap_x >= 0.25 * g.narrower) | (g.overlap_y <= 0.3 * g.shorter)
-    small_piece = (g.overlap_x > 0) & (g.shorter < piece_share * g.taller)
+    g, s = geometry, settings
+    close = g.gap <= np.maximum(s.piece_gap * g.taller, s.join_reach * height)
+    stacked = ((g.overlap_x >= s.stacked_overlap * g.narrower)
+               | (g.overlap_y <= s.stacked_share * g.shorter))
+    small_piece = (g.overlap_x > 0) & (g.shorter < s.piece_share * g.taller)
     pieces = close & (stacked | small_piece) & fits_one_digit(g.union_w, g.union_h, height,
-                                                              size)
+                                                              settings)
     np.fill_diagonal(pieces, False)
     return pieces
 
 
 def fits_one_digit(width, height_of_box, height: float,
-                   size: float = HypothesisSettings.join_size):
+                   settings: HypothesisSettings = DEFAULT_JOINS):
     """Whether boxes of this width and height fit one digit of the page's `height`:
-    at most `size` digit heights tall and wide, and not much wider than tall."""
-    return ((height_of_box <= size * height) & (width <= size * height)
-            & (width <= 1.3 * height_of_box))
+    at most `join_size` digit heights tall and wide, and at most `join_widest` times as
+    wide as tall."""
+    size = settings.join_size * height
+    return ((height_of_box <= size) & (width <= size)
+            & (width <= settings.join_widest * height_of_box))
 
 
 def attached_pieces(geometry: PairGeometry, pieces: np.ndarray,
@@ -328,16 +337,17 @@ def attached_pieces(geometry: PairGeometry, pieces: np.ndarray,
 
 
 def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
-                    size: float = HypothesisSettings.join_size,
-                    max_pieces: int = HypothesisSettings.max_pieces,
-                    max_groups: int = HypothesisSettings.max_joins) -> list[frozenset[int]]:
+                    settings: HypothesisSettings = DEFAULT_JOINS
+                    ) -> list[frozenset[int]]:
     """Sets of 2+ blobs that together could be one digit: pieces of a broken one.
 
     Grown from the pairs in `pieces` (see piece_pairs) while the set's union still fits
     one digit's box, smallest sets first. Which sets really are one digit is for the
     classifier to say. A page of text or graph paper would make thousands of such
-    sets, so at most `max_groups` are proposed (a broken digit needs a handful).
+    sets, so at most `max_joins` are proposed (a broken digit needs a handful), of at
+    most `max_pieces` blobs each (`settings`).
     """
+    max_pieces, max_groups = settings.max_pieces, settings.max_joins
     neighbours = {i: set(np.flatnonzero(row).tolist()) for i, row in enumerate(pieces)}
     pairs = [frozenset((int(i), int(j))) for i, j in zip(*np.nonzero(np.triu(pieces)),
                                                          strict=True)]
@@ -356,21 +366,22 @@ def fragment_groups(boxes: list[Box], pieces: np.ndarray, height: float,
                     continue
                 seen.add(bigger)
                 _, _, w, h = union_box([boxes[i] for i in bigger])
-                if fits_one_digit(w, h, height, size):
+                if fits_one_digit(w, h, height, settings):
                     bigger_layer.append(bigger)
         layer = bigger_layer
     return sorted(found, key=sorted)
 
 
-def merge(blobs: list[Candidate], reach: float = 0.0) -> Candidate:
+def merge(blobs: list[Candidate], reach: float = 0.0,
+          settings: HypothesisSettings = DEFAULT_JOINS) -> Candidate:
     """One candidate holding the ink of all `blobs`, with the gaps between them bridged.
 
     Each piece is joined to its nearest neighbour (a minimum spanning tree over the
     pieces) by a stroke as wide as theirs, drawn between their two closest points: the
     pen's skip is filled in, as a reader's eye does. With `reach`, a piece whose line
     ends heading at its neighbour at most `reach` away is joined along that heading
-    instead (see skip_bridges): the closest points of a 6 cut where its loop meets the
-    stem would close the loop's top, and make a 5.
+    instead (see skip_bridges; `settings` say how a line heads): the closest points of
+    a 6 cut where its loop meets the stem would close the loop's top, and make a 5.
     """
     box = union_box([b.box for b in blobs])
     mask = np.zeros((box[3], box[2]), np.uint8)
@@ -397,7 +408,8 @@ def merge(blobs: list[Candidate], reach: float = 0.0) -> Candidate:
             # that way: bridge the skip there rather than at the closest points.
             skips = [((x0 - box[0], y0 - box[1]), (x1 - box[0], y1 - box[1]))
                      for a, b in ((i, j), (j, i))
-                     for (x0, y0), (x1, y1) in skip_bridges(blobs[a], blobs[b], reach)]
+                     for (x0, y0), (x1, y1) in skip_bridges(blobs[a], blobs[b], reach,
+                                                            settings)]
             lines = skips or lines
         for start, end in lines:
             cv2.line(mask, start, end, 255, width)
@@ -518,29 +530,34 @@ def stroke_ends(thin: np.ndarray, back: int) -> list[tuple[np.ndarray, np.ndarra
 
 def skip_pairs(blobs: list[Candidate], geometry: PairGeometry, pieces: np.ndarray,
                height: float, reach: float,
-               size: float = HypothesisSettings.join_size) -> np.ndarray:
+               settings: HypothesisSettings = DEFAULT_JOINS) -> np.ndarray:
     """n x n: nearby blobs that piece_pairs left apart (side by side), but where a line
     of one ends heading at the other at most `reach` away: pieces of one digit after all.
 
     Only pairs that would still fit one digit's box are looked at.
     """
     g = geometry
-    near = ((g.gap <= reach) & ~pieces & fits_one_digit(g.union_w, g.union_h, height, size))
+    near = ((g.gap <= reach) & ~pieces
+            & fits_one_digit(g.union_w, g.union_h, height, settings))
     found = np.zeros_like(pieces)
     for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
-        if skip_bridges(blobs[i], blobs[j], reach) or skip_bridges(blobs[j], blobs[i], reach):
+        if (skip_bridges(blobs[i], blobs[j], reach, settings)
+                or skip_bridges(blobs[j], blobs[i], reach, settings)):
             found[i, j] = found[j, i] = True
     return found
 
 
 def skip_bridges(blob: Candidate, other: Candidate, reach: float,
-                 facing: float = 0.7) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Lines from each end of `blob` heading at `other`'s ink, to the nearest such ink
-    at most `reach` away, as ((x, y), (x, y)) pairs in the frame's pixels."""
+                 settings: HypothesisSettings = DEFAULT_JOINS
+                 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Lines from each end of `blob` heading at `other`'s ink (`skip_facing`, its
+    heading measured `skip_look_back` strokes back), to the nearest such ink at most
+    `reach` away, as ((x, y), (x, y)) pairs in the frame's pixels."""
+    facing = settings.skip_facing
     (bx, by, _, _), (ox, oy, ow, oh) = blob.box, other.box
     r = int(np.ceil(reach))
     bridges = []
-    for (y, x), direction in blob.ends:
+    for (y, x), direction in blob.ends(settings.skip_look_back):
         # The end and `other`'s ink within `reach` of it, in `other`'s mask.
         ey, ex = int(y) + by - oy, int(x) + bx - ox
         y0, x0 = max(0, ey - r), max(0, ex - r)

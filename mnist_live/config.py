@@ -103,6 +103,18 @@ class ScaleSettings:
     min_enlarge: float = 1.25
     """A frame is enlarged only when full_resolution_side lets it grow more than this
     many times: a 1920x1080 frame would gain 7% for another read."""
+    stack_overlap: float = 0.25
+    """Measuring the height: blobs overlapping sideways by at least this share of the
+    narrower one's width, ..."""
+    stack_gap: float = 0.15
+    """... at most this share of the taller one's height apart, ..."""
+    stack_share: float = 0.5
+    """... and sharing at most this share of the shorter one's height lie one above the
+    other: pieces of a digit broken across its strokes, measured as one
+    (scale.typical_height). A blob whose box holds another's is not its piece."""
+    height_quantile: float = 90.0
+    """A whole digit's height is this percentile of the heights of the stacks holding a
+    blob the size of a digit: the digits, not their pieces nor the few tall blobs."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,18 @@ class HypothesisSettings:
     samples from 0.29 to 0.43, 8 more false digits on seeds 2-3 of the scenes and
     0.3 points of the film's numbers whole.)"""
     join_size: float = 1.3
-    """A join must fit one digit: at most this many digit heights tall and wide."""
+    """A join must fit one digit: at most this many digit heights tall and wide, ..."""
+    join_widest: float = 1.3
+    """... and at most this many times as wide as tall (candidates.fits_one_digit)."""
+    piece_gap: float = 0.25
+    """With the "stacked" rule, blobs at most this share of the taller one's height apart
+    are near enough to be pieces of one digit too (join_reach digit heights when that
+    is more), when one lies above the other: ..."""
+    stacked_overlap: float = 0.25
+    """... overlapping sideways by at least this share of the narrower one's width, ..."""
+    stacked_share: float = 0.3
+    """... or sharing at most this share of the shorter one's height (the two halves of
+    a slanted 1 cut in two); see also piece_share (candidates.piece_pairs)."""
     piece_share: float = 0.6
     """A blob less than this share of the height of a blob it is stacked against is a
     piece of that digit (its top bar, its tail): proposed joined to it, and, with the
@@ -172,6 +195,13 @@ class HypothesisSettings:
     """With the "skips" rule, a pen skip is bridged along the stroke's heading when the
     stroke ends pointing at ink at most this far away (digit heights); else (and
     without the rule) pieces are bridged where closest."""
+    skip_facing: float = 0.7
+    """A stroke's end heads at ink when the cosine between its heading and the way to
+    that ink is at least this (about 45 degrees either side; candidates.skip_bridges)."""
+    skip_look_back: float = 1.5
+    """A stroke's heading at its end is taken from this many stroke widths back along
+    its skeleton (at least 3 pixels): far enough that the pen's round tip does not
+    turn it, near enough that a 6's curving loop still heads at its stem."""
     split_valley: float = 0.35
     """A blob wider than tall is cut in two where a column holds less than this share of
     the median column's ink (two touching digits)."""
@@ -214,6 +244,19 @@ class PageSettings:
 
     ring: float = 0.5
     """How far around a candidate (digit heights) its surroundings are looked at."""
+    least_reach: float = 3.0
+    """... and at least this far (pixels of the half-size copy the edges are measured
+    on), whatever the ring: the ink counts a pixel around it as its own, and a narrower
+    ring around a small digit would hold no paper at all, which reads as plain paper."""
+    around_blur: float = 1.0
+    """The surroundings' edges are measured on the ink averaged down to half size and
+    blurred this much (Gaussian sigma, half-size pixels), so paper grain does not
+    count ..."""
+    own_blur: float = 0.5
+    """... and the ink's own edges on the ink max-pooled to half size and blurred only
+    this much, so a fine pen's stroke, a pixel wide, keeps its full contrast and its
+    edges (averaged down and blurred, it kept half of them, and its page looked like
+    texture)."""
     line_ring: float = 0.15
     """With the "line" rule, a reading held back only by its surroundings' texture,
     beside a digit shown on its line (not a 1; number_reach), has that evidence lifted
@@ -225,7 +268,7 @@ class PageSettings:
     0.25: 0.08, 99.1%, 94.3%; with no look at the paper around it: 0.46, 99.4%, 84.7%
     (grass beside a sheet's last digits). The stills read the same (bench read). That
     sweep was made before the surroundings' floor of 3 half-size pixels
-    (page.LEAST_REACH): on the film's 34-41 px digits 0.15 now reaches those 6 px, as
+    (least_reach): on the film's 34-41 px digits 0.15 now reaches those 6 px, as
     0.1 does (the film read the same with the floor)."""
     texture_half: float = 0.12
     """The texture ratio (edges in the surroundings / edges of the candidate's own ink)
@@ -350,6 +393,27 @@ class InkSettings:
     faint_strong: float = 0.25
     """... and holds at most this share of ink at the frame's level (a darker digit
     is not made fatter by its faint rim)."""
+    vote_detail: float = 1 / 3
+    """The ink's polarity (binarize.ink_is_dark) is voted by the details darker or
+    lighter than what is around them and narrower than this many digit heights: the
+    strokes, wider than any stroke of those digits ..."""
+    vote_far: float = 6.0
+    """... this many times the noise's robust spread darker or lighter ..."""
+    vote_least_far: float = 10.0
+    """... and at least this many grey levels ..."""
+    vote_line: float = 2.0
+    """... and not on a straight line this many digit heights long (a brick wall's
+    mortar, ruled lines, a sheet's edge: no writing)."""
+    vote_least_share: float = 0.002
+    """With fewer details than this share of the (about 240-px) sample voting, or ...
+    """
+    vote_big: float = 0.3
+    """... with digits this share of the frame's shorter side tall or taller (the paper
+    around them is most of the frame), each pixel is compared with the median of its
+    neighbourhood instead ..."""
+    vote_median_window: float = 1.5
+    """... this many digit heights wide (an eighth of the frame at least), and the side
+    with more pixels far off it wins."""
 
 
 @dataclass(frozen=True)
@@ -368,6 +432,11 @@ class PolaritySettings:
     """How much likelier (log odds) a frame shows a page than texture before its
     digits are counted: a lone 1, or "111", is still a page; four 1s or more alone, five
     beside one other digit, seven beside two, nine beside three are not."""
+    contrast_ring: int = 3
+    """Of two reads of a frame that look alike, the one whose ink stands out more from
+    the paper just outside it wins, measured within this many pixels (of the working
+    image) around the ink: read with the wrong polarity, the "ink" is the paper's halo
+    around the strokes, as light as the paper beyond it."""
 
 
 @dataclass(frozen=True)

@@ -131,12 +131,10 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
     if 1 < len(blobs) <= limits.max_blobs_to_repair:
         geometry = geometry or PairGeometry(boxes)
         if "stacked" in settings.rules:
-            near = piece_pairs(geometry, height, settings.join_reach, settings.join_size,
-                               settings.piece_share)
+            near = piece_pairs(geometry, height, settings)
         else:
             near = ((geometry.gap <= settings.join_reach * height)
-                    & fits_one_digit(geometry.union_w, geometry.union_h, height,
-                                     settings.join_size))
+                    & fits_one_digit(geometry.union_w, geometry.union_h, height, settings))
             np.fill_diagonal(near, False)
         if "attached" in settings.rules:
             attached = attached_pieces(geometry, near, settings.piece_share)
@@ -144,14 +142,13 @@ def propose(blobs: list[Candidate], limits: CandidateLimits, shape: tuple[int, .
             # A pen's skips: side-by-side blobs joined where a stroke ends heading at
             # the other, and every join bridged along its strokes' headings (merge).
             reach = settings.skip_reach * height
-            near = near | skip_pairs(blobs, geometry, near, height, reach, settings.join_size)
-        joins = fragment_groups(boxes, near, height, settings.join_size,
-                                settings.max_pieces, settings.max_joins)
+            near = near | skip_pairs(blobs, geometry, near, height, reach, settings)
+        joins = fragment_groups(boxes, near, height, settings)
     singles = [i for i in range(len(blobs)) if digit_sized[i] and i not in attached]
     splits = {i: pair for i in singles
               if (pair := split_touching(blobs[i], settings.split_valley)) is not None}
     return ([Hypothesis(frozenset([i]), [blobs[i]]) for i in singles]
-            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)], reach)])
+            + [Hypothesis(group, [merge([blobs[i] for i in sorted(group)], reach, settings)])
                for group in joins]
             + [Hypothesis(frozenset([i]), list(pair)) for i, pair in splits.items()])
 

@@ -47,22 +47,15 @@ from .config import PageSettings
 
 # Edges are measured on a copy SHRINK times smaller: texture shows as well, at a quarter
 # of the cost. The surroundings' on the ink averaged down (INTER_AREA) and blurred by
-# AROUND_BLUR, so paper grain does not count; the ink's own on the ink max-pooled (the
-# strongest ink of each SHRINK x SHRINK block: the blocks INTER_AREA averages when the
-# frame's sides are even, within a pixel of them when odd) and blurred only by
-# OWN_BLUR, so a fine pen's stroke, a pixel wide, keeps its full contrast and its edges
-# (averaged down and blurred, it kept half of them, and its page looked like texture).
+# PageSettings.around_blur, so paper grain does not count; the ink's own on the ink
+# max-pooled (the strongest ink of each SHRINK x SHRINK block: the blocks INTER_AREA
+# averages when the frame's sides are even, within a pixel of them when odd) and blurred
+# only by PageSettings.own_blur, so a fine pen's stroke keeps its edges.
 # On filmed pages (bench film) this parts the page's digits from texture's false
 # digits about five times better: of 816 readings of texture the model was sure of, 69
 # against 355 fall below the texture of 98% of the true digits (66 with the own edges
 # at full size, which cost a full read about 4.5 ms more in the live loop).
 SHRINK = 2
-AROUND_BLUR = 1.0
-OWN_BLUR = 0.5
-# The surroundings reach at least this far (half-size pixels), whatever the ring: the ink
-# counts a pixel around it as its own, and a narrower ring of a small digit would hold no
-# paper at all, which texture() takes for plain paper.
-LEAST_REACH = 3
 
 
 def _edge_strength(image: np.ndarray, blur: float) -> np.ndarray:
@@ -83,10 +76,11 @@ class PageTexture:
         self.settings = settings
         height, width = ink.shape[:2]
         size = (max(1, width // SHRINK), max(1, height // SHRINK))
-        edges = _edge_strength(cv2.resize(ink, size, interpolation=cv2.INTER_AREA), AROUND_BLUR)
+        edges = _edge_strength(cv2.resize(ink, size, interpolation=cv2.INTER_AREA),
+                               settings.around_blur)
         strongest = cv2.dilate(ink, np.ones((SHRINK, SHRINK), np.uint8), anchor=(0, 0))
         own_edges = _edge_strength(
-            cv2.resize(strongest, size, interpolation=cv2.INTER_NEAREST), OWN_BLUR)
+            cv2.resize(strongest, size, interpolation=cv2.INTER_NEAREST), settings.own_blur)
         # Ink, and the pixels next to it (its own edges), count as ink.
         ink_mask = cv2.resize(binary, size, interpolation=cv2.INTER_AREA) > 0
         near_ink = cv2.dilate(ink_mask.astype(np.uint8), np.ones((3, 3), np.uint8))
@@ -100,7 +94,7 @@ class PageTexture:
         within `ring` digit heights of it (PageSettings.ring when None)."""
         x, y, w, h = (v / SHRINK for v in box)
         ring = self.settings.ring if ring is None else ring
-        reach = max(ring * max(digit_height, box[3]) / SHRINK, LEAST_REACH)
+        reach = max(ring * max(digit_height, box[3]) / SHRINK, self.settings.least_reach)
         rows, cols = self._ink.shape[0] - 1, self._ink.shape[1] - 1
         inner = (max(0, int(x)), max(0, int(y)), min(cols, int(np.ceil(x + w))),
                  min(rows, int(np.ceil(y + h))))

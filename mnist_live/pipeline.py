@@ -176,7 +176,8 @@ class DigitReader:
             # brick wall's light mortar beside a page of dark ink votes for it as surely
             # as chalk on a board does), nor against it: a photo's highlights (a cup's
             # rim, a mast against the sky) are as thin and as light as chalk.
-            polarities = [True] if ink_is_dark(gray, guessed.height) else [False, True]
+            polarities = ([True] if ink_is_dark(gray, guessed.height, settings.ink)
+                          else [False, True])
         attempts = [self._attempt(gray_full, gray, shrink, guessed, polarity)
                     for polarity in polarities]
         best = _the_pages_read(attempts)
@@ -408,7 +409,7 @@ class DigitReader:
         if texture is not None:
             for i in np.flatnonzero(digit_sized):
                 digit_sized[i] = texture.plain(blobs[i].box, fallback.height) >= 0.5
-        return scale_step.measure(geometry, digit_sized, fallback)
+        return scale_step.measure(geometry, digit_sized, fallback, self.settings.scale)
 
 
 def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
@@ -502,11 +503,10 @@ def _geometry(blobs: list[Candidate], limits) -> PairGeometry | None:
     return PairGeometry([b.box for b in blobs])
 
 
-def _contrast(gray: np.ndarray, candidate: Candidate, dark_ink: bool) -> float:
+def _contrast(gray: np.ndarray, candidate: Candidate, dark_ink: bool, pad: int) -> float:
     """How much darker (dark ink) or lighter the candidate's ink is than the paper just
-    outside it, in gray levels; 0 if it is not."""
+    outside it (within `pad` pixels), in gray levels; 0 if it is not."""
     x, y, w, h = candidate.box
-    pad = 3
     x0, y0 = max(0, x - pad), max(0, y - pad)
     region = gray[y0 : y + h + pad, x0 : x + w + pad]
     filled = np.zeros(region.shape, np.uint8)
@@ -591,7 +591,8 @@ class _Attempt:
         # Ink counted in the frame's own pixels, whatever size it was read at.
         binarized = self.page.binarized
         return sum(float(p.max()) * cv2.countNonZero(c.mask)
-                   * _contrast(binarized.gray, c, binarized.dark_ink)
+                   * _contrast(binarized.gray, c, binarized.dark_ink,
+                               self.settings.polarity.contrast_ring)
                    for c, p in self.sure) / self.shrink ** 2
 
 

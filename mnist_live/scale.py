@@ -44,14 +44,15 @@ def guess(shape: tuple[int, ...], settings: ScaleSettings, hint: float | None = 
     return Scale(float(settings.first_guess * min(shape[:2])), False)
 
 
-def measure(geometry: PairGeometry | None, digit_sized: np.ndarray, fallback: Scale) -> Scale:
+def measure(geometry: PairGeometry | None, digit_sized: np.ndarray, fallback: Scale,
+            settings: ScaleSettings) -> Scale:
     """The height of a whole digit, from the blobs flagged in `digit_sized` (their
     `geometry`: None when there are too many to compare); `fallback` when there are
     none. (The stroke width is measured on the digits read, whose crops measure it
     anyway: see stroke_of.)"""
     if geometry is None or not digit_sized.any():
         return fallback
-    return Scale(typical_height(geometry, digit_sized), True)
+    return Scale(typical_height(geometry, digit_sized, settings), True)
 
 
 def stroke_of(candidates: list[Candidate]) -> float:
@@ -60,18 +61,21 @@ def stroke_of(candidates: list[Candidate]) -> float:
     return float(np.median([c.stroke for c in candidates])) if candidates else 0.0
 
 
-def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
+def typical_height(geometry: PairGeometry, among: np.ndarray,
+                   settings: ScaleSettings) -> float:
     """The height of a whole digit on this page, from the blobs flagged in `among`.
 
     A digit broken across its strokes falls apart into pieces stacked one above the
     other, so blobs that overlap sideways and nearly touch are stacked first; the
-    height of a whole digit is then a high quantile of the stacks' heights.
+    height of a whole digit is then a high quantile of the stacks' heights
+    (ScaleSettings.stack_overlap, stack_gap, stack_share, height_quantile).
     """
     g = geometry
     # One above the other: overlapping sideways, nearly touching, sharing little of
     # their height (a blob whose box holds another is not its piece).
-    stacked = ((g.overlap_x >= 0.25 * g.narrower) & (g.gap <= 0.15 * g.taller)
-               & (g.overlap_y <= 0.5 * g.shorter))
+    stacked = ((g.overlap_x >= settings.stack_overlap * g.narrower)
+               & (g.gap <= settings.stack_gap * g.taller)
+               & (g.overlap_y <= settings.stack_share * g.shorter))
     # Every blob may be a piece in a stack (a 5's top bar is wider than a digit), but
     # only stacks holding a blob the size of a digit count.
     stack_of = {i: i for i in range(len(g.heights))}
@@ -92,7 +96,8 @@ def typical_height(geometry: PairGeometry, among: np.ndarray) -> float:
             continue
         tops[r] = min(tops.get(r, np.inf), float(g.y0[i]))
         bottoms[r] = max(bottoms.get(r, -np.inf), float(g.y1[i]))
-    return float(np.percentile([bottoms[r] - tops[r] for r in tops], 90))
+    return float(np.percentile([bottoms[r] - tops[r] for r in tops],
+                               settings.height_quantile))
 
 
 def far_off(measured: Scale, guessed: Scale, factor: float) -> bool:
