@@ -50,7 +50,7 @@ import cv2
 from mnist_live import cli, config, draw
 from mnist_live.atomic import AtomicFile
 from mnist_live.capture import read_image
-from mnist_live.confidence import confidence_text
+from mnist_live.confidence import confidence_text, doubted_text
 from mnist_live.errors import UserError
 from mnist_live.live import threshold_label
 from mnist_live.numbers import in_reading_order
@@ -100,8 +100,10 @@ def unsure_line(detection, number: int, step: float | None = None) -> str:
     where = f"at x={x}, y={y}, w={w}, h={h}, crop {number}"
     if detection.refused:  # as on 5_candidates
         return f"Not a digit (refused) {where}"
-    head, why = ("Doubted", detection.doubt) if detection.doubt else ("Not a digit", "unsure")
-    return (f"{head} ({why}: [{detection.digit}] "
+    if detection.doubt:  # how sure it was, and what the page's doubt left of it
+        shown = doubted_text(detection.before_doubt, detection.confidence, step)
+        return f"Doubted ({detection.doubt}: [{detection.digit}] {shown}) {where}"
+    return (f"Not a digit (unsure: [{detection.digit}] "
             f"{confidence_text(detection.confidence, step)}) {where}")
 
 

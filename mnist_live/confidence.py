@@ -48,5 +48,12 @@ def confidence_text(probability: float, step: float | None = None) -> str:
     return f"{shown:.{decimals}f}%"
 
 
+def doubted_text(before: float | None, after: float, step: float | None = None) -> str:
+    """A doubted reading's confidence before and after the page's evidence weighed it,
+    "97% -> 0%" (only `after` when `before` is unknown)."""
+    shown = confidence_text(after, step)
+    return shown if before is None else f"{confidence_text(before, step)} -> {shown}"
+
+
 def json_confidence(probability: float) -> float:
     return round(float(probability), JSON_DECIMALS)

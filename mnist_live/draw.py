@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .boxes import Box
-from .confidence import confidence_text
+from .confidence import confidence_text, doubted_text
 
 GREEN = (40, 200, 40)
 ORANGE = (0, 140, 255)
@@ -210,7 +210,7 @@ def _unsure_text(detection, step: float | None) -> str:
     it to 0), that it is no digit."""
     if detection.doubt:
         return (f"{detection.doubt} ({detection.digit} "
-                f"{confidence_text(detection.confidence, step)})")
+                f"{doubted_text(detection.before_doubt, detection.confidence, step)})")
     if detection.refused:
         return "not a digit (refused)"
     return (f"not a digit (unsure: {detection.digit} "

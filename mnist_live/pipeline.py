@@ -79,6 +79,9 @@ class DigitDetection:
     # doubted it (THINNER_THAN_THE_PAGE, TALLER_THAN_THE_PAGE, LIKE_A_BAR, IN_A_WORD,
     # LIKE_TEXTURE); "" otherwise.
     doubt: str = ""
+    # A doubted reading's confidence before that evidence weighed it (what the search
+    # chose it with), so a user sees how sure it was; None when not doubted.
+    before_doubt: float | None = None
 
     @property
     def refused(self) -> bool:
@@ -191,14 +194,15 @@ class DigitReader:
                          evidence: dict[str, float]) -> DigitDetection:
             box = _to_frame_box(candidate.box, shrink, frame_w, frame_h)
             weighed = _weighed(probs, evidence)
-            doubt = ""
+            doubt, before = "", None
             # Why a reading the model was sure of is not shown; and a reading the
             # evidence left at nothing (texture's 1s) always says why.
             if (probs.max() >= settings.min_confidence > weighed.max()
                     or min(evidence.values(), default=1.0) == 0.0):
                 doubt = min(evidence, key=evidence.get)  # the strongest doubt
+                before = float(probs.max())
             return DigitDetection(int(probs.argmax()), float(weighed.max()), box,
-                                  weighed, doubt)
+                                  weighed, doubt, before)
 
         # A reading of a 1 is weighed twice more. An upright bar of texture is a 1 to
         # the model (page.bar_evidence), unless it stands in a number: beside a digit

@@ -375,3 +375,7 @@ def test_verbose_lines_tell_refused_from_unsure_from_doubted():
     unsure = np.eye(10)[6] * 0.4
     assert line(unsure).startswith("Not a digit (unsure: [6] 40")
     assert line(unsure, "a letter in a word").startswith("Doubted (a letter in a word: [6]")
+    # A doubted reading says how sure it was before the doubt, not only what was left.
+    doubted = still.unsure_line(DigitDetection(1, 0.0, (1, 2, 3, 4), np.zeros(10, np.float32),
+                                               "a 1, as likely a bar of texture", 0.97), 8, 1 / 256)
+    assert doubted.startswith("Doubted (a 1, as likely a bar of texture: [1] 97% -> 0%)")
