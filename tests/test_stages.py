@@ -649,3 +649,50 @@ def test_a_grid_of_dashes_proposes_a_bounded_number_of_joins():
     geometry = PairGeometry(boxes)
     groups = fragment_groups(boxes, piece_pairs(geometry, 30), 30)
     assert 0 < len(groups) <= 64
+
+
+def _settings_classes(cls, seen=None):
+    """The dataclass `cls` and every settings dataclass in its tree of fields."""
+    import dataclasses
+    import typing
+
+    seen = seen if seen is not None else []
+    if cls in seen:
+        return seen
+    seen.append(cls)
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            _settings_classes(hints[f.name], seen)
+    return seen
+
+
+def test_every_reading_setting_lives_in_one_frozen_tree_with_a_docstring():
+    """The pipeline's settings are one tree of frozen dataclasses (config.py), and each
+    field says what it is in a docstring right below it: a newcomer finds every setting
+    in one place, and what it means."""
+    import ast
+    import dataclasses
+    import inspect
+    import itertools
+    import typing
+
+    from mnist_live import config
+
+    tree = ast.parse(inspect.getsource(config))
+    bodies = {node.name: node.body for node in tree.body if isinstance(node, ast.ClassDef)}
+    classes = _settings_classes(config.PipelineSettings)
+    assert len(classes) >= 10  # scale, limits, hypotheses, ink, page, ... change
+    undocumented = []
+    for cls in classes:
+        assert cls.__dataclass_params__.frozen, cls.__name__
+        body = bodies[cls.__name__]
+        documented = {
+            statement.target.id for statement, after in itertools.pairwise(body)
+            if isinstance(statement, ast.AnnAssign) and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)}
+        hints = typing.get_type_hints(cls)
+        undocumented += [f"{cls.__name__}.{f.name}" for f in dataclasses.fields(cls)
+                         if f.name not in documented  # a subtree: its class says
+                         and not dataclasses.is_dataclass(hints[f.name])]
+    assert not undocumented, undocumented
