@@ -755,7 +755,7 @@ def test_light_ink_is_read_only_when_the_frame_votes_for_it(classifier, monkeypa
         polarities.append(dark_ink)
         return attempt(gray_full, gray, shrink, guessed, dark_ink)
 
-    monkeypatch.setattr(pipeline, "ink_is_dark", lambda gray, scale=None: dark)
+    monkeypatch.setattr(pipeline, "ink_is_dark", lambda gray, scale=None, settings=None: dark)
     monkeypatch.setattr(reader, "_attempt", spy)
     reader.read(_fence(200, 60, posts=3))
     assert polarities == read
