@@ -52,7 +52,7 @@ from .candidates import (
     unused_reason,
 )
 from .classifier import DigitClassifier
-from .confidence import json_confidence
+from .confidence import FLOAT_STEP, json_confidence
 from .config import CandidateLimits, PipelineSettings, PolaritySettings
 from .numbers import NumberReading, beside_a_digit, in_reading_order
 from .page import PageTexture, bar_evidence, certain, size_evidence, stroke_evidence
@@ -418,16 +418,20 @@ class DigitReader:
 
 def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
     """Of the reads of one frame (two when the vote says light ink: light first, then
-    dark): the read whose digits look like a page's wins, then the one explaining more
-    ink. A read of texture (a brick wall's mortar, cracks) is mostly 1s; a read of
-    nothing on the side the vote chose beats a read of texture on the other, not the
-    other way round (a board of chalk 1s is chosen; DigitReader.read leaves its 1s out
-    when they look like texture: looks_like_a_page)."""
+    dark): the read whose digits look like a page's wins, then the one the model
+    vouches for more (_Attempt.belief). A read of texture (a brick wall's mortar,
+    cracks) is mostly 1s; a read of nothing on the side the vote chose beats a read of
+    texture on the other, not the other way round (a board of chalk 1s is chosen;
+    DigitReader.read leaves its 1s out when they look like texture: looks_like_a_page).
+
+    Not the ink explained: a sheet laid on a glazed cup and saucer, read as light ink,
+    gave the saucer's highlights, big bright blobs read as 1s and 7s at 0.7-0.9, ten
+    times the ink of the sheet's six thin digits read at 1.0 as dark ink."""
     voted = attempts[0]
 
     def rank(attempt: _Attempt) -> tuple[bool, float]:
         return (attempt.writing and (bool(attempt.sure) or attempt is voted),
-                attempt.worth)
+                attempt.belief)
 
     return max(attempts, key=rank) if len(attempts) > 1 else voted
 
@@ -584,6 +588,16 @@ class _Attempt:
         """Whether its sure digits look like a page's, not texture's (looks_like_a_page)."""
         return looks_like_a_page([int(p.argmax()) for _, p in self.sure],
                                  self.settings.polarity)
+
+    @functools.cached_property
+    def belief(self) -> float:
+        """How much the model vouches for the readings sure enough to be shown: the sum
+        of their log-odds (each probability kept a tenth of a percent, the finest
+        difference worth reading, from 0 and 1). Whatever their size: a digit is one
+        digit, however much ink it has."""
+        least = FLOAT_STEP
+        return sum(math.log(q / (1 - q)) for q in
+                   (min(max(float(p.max()), least), 1 - least) for _, p in self.sure))
 
     @functools.cached_property
     def worth(self) -> float:
