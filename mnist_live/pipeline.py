@@ -418,22 +418,44 @@ class DigitReader:
 
 def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
     """Of the reads of one frame (two when the vote says light ink: light first, then
-    dark): the read whose digits look like a page's wins, then the one the model
-    vouches for more (_Attempt.belief). A read of texture (a brick wall's mortar,
-    cracks) is mostly 1s; a read of nothing on the side the vote chose beats a read of
-    texture on the other, not the other way round (a board of chalk 1s is chosen;
-    DigitReader.read leaves its 1s out when they look like texture: looks_like_a_page).
+    dark): the read whose digits look like a page's wins; then, when the two read
+    different marks, the one the model vouches for more (_Attempt.belief), and when
+    they read the same marks, a reading of one lying inside a reading of the other (the
+    loop of a big 9 read against its polarity as a 0, as sure as the 9; the paper
+    around a digit read as an 8), the one explaining more ink (_Attempt.worth). A read
+    of texture (a brick wall's mortar, cracks) is mostly 1s; a read of nothing on the
+    side the vote chose beats a read of texture on the other, not the other way round
+    (a board of chalk 1s is chosen; DigitReader.read leaves its 1s out when they look
+    like texture: looks_like_a_page).
 
-    Not the ink explained: a sheet laid on a glazed cup and saucer, read as light ink,
-    gave the saucer's highlights, big bright blobs read as 1s and 7s at 0.7-0.9, ten
-    times the ink of the sheet's six thin digits read at 1.0 as dark ink."""
+    Not the ink explained for different marks: a sheet laid on a glazed cup and saucer,
+    read as light ink, gave the saucer's highlights, big bright blobs read as 1s and 7s
+    at 0.7-0.9, ten times the ink of the sheet's six thin digits read at 1.0 as dark
+    ink."""
+    if len(attempts) == 1:
+        return attempts[0]
     voted = attempts[0]
+    boxes = [[_frame_box(c.box, a.shrink) for c, _ in a.sure] for a in attempts]
+    same_marks = any(_inside(one, other) or _inside(other, one)
+                     for i, mine in enumerate(boxes) for theirs in boxes[i + 1:]
+                     for one in mine for other in theirs)
 
     def rank(attempt: _Attempt) -> tuple[bool, float]:
         return (attempt.writing and (bool(attempt.sure) or attempt is voted),
-                attempt.belief)
+                attempt.worth if same_marks else attempt.belief)
 
-    return max(attempts, key=rank) if len(attempts) > 1 else voted
+    return max(attempts, key=rank)
+
+
+def _frame_box(box: Box, shrink: float) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) in the frame's pixels of a box read at `shrink` times its size."""
+    x, y, w, h = box
+    return x / shrink, y / shrink, (x + w) / shrink, (y + h) / shrink
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return (inner[0] >= outer[0] and inner[1] >= outer[1]
+            and inner[2] <= outer[2] and inner[3] <= outer[3])
 
 
 def looks_like_a_page(labels: list[int], settings: PolaritySettings) -> bool:
