@@ -60,18 +60,19 @@ def ink_is_dark(gray: np.ndarray, scale: float | None = None,
     (the closing minus the image) keeps exactly the dark details narrower than its
     window, a top-hat the light ones; wide areas (a white sheet on a dark desk, a
     shadow, a lamp's gradient) are in neither. So the polarity is the side with more
-    strong thin details. The window is a third of a digit's height (`scale`; the first
-    guess when unknown): wider than any stroke of those digits.
+    strong thin details. The window is a third of a digit's height (`scale`; when
+    unknown, ScaleSettings' default first guess): wider than any stroke of those
+    digits.
     A brick wall's mortar is thin and light too: beside a page of dark ink it often wins
     the vote, as clearly as chalk on a board does (so the pipeline never takes light ink
     on the vote alone).
 
-    On a page with few strokes, or digits filling the frame (a third of its height or
-    more: then the paper all around them is most of the frame), each pixel is compared
-    with the median of its neighbourhood instead (an eighth of the frame, or one and a
-    half digits wide), and the side with more far-off pixels wins. About 1-2 ms for any
-    frame size; the live loop checks it every few frames only. (The vote_ fields of
-    `settings`; the defaults when None.)
+    On a page with few strokes, or digits filling the frame (vote_big of its shorter
+    side or more: then the paper all around them is most of the frame), each pixel is
+    compared with the median of its neighbourhood instead (an eighth of the frame, or
+    vote_median_window digits wide), and the side with more far-off pixels wins.
+    About 1-2 ms for any frame size; the live loop checks it every few frames only.
+    (The vote_ fields of `settings`; the defaults when None.)
     """
     s = settings or InkSettings()
     step = max(1, max(gray.shape[:2]) // 240)  # a 240-px image shows the ink well enough

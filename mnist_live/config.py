@@ -433,10 +433,11 @@ class PolaritySettings:
     digits are counted: a lone 1, or "111", is still a page; four 1s or more alone, five
     beside one other digit, seven beside two, nine beside three are not."""
     contrast_ring: int = 3
-    """Of two reads of a frame that look alike, the one whose ink stands out more from
-    the paper just outside it wins, measured within this many pixels (of the working
-    image) around the ink: read with the wrong polarity, the "ink" is the paper's halo
-    around the strokes, as light as the paper beyond it."""
+    """Where reads are weighed by the ink they explain (two reads of the same place,
+    two heights of one frame: pipeline._Attempt.explained), the ink counts by how much
+    it stands out from the paper just outside it, measured within this many pixels (of
+    the image as read) around the ink: read with the wrong polarity, the "ink" is the
+    paper's halo around the strokes, as light as the paper beyond it."""
 
 
 @dataclass(frozen=True)

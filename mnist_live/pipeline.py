@@ -418,33 +418,42 @@ class DigitReader:
 
 def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
     """Of the reads of one frame (two when the vote says light ink: light first, then
-    dark): the read whose digits look like a page's wins; then, when the two read
-    different marks, the one the model vouches for more (_Attempt.belief), and when
-    they read the same marks, a reading of one lying inside a reading of the other (the
-    loop of a big 9 read against its polarity as a 0, as sure as the 9; the paper
-    around a digit read as an 8), the one explaining more ink (_Attempt.worth). A read
-    of texture (a brick wall's mortar, cracks) is mostly 1s; a read of nothing on the
-    side the vote chose beats a read of texture on the other, not the other way round
-    (a board of chalk 1s is chosen; DigitReader.read leaves its 1s out when they look
-    like texture: looks_like_a_page).
+    dark): the read whose digits look like a page's wins, then the one the model
+    vouches for more (_Attempt.belief), each counting only the places it reads best.
+    Where a sure reading of one lies inside one of the other (the loop of a big 9,
+    read against its polarity, is a 0 as sure as the 9; the paper around a digit an
+    8), both read the same marks: the one explaining more ink there has the place
+    (_Attempt.explained), the other's reading is left out of its read's belief. Equals
+    are parted by all the ink they explain. A read of texture (a brick wall's mortar,
+    cracks) is mostly 1s; a read of nothing on the side the vote chose beats a read of
+    texture on the other, not the other way round (a board of chalk 1s is chosen;
+    DigitReader.read leaves its 1s out when they look like texture: looks_like_a_page).
 
-    Not the ink explained for different marks: a sheet laid on a glazed cup and saucer,
-    read as light ink, gave the saucer's highlights, big bright blobs read as 1s and 7s
-    at 0.7-0.9, ten times the ink of the sheet's six thin digits read at 1.0 as dark
-    ink."""
+    Not the ink explained over the whole frame: a sheet laid on a glazed cup and
+    saucer, read as light ink, gave the saucer's highlights, big bright blobs read as 1s
+    and 7s at 0.7-0.9, ten times the ink of the sheet's six thin digits read at 1.0 as
+    dark ink; and a sheet on coins, two big blobs of the coins' texture against 24
+    digits, one of them inside a blob."""
     if len(attempts) == 1:
         return attempts[0]
     voted = attempts[0]
-    boxes = [[_frame_box(c.box, a.shrink) for c, _ in a.sure] for a in attempts]
-    same_marks = any(_inside(one, other) or _inside(other, one)
-                     for i, mine in enumerate(boxes) for theirs in boxes[i + 1:]
-                     for one in mine for other in theirs)
+    places = [[(_frame_box(c.box, a.shrink), ink) for (c, _), ink in zip(
+        a.sure, a.explained, strict=True)] for a in attempts]
 
-    def rank(attempt: _Attempt) -> tuple[bool, float]:
+    def places_read(i: int) -> list[bool]:
+        """Which sure readings of attempt i have their place: no reading of another
+        read lies inside or around it explaining more ink."""
+        others = [place for j, mine in enumerate(places) if j != i for place in mine]
+        return [not any((_inside(box, other) or _inside(other, box)) and more > ink
+                        for other, more in others)
+                for box, ink in places[i]]
+
+    def rank(i: int) -> tuple[bool, float, float]:
+        attempt = attempts[i]
         return (attempt.writing and (bool(attempt.sure) or attempt is voted),
-                attempt.worth if same_marks else attempt.belief)
+                attempt.belief(places_read(i)), attempt.worth)
 
-    return max(attempts, key=rank)
+    return attempts[max(range(len(attempts)), key=rank)]
 
 
 def _frame_box(box: Box, shrink: float) -> tuple[float, float, float, float]:
@@ -454,6 +463,7 @@ def _frame_box(box: Box, shrink: float) -> tuple[float, float, float, float]:
 
 
 def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    """Whether (x0, y0, x1, y1) box `inner` lies inside box `outer`."""
     return (inner[0] >= outer[0] and inner[1] >= outer[1]
             and inner[2] <= outer[2] and inner[3] <= outer[3])
 
@@ -611,29 +621,39 @@ class _Attempt:
         return looks_like_a_page([int(p.argmax()) for _, p in self.sure],
                                  self.settings.polarity)
 
-    @functools.cached_property
-    def belief(self) -> float:
-        """How much the model vouches for the readings sure enough to be shown: the sum
-        of their log-odds (each probability kept a tenth of a percent, the finest
-        difference worth reading, from 0 and 1). Whatever their size: a digit is one
-        digit, however much ink it has."""
+    def belief(self, counted: list[bool] | None = None) -> float:
+        """How much the model vouches for the readings sure enough to be shown (those
+        flagged in `counted`; all when None): the sum of their log-odds (each
+        probability kept a tenth of a percent, the finest difference worth reading,
+        from 0 and 1). Whatever their size: a digit is one digit, however much ink it
+        has."""
         least = FLOAT_STEP
-        return sum(math.log(q / (1 - q)) for q in
-                   (min(max(float(p.max()), least), 1 - least) for _, p in self.sure))
+        # Never less than nothing: with --min-confidence under 0.5 a reading shown at
+        # 0.3 has negative log-odds, and would count against its read.
+        odds = [max(0.0, math.log(q / (1 - q)))
+                for q in (min(max(float(p.max()), least), 1 - least) for _, p in self.sure)]
+        if counted is None:
+            return sum(odds)
+        return sum(o for o, count in zip(odds, counted, strict=True) if count)
+
+    @functools.cached_property
+    def explained(self) -> list[float]:
+        """For each sure reading, the ink it explains, weighed by how sure it is and by
+        how much the ink stands out from the paper just outside it (read with the wrong
+        polarity, the "ink" is the paper's halo around the strokes, as light as the
+        paper beyond it); counted in the frame's own pixels, whatever size it was read
+        at."""
+        binarized = self.page.binarized
+        return [float(p.max()) * cv2.countNonZero(c.mask)
+                * _contrast(binarized.gray, c, binarized.dark_ink,
+                            self.settings.polarity.contrast_ring) / self.shrink ** 2
+                for c, p in self.sure]
 
     @functools.cached_property
     def worth(self) -> float:
-        """What the hypothesis search maximizes, over the digits that would be shown
-        (the ink they explain, weighed by how sure each is), weighed also by how much
-        the ink stands out from the paper just outside it: read with the wrong
-        polarity, the "ink" is the paper's halo around the strokes, as light as the
-        paper beyond it."""
-        # Ink counted in the frame's own pixels, whatever size it was read at.
-        binarized = self.page.binarized
-        return sum(float(p.max()) * cv2.countNonZero(c.mask)
-                   * _contrast(binarized.gray, c, binarized.dark_ink,
-                               self.settings.polarity.contrast_ring)
-                   for c, p in self.sure) / self.shrink ** 2
+        """What the hypothesis search maximizes, over the digits that would be shown:
+        all the ink they explain (see explained)."""
+        return sum(self.explained)
 
 
 @dataclass

@@ -500,12 +500,33 @@ def test_a_sheet_on_a_glazed_cup_is_read_not_the_saucers_highlights(classifier):
     assert false <= 0.5 * len(frames)
 
 
+def test_a_digit_inside_a_blob_of_the_other_read_costs_only_its_own_place(classifier):
+    # Sheets laid on scikit-image's coins, voted light: the light read holds two big
+    # blobs of the coins' texture, one around a digit of the sheet, the dark read the
+    # sheet's digits. The blob has that digit's place (it explains more ink there), and
+    # the model's belief over the rest chooses the dark read. Seeds bench film does not
+    # use: 960 of 960 digits read, no false digit; 816 and 7 when any reading inside
+    # another let the ink of the whole frame decide.
+    frames = (_filmed("photo_1", "coins", SEEDS[:2], every=4)
+              + _filmed("photo_2", "coins", SEEDS[:2], every=4))
+    reader, right, total, false = DigitReader(classifier), 0, 0, 0
+    for frame in frames:
+        digits = _read_as_live(reader, frame)
+        right += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4 for d in digits)
+                     for t in frame.digits)
+        total += len(frame.digits)
+        false += sum(max(iou(d.box, t.box) for t in frame.digits) < 0.4 for d in digits)
+    assert right >= 0.97 * total
+    assert false <= 3
+
+
 def test_a_digit_filling_the_frame_is_not_read_as_its_loops(classifier):
     # A thick digit 90% of the frame tall may vote for light ink; read as light ink,
     # its loops are 0s as sure as the digit itself (an 8's two), and the paper around
-    # it an 8. Reads of the same marks are weighed by the ink they explain, not by how
-    # many sure digits they hold. Scale-sweep digits of seeds bench scale does not use:
-    # 78 of 80 read right and alone; 75 when the model's belief alone chose.
+    # it an 8. Where readings of the two reads lie one inside the other, the one that
+    # explains more ink has the place, and the other's is not counted for its read.
+    # Scale-sweep digits of seeds bench scale does not use: 78 of 80 read right and
+    # alone; 75 when every sure reading counted.
     from mnist_live.bench.scale import sample_digits
 
     reader, right, total = DigitReader(classifier), 0, 0
