@@ -69,8 +69,8 @@ def ink_is_dark(gray: np.ndarray, scale: float | None = None,
 
     On a page with few strokes, or digits filling the frame (vote_big of its shorter
     side or more: then the paper all around them is most of the frame), each pixel is
-    compared with the median of its neighbourhood instead (an eighth of the frame, or
-    vote_median_window digits wide), and the side with more far-off pixels wins.
+    compared with the median of its neighbourhood instead (an eighth of the frame or
+    vote_median_window digits wide, whichever is wider), and the side with more far-off pixels wins.
     About 1-2 ms for any frame size; the live loop checks it every few frames only.
     (The vote_ fields of `settings`; the defaults when None.)
     """

@@ -95,7 +95,7 @@ class ScaleSettings:
     to the working size, and, still this small there, on the frame enlarged (enlarge);
     never with a longer side than full_resolution_side."""
     full_resolution_side: int = 2048
-    """The longest side a frame is read at when its digits are small."""
+    """The longest side a frame is read at when its digits are small (pixels)."""
     enlarge: float = 2.0
     """How many times a frame is enlarged (interpolated) when its digits are small at
     its own resolution: at 18 px a pen's stroke is 2-3 px, and the 3-px closing that
@@ -554,8 +554,8 @@ class PipelineSettings:
     """Digits the model is less sure of (that they are this digit, and a digit at all,
     on a page) are not reported."""
     max_working_side: int = MAX_WORKING_SIDE
-    """Larger frames are scaled down to this longer side before digits are looked for
-    (unless their digits are small, see ScaleSettings)."""
+    """Larger frames are scaled down to this longer side (pixels) before digits are
+    looked for (unless their digits are small, see ScaleSettings)."""
     scale: ScaleSettings = field(default_factory=ScaleSettings)
     limits: CandidateLimits = field(default_factory=CandidateLimits)
     hypotheses: HypothesisSettings = field(default_factory=HypothesisSettings)

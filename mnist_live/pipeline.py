@@ -423,7 +423,8 @@ def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
     Where a sure reading of one lies inside one of the other (the loop of a big 9,
     read against its polarity, is a 0 as sure as the 9; the paper around a digit an
     8), both read the same marks: the one explaining more ink there has the place
-    (_Attempt.explained), the other's reading is left out of its read's belief. Equals
+    (_Attempt.explained; a blob around several digits against all of them), the
+    other's readings are left out of its read's belief. Equals
     are parted by all the ink they explain. A read of texture (a brick wall's mortar,
     cracks) is mostly 1s; a read of nothing on the side the vote chose beats a read of
     texture on the other, not the other way round (a board of chalk 1s is chosen;
@@ -441,12 +442,19 @@ def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
         a.sure, a.explained, strict=True)] for a in attempts]
 
     def places_read(i: int) -> list[bool]:
-        """Which sure readings of attempt i have their place: no reading of another
-        read lies inside or around it explaining more ink."""
-        others = [place for j, mine in enumerate(places) if j != i for place in mine]
-        return [not any((_inside(box, other) or _inside(other, box)) and more > ink
-                        for other, more in others)
-                for box, ink in places[i]]
+        """Which sure readings of attempt i have their place: not around readings of
+        another read that together explain more ink, nor inside one that explains
+        more ink than all of attempt i's readings inside it."""
+        mine = places[i]
+        others = [place for j, theirs in enumerate(places) if j != i for place in theirs]
+
+        def ink_inside(box, readings) -> float:
+            return sum(ink for inner, ink in readings if _inside(inner, box))
+
+        return [ink_inside(box, others) <= ink
+                and not any(_inside(box, outer) and more > ink_inside(outer, mine)
+                            for outer, more in others)
+                for box, ink in mine]
 
     def rank(i: int) -> tuple[bool, float, float]:
         attempt = attempts[i]

@@ -696,3 +696,42 @@ def test_every_reading_setting_lives_in_one_frozen_tree_with_a_docstring():
                          if f.name not in documented  # a subtree: its class says
                          and not dataclasses.is_dataclass(hints[f.name])]
     assert not undocumented, undocumented
+
+
+def _attempt(readings, dark_ink: bool):
+    """A read of a frame with these sure readings, (label, probability, box, ink
+    explained), for the choice between polarities alone."""
+    from types import SimpleNamespace
+
+    from mnist_live import pipeline
+    from mnist_live.config import PipelineSettings
+
+    attempt = pipeline._Attempt(SimpleNamespace(binarized=SimpleNamespace(dark_ink=dark_ink)),
+                                SimpleNamespace(read=[]), 1.0, PipelineSettings())
+    attempt.__dict__["sure"] = [
+        (SimpleNamespace(box=box), np.where(np.arange(10) == label, p, (1 - p) / 9))
+        for label, p, box, _ in readings]
+    attempt.__dict__["explained"] = [ink for *_, ink in readings]
+    return attempt
+
+
+def test_of_two_polarities_each_place_goes_to_the_read_with_more_ink_there():
+    from mnist_live.pipeline import _the_pages_read
+
+    digits = [(3, 0.996, (10, 10, 40, 60), 900), (0, 0.996, (60, 10, 40, 60), 900),
+              (5, 0.996, (110, 10, 40, 60), 900)]
+    # A blob around three digits of the other read, with less ink than the three: the
+    # digits have their places, and the read the model vouches for more wins.
+    light = _attempt([(7, 0.9, (0, 0, 300, 100), 2000)], dark_ink=False)
+    dark = _attempt(digits, dark_ink=True)
+    assert _the_pages_read([light, dark]) is dark
+    # A big digit whose two loops the other read takes for 0s as sure as it: the
+    # loops explain less ink, so the digit keeps its place.
+    loops = _attempt([(0, 0.996, (20, 20, 40, 40), 300), (0, 0.996, (20, 70, 40, 40), 300)],
+                     dark_ink=False)
+    eight = _attempt([(8, 0.98, (0, 0, 80, 120), 5000)], dark_ink=True)
+    assert _the_pages_read([loops, eight]) is eight
+    # Different places: the read the model vouches for more wins, whatever its ink.
+    highlights = _attempt([(1, 0.8, (300, 300, 40, 90), 9000),
+                           (7, 0.75, (400, 300, 60, 90), 9000)], dark_ink=False)
+    assert _the_pages_read([highlights, dark]) is dark
