@@ -424,11 +424,11 @@ def _the_pages_read(attempts: list[_Attempt]) -> _Attempt:
     read against its polarity, is a 0 as sure as the 9; the paper around a digit an
     8), both read the same marks: the one explaining more ink there has the place
     (_Attempt.explained; a blob around several digits against all of them), the
-    other's readings are left out of its read's belief. Equals
-    are parted by all the ink they explain. A read of texture (a brick wall's mortar,
-    cracks) is mostly 1s; a read of nothing on the side the vote chose beats a read of
-    texture on the other, not the other way round (a board of chalk 1s is chosen;
-    DigitReader.read leaves its 1s out when they look like texture: looks_like_a_page).
+    other's readings are left out of its read's belief. Equals are parted by all the
+    ink they explain. A read of texture (a brick wall's mortar, cracks) is mostly 1s;
+    a read of nothing on the side the vote chose beats a read of texture on the other,
+    not the other way round (a board of chalk 1s is chosen; DigitReader.read leaves its
+    1s out when they look like texture: looks_like_a_page).
 
     Not the ink explained over the whole frame: a sheet laid on a glazed cup and
     saucer, read as light ink, gave the saucer's highlights, big bright blobs read as 1s
