@@ -629,19 +629,16 @@ class _Attempt:
         return looks_like_a_page([int(p.argmax()) for _, p in self.sure],
                                  self.settings.polarity)
 
-    def belief(self, counted: list[bool] | None = None) -> float:
-        """How much the model vouches for the readings sure enough to be shown (those
-        flagged in `counted`; all when None): the sum of their log-odds (each
-        probability kept a tenth of a percent, the finest difference worth reading,
-        from 0 and 1). Whatever their size: a digit is one digit, however much ink it
-        has."""
+    def belief(self, counted: list[bool]) -> float:
+        """How much the model vouches for the readings sure enough to be shown, those
+        flagged in `counted`: the sum of their log-odds (each probability kept a tenth
+        of a percent, the finest difference worth reading, from 0 and 1). Whatever
+        their size: a digit is one digit, however much ink it has."""
         least = FLOAT_STEP
         # Never less than nothing: with --min-confidence under 0.5 a reading shown at
         # 0.3 has negative log-odds, and would count against its read.
         odds = [max(0.0, math.log(q / (1 - q)))
                 for q in (min(max(float(p.max()), least), 1 - least) for _, p in self.sure)]
-        if counted is None:
-            return sum(odds)
         return sum(o for o, count in zip(odds, counted, strict=True) if count)
 
     @functools.cached_property

@@ -388,6 +388,19 @@ def _read_as_live(reader: DigitReader, frame) -> list:
     return reader.read(frame.image, digit_height=height).digits
 
 
+def _scored_as_live(reader: DigitReader, frames) -> tuple[int, int, int]:
+    """(true digits read with the right label, true digits, digits read on no true
+    digit) over filmed frames read as the live view reads them (box IoU 0.4)."""
+    right = total = false = 0
+    for frame in frames:
+        digits = _read_as_live(reader, frame)
+        right += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4 for d in digits)
+                     for t in frame.digits)
+        total += len(frame.digits)
+        false += sum(max(iou(d.box, t.box) for t in frame.digits) < 0.4 for d in digits)
+    return right, total, false
+
+
 def test_a_pen_that_skips_along_a_stroke_is_read_on_held_out_pages(classifier):
     # broken_skip pages (a dashed stretch in each digit: gaps of 3-6% of its height)
     # on seeds no setting was chosen by. The digits are taller than the first guess, and
@@ -489,13 +502,7 @@ def test_a_sheet_on_a_glazed_cup_is_read_not_the_saucers_highlights(classifier):
     # 15 false digits in 60 frames; 276 and 48 when the read explaining more ink won.
     frames = (_filmed("numbers1", "coffee", SEEDS[:2], every=4)
               + _filmed("photo_1", "coffee", SEEDS[:2], every=4))
-    reader, right, total, false = DigitReader(classifier), 0, 0, 0
-    for frame in frames:
-        digits = _read_as_live(reader, frame)
-        right += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4 for d in digits)
-                     for t in frame.digits)
-        total += len(frame.digits)
-        false += sum(max(iou(d.box, t.box) for t in frame.digits) < 0.4 for d in digits)
+    right, total, false = _scored_as_live(DigitReader(classifier), frames)
     assert right >= 0.9 * total
     assert false <= 0.5 * len(frames)
 
@@ -509,13 +516,7 @@ def test_a_digit_inside_a_blob_of_the_other_read_costs_only_its_own_place(classi
     # another let the ink of the whole frame decide.
     frames = (_filmed("photo_1", "coins", SEEDS[:2], every=4)
               + _filmed("photo_2", "coins", SEEDS[:2], every=4))
-    reader, right, total, false = DigitReader(classifier), 0, 0, 0
-    for frame in frames:
-        digits = _read_as_live(reader, frame)
-        right += sum(any(d.digit == t.digit and iou(d.box, t.box) >= 0.4 for d in digits)
-                     for t in frame.digits)
-        total += len(frame.digits)
-        false += sum(max(iou(d.box, t.box) for t in frame.digits) < 0.4 for d in digits)
+    right, total, false = _scored_as_live(DigitReader(classifier), frames)
     assert right >= 0.97 * total
     assert false <= 3
 
