@@ -102,6 +102,11 @@ def remove_ruled_lines(binary: np.ndarray, digit_height: float,
     cleaned = binary
     for along, across in (((1, length), (mend, 1)), ((length, 1), (1, mend))):
         lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(along, np.uint8))
+        # A line is thin: what is also `mend` px or more across is a solid area (a
+        # dark silhouette, a shadow, a sleeve), which every row or column of passes
+        # the long opening. Erased, it would leave its edges as bars: a column of 1s.
+        lines = cv2.subtract(lines, cv2.morphologyEx(lines, cv2.MORPH_OPEN,
+                                                     np.ones(across, np.uint8)))
         if not lines.any():
             continue
         cleaned = cv2.subtract(cleaned, lines)

@@ -545,6 +545,23 @@ def test_ruled_lines_go_and_the_digit_stays():
     assert remove_ruled_lines(plain, 50) is plain
 
 
+def test_a_solid_area_is_no_ruled_line():
+    # A dark silhouette (a sleeve, a black desk, a horse) crossed by a ruled line: each
+    # of its rows and columns is as long as a line. Erasing it would leave its ragged
+    # edges as bars, each one a 1; it stays whole, and the thin line still goes.
+    binary = np.zeros((240, 320), np.uint8)
+    cv2.line(binary, (0, 40), (319, 40), 255, 2)
+    shape = np.array([[60, 80], [300, 90], [290, 230], [150, 200], [70, 239]], np.int32)
+    cv2.fillPoly(binary, [shape], 255)
+    cleaned = remove_ruled_lines(binary, digit_height=30)
+    assert cleaned[40, 20] == 0 and cleaned[40, 200] == 0
+    inside = cv2.erode(binary, np.ones((9, 9), np.uint8)) > 0
+    inside[35:46] = False  # the line's rows
+    assert cleaned[inside].all()
+    count = cv2.connectedComponents(cleaned)[0] - 1
+    assert count == 1  # the silhouette, in one piece
+
+
 def test_broken_digits_are_read_once_and_their_bits_not_as_digits(classifier):
     # Pages of broken strokes nobody tuned for: few reports on no true digit (a bit
     # cut off a digit read as an extra 1 or 0), and most digits read.
