@@ -199,12 +199,14 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
     frame_h, frame_w = cleaned.shape[:2]
     short_side = min(frame_h, frame_w)
     border = round(limits.border_fraction * short_side)
-    min_piece = limits.piece_height * min_digit_height(limits, cleaned.shape)
+    min_height = min_digit_height(limits, cleaned.shape)
+    min_piece = limits.piece_height * min_height
     max_h = limits.max_height_fraction * frame_h
 
     # The outer outlines of the components; a component inside a hole of another is
-    # looked at only when that other one is thrown out for its size or the border: a
-    # sheet of paper the texture all around encloses, not a speck in a 0's loop.
+    # looked at only when that other one is thrown out for its size (or for holding
+    # writing) or the border: a sheet of paper the texture all around encloses, not a
+    # speck in a 0's loop.
     contours, hierarchy = cv2.findContours(cleaned, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), int)
     blobs: list[Candidate] = []
@@ -219,7 +221,9 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
             x < border or y < border or x + w > frame_w - border or y + h > frame_h - border
         )
         reason = (AT_BORDER if touches_border else TOO_SMALL if max(w, h) < min_piece
-                  else TOO_LARGE if h > max_h else None)
+                  else TOO_LARGE if h > max_h or _holds_writing(
+                      contours, links, index, min_height, limits.writing_inside)
+                  else None)
         if reason:
             rejected.append(Rejected(box, reason))
             if reason != TOO_SMALL:
@@ -240,6 +244,20 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
             continue
         blobs.append(Candidate(box, mask))
     return blobs, rejected
+
+
+def _holds_writing(contours, links: np.ndarray, index: int, min_height: float,
+                   least: int) -> bool:
+    """Whether a hole of contour `index` holds `least` blobs or more each as tall as a
+    digit can be (`min_height`): that is a sheet of paper which texture around it
+    encloses (dark ground between coins, a desk seen through a frame), and its outline
+    is no digit (CandidateLimits.writing_inside)."""
+    for hole in _children(links, index):
+        tall = sum(cv2.boundingRect(contours[inner])[3] >= min_height
+                   for inner in _children(links, hole))
+        if tall >= least:
+            return True
+    return False
 
 
 def _children(links: np.ndarray, index: int) -> list[int]:

@@ -133,6 +133,11 @@ class CandidateLimits:
     """A blob taller than this fraction of the frame is the page's edge or a shadow."""
     max_width_to_height: float = 2.5
     """Wider blobs are lines or underlines."""
+    writing_inside: int = 2
+    """A blob with a hole that holds this many blobs or more, each as tall as a digit
+    can be, is a sheet's surround (dark ground between coins all around a sheet), not
+    a digit: what its hole holds is read. One such blob may be a speck in a big
+    digit's loop; a number's digits are several."""
     min_ink_fraction: float = 0.04
     """Ink pixels / box area: thinner is a hairline (a ruled line's curve, a scratch)."""
     piece_height: float = 0.4

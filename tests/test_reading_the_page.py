@@ -175,6 +175,26 @@ def test_digits_on_a_sheet_that_texture_encloses_are_found_and_specks_in_loops_a
         assert np.count_nonzero(blob.mask) == np.count_nonzero(labels == component)
 
 
+def test_a_sheet_enclosed_by_ground_inside_the_frame_is_read_and_a_big_loop_is_a_digit():
+    # Dark ground between coins, not reaching the frame's edge, all around a sheet:
+    # not too large for a digit, nor at the border, but it holds writing, so its
+    # sheet's digits are looked at and it is no digit itself.
+    binary = np.zeros((300, 400), np.uint8)
+    cv2.rectangle(binary, (40, 40), (360, 260), 255, -1)
+    cv2.rectangle(binary, (100, 100), (300, 200), 0, -1)  # the sheet
+    for x in (130, 170, 210, 250):
+        cv2.line(binary, (x, 120), (x + 8, 180), 255, 5)  # 1111 on it
+    blobs, rejected = find_blobs(binary, config.CandidateLimits())
+    assert [r.reason for r in rejected] == ["too large"]
+    assert len(blobs) == 4 and all(b.box[3] >= 55 for b in blobs)
+    # A big 0 with one tall speck in its loop stays a digit (the speck is not looked at).
+    binary = np.zeros((300, 400), np.uint8)
+    cv2.circle(binary, (200, 150), 110, 255, 12)
+    cv2.line(binary, (200, 140), (200, 160), 255, 3)
+    blobs, rejected = find_blobs(binary, config.CandidateLimits())
+    assert not rejected and [b.box[3] for b in blobs] == [233]
+
+
 def _line(runs: list[int], gap_in: float, space: float, width: int = 30,
           height: int = 50) -> list[tuple[int, int, int, int]]:
     """Boxes of numbers of `runs` digits, `gap_in` digit widths apart inside a number
