@@ -1,10 +1,12 @@
 """Find the blobs of ink that may each be one digit.
 
-Binary image (ink = 255) -> morphological close -> external contours -> boxes, with the
-ones that cannot be a readable digit removed: touching the frame's border, too small,
-too large, or shaped like a line or a speck. The limits are in digit heights or shares
-of the frame (with a least height in pixels that any readable digit has), so the same
-settings work on a 640x480 webcam frame and a 4000x3000 phone photo.
+Binary image (ink = 255) -> long, thin straight lines taken out -> morphological close
+-> contours (outlines, and what lies in the holes of a blob thrown out) -> boxes, with
+the ones that cannot be a readable digit removed: touching the frame's border, too
+small, too large, a sheet's surround, or shaped like a line or a speck. The limits are
+in digit heights or shares of the frame (with a least height in pixels that any
+readable digit has), so the same settings work on a 640x480 webcam frame and a
+4000x3000 phone photo.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ AT_BORDER = "at the border"
 TOO_SMALL = "too small"
 TOO_LARGE = "too large"
 HAIRLINE = "hairline"  # too little ink for its box: a thin curve, a scratch
+HOLDS_WRITING = "holds writing"  # a sheet's surround: its hole holds digits
 LINE_SHAPED = "line-shaped"  # much wider than tall: an underline, a dash
 PIECE = "piece of a digit"  # joined to a digit beside it, or left as a piece of one
 
@@ -86,12 +89,17 @@ class Candidate:
 
 def remove_ruled_lines(binary: np.ndarray, digit_height: float,
                        length: float = CandidateLimits.ruled_line,
-                       mend: int = CandidateLimits.ruled_line_mend) -> np.ndarray:
+                       mend: int = CandidateLimits.ruled_line_mend,
+                       thickest: float = CandidateLimits.ruled_line_thickest) -> np.ndarray:
     """Erase straight lines much longer than a digit: ruled paper, margins, table rules.
 
     A line that crosses a digit would join it to its neighbours and to the frame's edge.
     Opening with a long, thin kernel keeps only such lines (a digit's own strokes are
     far shorter), and they are taken out; close_gaps then mends the strokes they cut.
+    A line is thin, too: what the long opening keeps that is `thickest` digit heights
+    across or more (and at least `mend` px) is a solid area, a dark silhouette, a desk
+    or a sleeve, each of whose rows passes the long opening; erased, it would leave its
+    ragged edges as upright bars, a column of 1s. It stays.
     Most pages have no such lines, so a quick look at a quarter-size copy comes first.
     `length`: how many digit heights a line is at least; `mend`: how many pixels across
     a line a stroke crossing it is mended.
@@ -99,14 +107,13 @@ def remove_ruled_lines(binary: np.ndarray, digit_height: float,
     length = int(length * digit_height)
     if not _has_long_lines(binary, length):
         return binary
+    solid = max(mend, round(thickest * digit_height))
     cleaned = binary
-    for along, across in (((1, length), (mend, 1)), ((length, 1), (1, mend))):
+    for along, across, wide in (((1, length), (mend, 1), (solid, 1)),
+                                ((length, 1), (1, mend), (1, solid))):
         lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(along, np.uint8))
-        # A line is thin: what is also `mend` px or more across is a solid area (a
-        # dark silhouette, a shadow, a sleeve), which every row or column of passes
-        # the long opening. Erased, it would leave its edges as bars: a column of 1s.
         lines = cv2.subtract(lines, cv2.morphologyEx(lines, cv2.MORPH_OPEN,
-                                                     np.ones(across, np.uint8)))
+                                                     np.ones(wide, np.uint8)))
         if not lines.any():
             continue
         cleaned = cv2.subtract(cleaned, lines)
@@ -194,7 +201,8 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
     """Every blob that may be a digit or a piece of one, and the boxes thrown out.
 
     Thrown out: blobs touching the border, taller than the frame allows, specks too small
-    to be even a piece of a digit, and hairlines (too little ink for their box).
+    to be even a piece of a digit, hairlines (too little ink for their box), and the
+    surround of a sheet (a blob whose hole holds writing: _holds_writing).
     """
     frame_h, frame_w = cleaned.shape[:2]
     short_side = min(frame_h, frame_w)
@@ -221,8 +229,9 @@ def find_blobs(cleaned: np.ndarray, limits: CandidateLimits
             x < border or y < border or x + w > frame_w - border or y + h > frame_h - border
         )
         reason = (AT_BORDER if touches_border else TOO_SMALL if max(w, h) < min_piece
-                  else TOO_LARGE if h > max_h or _holds_writing(
-                      contours, links, index, min_height, limits.writing_inside)
+                  else TOO_LARGE if h > max_h
+                  else HOLDS_WRITING if _holds_writing(contours, links, index, min_height,
+                                                       limits.writing_inside)
                   else None)
         if reason:
             rejected.append(Rejected(box, reason))
@@ -253,10 +262,11 @@ def _holds_writing(contours, links: np.ndarray, index: int, min_height: float,
     encloses (dark ground between coins, a desk seen through a frame), and its outline
     is no digit (CandidateLimits.writing_inside)."""
     for hole in _children(links, index):
-        tall = sum(cv2.boundingRect(contours[inner])[3] >= min_height
-                   for inner in _children(links, hole))
-        if tall >= least:
-            return True
+        tall = 0
+        for inner in _children(links, hole):
+            tall += cv2.boundingRect(contours[inner])[3] >= min_height
+            if tall >= least:
+                return True
     return False
 
 

@@ -135,9 +135,11 @@ class CandidateLimits:
     """Wider blobs are lines or underlines."""
     writing_inside: int = 2
     """A blob with a hole that holds this many blobs or more, each as tall as a digit
-    can be, is a sheet's surround (dark ground between coins all around a sheet), not
-    a digit: what its hole holds is read. One such blob may be a speck in a big
-    digit's loop; a number's digits are several."""
+    can be (min_height_px, min_height_fraction), is a sheet's surround (dark ground
+    between coins all around a sheet), not a digit: what its hole holds is read. One
+    such blob may be a speck in a big digit's loop; a number's digits are several.
+    (Two specks that tall in one loop of a big digit lose it: rare, and not seen on
+    the benchmarks.)"""
     min_ink_fraction: float = 0.04
     """Ink pixels / box area: thinner is a hairline (a ruled line's curve, a scratch)."""
     piece_height: float = 0.4
@@ -158,6 +160,10 @@ class CandidateLimits:
     to 5-6 px thick. In pixels, not digit heights: a line's thickness follows the
     camera, not the writing (0.15 digit heights, at least 7 px, added 4 false digits to
     seed 0's clutter pages and changed nothing else)."""
+    ruled_line_thickest: float = 0.15
+    """A ruled line is also thinner than this (digit heights; never under the mend):
+    what the long opening keeps that is thicker across is a solid area (a dark
+    silhouette, a desk), left whole, not carved into upright bars read as 1s."""
     max_blobs_to_repair: int = 200
     """A frame with more blobs than this (a page of print, gravel) is read blob by blob:
     no joins of pieces, which would cost more than the frame is worth."""

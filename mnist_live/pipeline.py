@@ -358,7 +358,7 @@ class DigitReader:
         texture = self._texture(binarized, blobs)
         measured = self._measure(blobs, geometry, cleaned.shape, guessed, texture, limits)
         lined = remove_ruled_lines(binarized.binary, measured.height, limits.ruled_line,
-                                   limits.ruled_line_mend)
+                                   limits.ruled_line_mend, limits.ruled_line_thickest)
         if lined is not binarized.binary:  # lines were found and taken out
             cleaned, blobs, rejected, geometry = _blobs(lined, measured.height, limits)
             # The lines joined the digits into one blob with the frame's edges: only

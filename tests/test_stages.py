@@ -550,16 +550,28 @@ def test_a_solid_area_is_no_ruled_line():
     # of its rows and columns is as long as a line. Erasing it would leave its ragged
     # edges as bars, each one a 1; it stays whole, and the thin line still goes.
     binary = np.zeros((240, 320), np.uint8)
-    cv2.line(binary, (0, 40), (319, 40), 255, 2)
     shape = np.array([[60, 80], [300, 90], [290, 230], [150, 200], [70, 239]], np.int32)
     cv2.fillPoly(binary, [shape], 255)
+    cv2.line(binary, (0, 150), (319, 150), 255, 2)  # the line runs into it and out
     cleaned = remove_ruled_lines(binary, digit_height=30)
-    assert cleaned[40, 20] == 0 and cleaned[40, 200] == 0
+    assert cleaned[150, 20] == 0 and cleaned[150, 310] == 0
     inside = cv2.erode(binary, np.ones((9, 9), np.uint8)) > 0
-    inside[35:46] = False  # the line's rows
-    assert cleaned[inside].all()
+    assert inside[150].any() and cleaned[inside].all()
     count = cv2.connectedComponents(cleaned)[0] - 1
     assert count == 1  # the silhouette, in one piece
+
+
+def test_a_bold_rule_across_big_digits_is_still_a_line():
+    # A rule 9 px thick (thicker than the mend) across digits 80 px tall (a big page, or
+    # one close to the camera): thinner than ruled_line_thickest of their height, a
+    # line; taken out, the digits stay apart.
+    binary = np.zeros((300, 400), np.uint8)
+    for x in (70, 200, 330):
+        cv2.circle(binary, (x, 150), 38, 255, 8)
+    cv2.line(binary, (0, 150), (399, 150), 255, 7)  # drawn 9 rows thick
+    cleaned = remove_ruled_lines(binary, digit_height=80)
+    assert cleaned[150, 10] == 0 and cleaned[150, 135] == 0
+    assert cv2.connectedComponents(cleaned)[0] - 1 >= 3
 
 
 def test_broken_digits_are_read_once_and_their_bits_not_as_digits(classifier):
