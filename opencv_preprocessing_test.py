@@ -29,9 +29,10 @@ With --json, stdout carries one JSON object per image read, in the order given:
 Pictures go to --out-dir/<image name>/ (default preprocessing_output/), all of one size
 (the size the pipeline worked at, scaled down to at most 1600 px), each under a caption
 that says what it shows; on 5_candidates every box thrown out is labelled with the
-reason (too small, at the border, hairline, line-shaped, too large, piece of a digit, or
-not a digit: the model was unsure). Windows show the steps unless --no-show is given or
-there is no display; then press any key for the next image, q or Esc to stop.
+reason (too small, at the border, hairline, line-shaped, too large, holds writing (a
+sheet's surround), piece of a digit, or not a digit: the model was unsure). Windows
+show the steps unless --no-show is given or there is no display; then press any key
+for the next image, q or Esc to stop.
 
 Exit status: 0 all images read, 1 some could not be read or their pictures saved (each
 named on stderr; an image's pictures are saved all or none), 2 bad options, 130 Ctrl+C.

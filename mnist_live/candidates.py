@@ -95,19 +95,26 @@ def remove_ruled_lines(binary: np.ndarray, digit_height: float,
 
     A line that crosses a digit would join it to its neighbours and to the frame's edge.
     Opening with a long, thin kernel keeps only such lines (a digit's own strokes are
-    far shorter), and they are taken out; close_gaps then mends the strokes they cut.
+    far shorter), and they are taken out and the strokes they cut mended.
     A line is thin, too: what the long opening keeps that is `thickest` digit heights
     across or more (and at least `mend` px) is a solid area, a dark silhouette, a desk
     or a sleeve, each of whose rows passes the long opening; erased, it would leave its
     ragged edges as upright bars, a column of 1s. It stays.
+    (When no digit could be measured, the height is the guess: a rule thicker than
+    the mend that joins every digit to the frame's edge is then kept as a solid area,
+    and its digits are lost. Taking out every long line while the height is a guess
+    brought back the false 1s of carved dark areas: negatives/ 0.22 -> 0.35 a photo.)
     Most pages have no such lines, so a quick look at a quarter-size copy comes first.
     `length`: how many digit heights a line is at least; `mend`: how many pixels across
-    a line a stroke crossing it is mended.
+    a line a stroke crossing it is mended (a line thicker than that is taken out, and
+    the strokes it cut are left to the joins of pieces).
     """
     length = int(length * digit_height)
     if not _has_long_lines(binary, length):
         return binary
-    solid = max(mend, round(thickest * digit_height))
+    # Odd (OpenCV's opening with an even kernel is shifted by a pixel, and would eat
+    # a solid area's top row), and no thicker than the limit.
+    solid = max(mend, (round(thickest * digit_height) - 1) | 1)
     cleaned = binary
     for along, across, wide in (((1, length), (mend, 1), (solid, 1)),
                                 ((length, 1), (1, mend), (1, solid))):

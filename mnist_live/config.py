@@ -161,9 +161,10 @@ class CandidateLimits:
     camera, not the writing (0.15 digit heights, at least 7 px, added 4 false digits to
     seed 0's clutter pages and changed nothing else)."""
     ruled_line_thickest: float = 0.15
-    """A ruled line is also thinner than this (digit heights; never under the mend):
-    what the long opening keeps that is thicker across is a solid area (a dark
-    silhouette, a desk), left whole, not carved into upright bars read as 1s."""
+    """A ruled line is also thinner than this (digit heights, as the odd number of
+    pixels not above it; never under the mend): what the long opening keeps that is
+    thicker across is a solid area (a dark silhouette, a desk), left whole, not carved
+    into upright bars read as 1s."""
     max_blobs_to_repair: int = 200
     """A frame with more blobs than this (a page of print, gravel) is read blob by blob:
     no joins of pieces, which would cost more than the frame is worth."""
