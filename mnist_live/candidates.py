@@ -119,6 +119,8 @@ def remove_ruled_lines(binary: np.ndarray, digit_height: float,
     for along, across, wide in (((1, length), (mend, 1), (solid, 1)),
                                 ((length, 1), (1, mend), (1, solid))):
         lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(along, np.uint8))
+        if not lines.any():  # most pages: no line this way, and no solid area to keep
+            continue
         lines = cv2.subtract(lines, cv2.morphologyEx(lines, cv2.MORPH_OPEN,
                                                      np.ones(wide, np.uint8)))
         if not lines.any():
